@@ -1,0 +1,20 @@
+"""The `branchdesk` command line: one Typer app, one sub-command group per domain."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="branchdesk: the bank branch service platform.")
+
+
+def _register() -> None:
+    """Attach every domain's command group. One line per domain, sorted by domain."""
+    from branchdesk import platform_cli
+
+    platform_cli.register(app)
+    # domain command groups:
+
+
+def main() -> None:
+    _register()
+    app()

@@ -1,0 +1,4 @@
+"""Shared code: configuration, database, errors, money, time, ids, events, i18n, web setup.
+
+Imports no domain.
+"""

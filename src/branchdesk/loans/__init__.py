@@ -1,0 +1,1 @@
+"""Loans and credit risk: products, applications, the scorecard lifecycle, servicing, early warning."""
