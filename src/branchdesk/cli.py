@@ -7,6 +7,11 @@ import typer
 app = typer.Typer(no_args_is_help=True, help="branchdesk: the bank branch service platform.")
 
 
+@app.callback()
+def _root() -> None:
+    """branchdesk: the bank branch service platform."""
+
+
 def _register() -> None:
     """Attach every domain's command group. One line per domain, sorted by domain."""
     from branchdesk import platform_cli
