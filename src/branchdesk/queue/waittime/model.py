@@ -1,0 +1,341 @@
+"""The online wait-time model of one branch: live queue state plus a learned look-ahead.
+
+`WaitTimeModel.observe` keeps the live state (who waits for which service at which priority,
+which counters are open with which skills, who is in service since when) and updates the
+learners. `WaitTimeModel.predict_wait_seconds` runs a mean-value look-ahead of the queue: the
+counters call, in the calling order inferred from the stream, the tickets ahead of this one
+(waiting now, or expected to arrive later with a priority that overtakes it), each taking the
+learned expected service time of its service at that counter, with breaks the counters usually
+take. The look-ahead's answer is then corrected by an online ridge regression trained on the
+waits the stream later reveals. State resets at each new local date; learning carries over.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+
+from branchdesk.queue.waittime.events import EventType, QueueEvent
+from branchdesk.queue.waittime.learners import (
+    ArrivalRates,
+    CallingOrder,
+    CounterSchedule,
+    FloatArray,
+    OnlineRidge,
+    ServiceTimes,
+)
+
+_MAX_STEPS = 4000
+
+
+@dataclass(slots=True)
+class _Ticket:
+    issued: float
+    service: str
+    priority: str
+
+
+@dataclass(slots=True)
+class _Counter:
+    skills: frozenset[str]
+    is_open: bool = True
+    ticket: str | None = None
+    service: str | None = None
+    since: float = 0.0
+
+
+@dataclass(slots=True)
+class _Pending:
+    """What the model said at issue time, kept until the ticket is called."""
+
+    features: FloatArray
+    issued: float
+
+
+@dataclass(slots=True)
+class _SimCounter:
+    name: str
+    skills: frozenset[str]
+    break_start: float | None = None
+    break_end: float = 0.0
+    hard_close: float | None = None
+    order: int = 0
+    pending: list[float] = field(default_factory=list)
+
+
+class WaitTimeModel:
+    """Online wait-time estimate for one branch (one instance per branch)."""
+
+    def __init__(self) -> None:
+        self.service_times = ServiceTimes()
+        self.arrivals = ArrivalRates()
+        self.calling_order = CallingOrder()
+        self.schedule = CounterSchedule()
+        self.correction = OnlineRidge(4, ridge=1.0)
+        self._day: date | None = None
+        self._midnight = 0.0
+        self._now = 0.0
+        self._queues: dict[str, dict[str, dict[str, float]]] = {}
+        self._tickets: dict[str, _Ticket] = {}
+        self._counters: dict[str, _Counter] = {}
+        self._pending: dict[str, _Pending] = {}
+        self._wait_sum: dict[tuple[str, str], float] = {}
+        self._wait_count: dict[tuple[str, str], int] = {}
+
+    # ---- event intake -------------------------------------------------------------------
+
+    def observe(self, event: QueueEvent) -> None:
+        """Feed one event of the branch stream (in time order)."""
+        now = event.ts.timestamp()
+        local_day = event.ts.date()
+        if local_day != self._day:
+            self._start_day(event.ts)
+        self._now = now
+        tod = now - self._midnight
+        kind = event.type
+        if kind is EventType.ISSUED:
+            self._on_issued(event, now, tod)
+        elif kind is EventType.CALLED:
+            self._on_called(event, now)
+        elif kind in (EventType.COMPLETED, EventType.NO_SHOW):
+            self._on_finished(event, now)
+        elif kind is EventType.COUNTER_OPEN:
+            self._on_counter_open(event, tod)
+        elif kind is EventType.COUNTER_CLOSE:
+            self._on_counter_close(event, tod)
+
+    def _start_day(self, ts: datetime) -> None:
+        if self._day is not None:
+            self.arrivals.end_day()
+            self.schedule.end_day()
+        self._day = ts.date()
+        self._midnight = datetime(ts.year, ts.month, ts.day, tzinfo=ts.tzinfo).timestamp()
+        self._queues = {}
+        self._tickets = {}
+        self._pending = {}
+        for counter in self._counters.values():
+            counter.is_open = False
+            counter.ticket = None
+            counter.service = None
+
+    def _on_issued(self, event: QueueEvent, now: float, tod: float) -> None:
+        ticket, service, priority = event.ticket, event.service, event.priority
+        if ticket is None or service is None or priority is None:
+            return
+        self._tickets[ticket] = _Ticket(now, service, priority)
+        self._queues.setdefault(service, {}).setdefault(priority, {})[ticket] = now
+        self.arrivals.record(priority, service, tod)
+
+    def _on_called(self, event: QueueEvent, now: float) -> None:
+        ticket_id, counter_id = event.ticket, event.counter
+        if ticket_id is None or counter_id is None:
+            return
+        ticket = self._tickets.get(ticket_id)
+        counter = self._counters.get(counter_id)
+        if counter is None:
+            counter = _Counter(skills=frozenset({ticket.service} if ticket else ()))
+            self._counters[counter_id] = counter
+        if ticket is not None:
+            by_priority = self._queues.get(ticket.service, {})
+            by_priority.get(ticket.priority, {}).pop(ticket_id, None)
+            self._learn_order(ticket, counter)
+            self.service_times.record_call(ticket.service)
+            wait = now - ticket.issued
+            key = (ticket.service, ticket.priority)
+            self._wait_sum[key] = self._wait_sum.get(key, 0.0) + wait
+            self._wait_count[key] = self._wait_count.get(key, 0) + 1
+            pending = self._pending.pop(ticket_id, None)
+            if pending is not None:
+                self.correction.update(pending.features, wait)
+            if ticket.service not in counter.skills:
+                counter.skills = counter.skills | {ticket.service}
+        counter.ticket = ticket_id
+        counter.service = ticket.service if ticket else None
+        counter.since = now
+
+    def _learn_order(self, ticket: _Ticket, counter: _Counter) -> None:
+        oldest: dict[str, float] = {}
+        for service in counter.skills:
+            for priority, waiting in self._queues.get(service, {}).items():
+                if priority == ticket.priority or not waiting:
+                    continue
+                first = next(iter(waiting.values()))
+                if first < oldest.get(priority, float("inf")):
+                    oldest[priority] = first
+        self.calling_order.observe_call(ticket.priority, ticket.issued, oldest)
+
+    def _on_finished(self, event: QueueEvent, now: float) -> None:
+        ticket_id = event.ticket
+        if ticket_id is None:
+            return
+        ticket = self._tickets.pop(ticket_id, None)
+        for name, counter in self._counters.items():
+            if counter.ticket == ticket_id:
+                if ticket is not None:
+                    seconds = now - counter.since
+                    if event.type is EventType.NO_SHOW:
+                        self.service_times.record_no_show(ticket.service, seconds)
+                    else:
+                        self.service_times.record_service(ticket.service, name, seconds)
+                counter.ticket = None
+                counter.service = None
+                break
+
+    def _on_counter_open(self, event: QueueEvent, tod: float) -> None:
+        name = event.counter
+        if name is None:
+            return
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = _Counter(skills=frozenset(event.services))
+            self._counters[name] = counter
+        counter.skills = frozenset(event.services)
+        counter.is_open = True
+        self.schedule.record_open(name, tod)
+
+    def _on_counter_close(self, event: QueueEvent, tod: float) -> None:
+        name = event.counter
+        if name is None:
+            return
+        counter = self._counters.get(name)
+        has_work = False
+        if counter is not None:
+            counter.is_open = False
+            has_work = any(
+                waiting for service in counter.skills for waiting in self._queues.get(service, {}).values()
+            )
+        self.schedule.record_close(name, tod, has_waiting_work=has_work)
+
+    # ---- prediction ---------------------------------------------------------------------
+
+    def predict_wait_seconds(self, ticket_id: str) -> int:
+        """Seconds from the latest observed event until the ticket is expected to be called.
+
+        At issue time this is the whole expected wait. Unknown or already called tickets get 0.
+        """
+        ticket = self._tickets.get(ticket_id)
+        if ticket is None or ticket_id not in self._queues.get(ticket.service, {}).get(
+            ticket.priority, {}
+        ):
+            return 0
+        look_ahead = self._look_ahead(ticket_id, ticket)
+        if look_ahead is None:
+            look_ahead = self._fallback(ticket)
+        features = self._features(look_ahead, ticket)
+        corrected = look_ahead
+        if self.correction.count >= 30:
+            corrected = self.correction.predict(features)
+        if ticket_id not in self._pending and self._now == ticket.issued:
+            self._pending[ticket_id] = _Pending(features, ticket.issued)
+        return max(int(round(corrected)), 0)
+
+    def _features(self, look_ahead: float, ticket: _Ticket) -> FloatArray:
+        scaled = look_ahead / 1000.0
+        return np.array([1.0, look_ahead, scaled * look_ahead, 0.0])
+
+    def _fallback(self, ticket: _Ticket) -> float:
+        key = (ticket.service, ticket.priority)
+        count = self._wait_count.get(key, 0)
+        if count:
+            return self._wait_sum[key] / count
+        total = sum(self._wait_count.values())
+        return sum(self._wait_sum.values()) / total if total else 0.0
+
+    def _look_ahead(self, ticket_id: str, ticket: _Ticket) -> float | None:
+        now = self._now
+        midnight = self._midnight
+        tod = now - midnight
+        order = self.calling_order
+        boosts = order.boosts()
+        own_boost = boosts.get(ticket.priority, 0.0)
+        own_key = ticket.issued - own_boost
+        # tickets ahead, per service: heap of (key, sequence)
+        heaps: dict[str, list[tuple[float, int]]] = {}
+        sequence = 0
+        for service, by_priority in self._queues.items():
+            heap: list[tuple[float, int]] = []
+            for priority, waiting in by_priority.items():
+                boost = boosts.get(priority, 0.0)
+                for other_id, issued in waiting.items():
+                    key = issued - boost
+                    if key > own_key or (key == own_key and other_id >= ticket_id):
+                        break
+                    sequence += 1
+                    heap.append((key, sequence))
+            if heap:
+                heapq.heapify(heap)
+                heaps[service] = heap
+        heaps.setdefault(ticket.service, [])
+        own_entry = (own_key, 10**9)
+        heapq.heappush(heaps[ticket.service], own_entry)
+        # expected arrivals that will overtake this ticket
+        arrivals: list[tuple[float, float, str]] = []
+        factor = self.arrivals.load_factor(tod)
+        for service in {s for c in self._counters.values() for s in c.skills} | {ticket.service}:
+            for priority, boost in boosts.items():
+                if boost <= own_boost:
+                    continue
+                until = min(ticket.issued + boost - own_boost, midnight + 86399.0) - midnight
+                for at in self.arrivals.future_arrivals(priority, service, tod, until, factor):
+                    arrivals.append((at + midnight, at + midnight - boost, service))
+        arrivals.sort()
+        # counters
+        times = self.service_times
+        events: list[tuple[float, int, _SimCounter]] = []
+        for position, (name, counter) in enumerate(self._counters.items()):
+            sim = _SimCounter(name, counter.skills, order=position)
+            hard = self.schedule.hard_close(name)
+            sim.hard_close = hard + midnight if hard is not None else None
+            if counter.is_open:
+                start: float | None = now
+                planned = self.schedule.next_break(name, tod)
+                if planned is not None:
+                    sim.break_start = planned[0] + midnight
+                    sim.break_end = planned[1] + midnight
+            else:
+                reopen = self.schedule.reopen_at(name, tod)
+                start = reopen + midnight if reopen is not None else None
+            if counter.ticket is not None and counter.service is not None:
+                busy_until = now + times.residual(counter.service, name, now - counter.since)
+                if start is None:
+                    continue
+                start = max(start, busy_until)
+            if start is None:
+                continue
+            events.append((start, position, sim))
+        heapq.heapify(events)
+        next_arrival = 0
+        steps = 0
+        while events and steps < _MAX_STEPS:
+            steps += 1
+            at, position, sim = heapq.heappop(events)
+            if sim.hard_close is not None and at >= sim.hard_close:
+                continue
+            if sim.break_start is not None and at >= sim.break_start:
+                sim.break_start = None
+                heapq.heappush(events, (max(at, sim.break_end), position, sim))
+                continue
+            while next_arrival < len(arrivals) and arrivals[next_arrival][0] <= at:
+                _, key, service = arrivals[next_arrival]
+                sequence += 1
+                heapq.heappush(heaps.setdefault(service, []), (key, sequence))
+                next_arrival += 1
+            best_service: str | None = None
+            best: tuple[float, int] | None = None
+            for service in sim.skills:
+                heap = heaps.get(service)
+                if heap and (best is None or heap[0] < best):
+                    best, best_service = heap[0], service
+            if best is None or best_service is None:
+                if next_arrival < len(arrivals):
+                    heapq.heappush(events, (arrivals[next_arrival][0], position, sim))
+                continue
+            if best == own_entry:
+                return at - now
+            heapq.heappop(heaps[best_service])
+            duration = times.expected_duration(best_service, sim.name)
+            heapq.heappush(events, (at + duration, position, sim))
+        return None
