@@ -1,0 +1,86 @@
+"""Shared view over an export for the detectors: rows grouped per account, findings, helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from branchdesk.risk.aml.config import RuleConfig
+from branchdesk.risk.aml.io import Transactions, format_minor
+
+__all__ = ["DAY", "HOUR", "Book", "Finding", "cny", "hours"]
+
+HOUR = 3600
+DAY = 86_400
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One typology matched on one account; `rows` index the book's transactions."""
+
+    typology: str
+    account_id: str
+    customer_id: str
+    rows: tuple[int, ...]
+    score: float
+    reason: str
+    report_only: bool = False
+
+
+@dataclass
+class Book:
+    """Transactions plus the per-account grouping every detector uses."""
+
+    tx: Transactions
+    config: RuleConfig
+    export_start: int  # UTC epoch seconds of the first reporting day of the history
+    account_codes: I64 = field(init=False)
+    accounts: list[str] = field(init=False)
+    by_account: I64 = field(init=False)  # row indices grouped by account, time order inside
+    bounds: I64 = field(init=False)  # group k is by_account[bounds[k]:bounds[k+1]]
+
+    def __post_init__(self) -> None:
+        codes, uniques = pd.factorize(pd.Series(self.tx.account_id, dtype=object), sort=False)
+        self.account_codes = codes.astype(np.int64)
+        self.accounts = [str(u) for u in uniques]
+        self.by_account = np.argsort(self.account_codes, kind="stable").astype(np.int64)
+        counts = np.bincount(self.account_codes, minlength=len(self.accounts))
+        self.bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+    def rows_of(self, code: int) -> I64:
+        return self.by_account[self.bounds[code] : self.bounds[code + 1]]
+
+    def candidates(self, mask: npt.NDArray[np.bool_], minimum: int = 1) -> Iterator[int]:
+        """Account codes having at least `minimum` rows where mask holds."""
+        counts = np.bincount(self.account_codes[mask], minlength=len(self.accounts))
+        yield from (int(c) for c in np.flatnonzero(counts >= minimum))
+
+    def customer_of(self, rows: I64) -> str:
+        return str(self.tx.customer_id[rows[0]])
+
+    def channel_mask(self, channels: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+        return np.isin(self.tx.channel, list(channels))
+
+    def local_day(self, ts: I64) -> I64:
+        return (ts + self.config.day_offset_minutes * 60) // DAY
+
+
+def cny(minor: int, config: RuleConfig) -> str:
+    return format_minor(int(minor), "CNY", config)
+
+
+def hours(seconds: int) -> str:
+    if seconds >= 2 * DAY:
+        return f"{seconds / DAY:.1f} days"
+    return f"{seconds / HOUR:.1f} hours"
+
+
+def start_of_day(ts: int, config: RuleConfig) -> int:
+    offset = config.day_offset_minutes * 60
+    return ((ts + offset) // DAY) * DAY - offset

@@ -1,0 +1,318 @@
+"""One detector per suspicious typology, each working on one account's time-ordered rows.
+
+Every detector takes the `Book` (an export or a hook's history) and returns `Finding`s. The batch
+scan runs them over every candidate account; the pre-posting hook runs them over one account's
+recent history plus the new posting and keeps the findings that include it.
+
+Look-alikes are excluded by what makes each typology suspicious, not by tuning to data:
+- structuring needs several cash amounts in the band just under the reporting line within a
+  short window, and those must be most of the account's cash (a cash business deposits natural
+  amounts spread over the whole range);
+- pass-through needs the large inflow to leave again (a one-off inflow that stays is fine);
+- fan-in / fan-out need many distinct counterparties with non-trivial amounts *and* the money
+  moving on (a merchant's many small payers whose takings stay, or are paid out later, are fine).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import numpy as np
+
+from branchdesk.risk.aml.book import DAY, HOUR, I64, Book, Finding, cny, hours
+from branchdesk.risk.aml.config import FanRule
+
+__all__ = [
+    "detect_dormant_reactivation",
+    "detect_fan_in",
+    "detect_fan_out",
+    "detect_pass_through",
+    "detect_structuring",
+]
+
+
+def _pct(value: Decimal) -> Decimal:
+    return value / 100
+
+
+def detect_structuring(book: Book) -> list[Finding]:
+    """Several cash amounts just under the reporting line in a short window, summing over it."""
+    rule = book.config.structuring
+    if not rule.enabled:
+        return []
+    tx = book.tx
+    cash = book.channel_mask(book.config.large_cash.channels)
+    line = rule.reporting_line_minor
+    in_band = cash & (tx.cny_minor >= rule.band_low_minor) & (tx.cny_minor < line)
+    window = rule.window_hours * HOUR
+    lookback = rule.share_lookback_days * DAY
+    share_needed = _pct(rule.min_band_share_pct)
+    findings: list[Finding] = []
+    for code in book.candidates(in_band, rule.min_count):
+        rows = book.rows_of(code)
+        for credit in (True, False):
+            side = rows[(tx.is_credit[rows] == credit) & cash[rows]]
+            band = side[in_band[side]]
+            if band.size < rule.min_count:
+                continue
+            ts = tx.ts[band]
+            # clusters: maximal runs where min_count band amounts fit in the window
+            flagged = np.zeros(band.size, dtype=bool)
+            for i in range(band.size - rule.min_count + 1):
+                j = i + rule.min_count - 1
+                if ts[j] - ts[i] > window:
+                    continue
+                first, last = ts[i], ts[j]
+                context = side[(tx.ts[side] >= first - lookback) & (tx.ts[side] <= last + window)]
+                in_context = int(in_band[context].sum())
+                if Decimal(in_context) >= share_needed * Decimal(context.size):
+                    flagged[i : j + 1] = True
+            if not flagged.any():
+                continue
+            picked = band[flagged]
+            total = int(tx.cny_minor[picked].sum())
+            if total < line:
+                continue
+            span = int(tx.ts[picked[-1]] - tx.ts[picked[0]])
+            amounts = ", ".join(cny(int(a), book.config) for a in tx.cny_minor[picked][:12])
+            more = "" if picked.size <= 12 else f" and {picked.size - 12} more"
+            reason = (
+                f"{picked.size} cash {'deposits' if credit else 'withdrawals'} each between "
+                f"{cny(rule.band_low_minor, book.config)} and just under the reporting line "
+                f"{cny(line, book.config)} within {hours(span)}: {amounts}{more}; "
+                f"together {cny(total, book.config)}."
+            )
+            score = min(1.0, 0.55 + 0.1 * (picked.size - rule.min_count + 1))
+            findings.append(
+                Finding(
+                    "structuring",
+                    book.accounts[code],
+                    book.customer_of(rows),
+                    tuple(int(r) for r in picked),
+                    round(score, 2),
+                    reason,
+                )
+            )
+    return findings
+
+
+def detect_pass_through(book: Book) -> list[Finding]:
+    """A large inflow of which most leaves the account again within the window."""
+    rule = book.config.pass_through
+    if not rule.enabled:
+        return []
+    tx = book.tx
+    big_in = tx.is_credit & (tx.cny_minor >= rule.min_inflow_minor)
+    window = rule.window_hours * HOUR
+    needed = _pct(rule.min_outflow_pct)
+    findings: list[Finding] = []
+    for code in book.candidates(big_in):
+        rows = book.rows_of(code)
+        ts = tx.ts[rows]
+        debit = ~tx.is_credit[rows]
+        used: set[int] = set()
+        for k in np.flatnonzero(big_in[rows]):
+            inflow = int(tx.cny_minor[rows[k]])
+            after = np.flatnonzero(debit & (ts >= ts[k]) & (ts <= ts[k] + window))
+            after = after[after > k]
+            if not after.size:
+                continue
+            out_rows = rows[after]
+            outflow = int(tx.cny_minor[out_rows].sum())
+            ratio = Decimal(outflow) / Decimal(inflow)
+            if ratio < needed or int(rows[k]) in used:
+                continue
+            # keep only the outflows needed to reach the ratio (earliest first)
+            cumulative = np.cumsum(tx.cny_minor[out_rows])
+            enough = int(np.searchsorted(cumulative, int(needed * inflow), side="left")) + 1
+            out_rows = out_rows[: min(enough, out_rows.size)]
+            moved = int(tx.cny_minor[out_rows].sum())
+            span = int(tx.ts[out_rows[-1]] - ts[k])
+            members = (int(rows[k]), *(int(r) for r in out_rows))
+            used.update(members)
+            reason = (
+                f"inflow of {cny(inflow, book.config)} followed by {out_rows.size} outflow(s) "
+                f"totalling {cny(moved, book.config)} ({moved * 100 // inflow}% of it) within "
+                f"{hours(span)} (window {rule.window_hours} hours)."
+            )
+            speed = 1.0 - span / window
+            score = min(1.0, 0.6 + 0.2 * speed + 0.2 * min(1.0, float(ratio)))
+            findings.append(
+                Finding(
+                    "pass_through",
+                    book.accounts[code],
+                    book.customer_of(rows),
+                    members,
+                    round(score, 2),
+                    reason,
+                )
+            )
+    return findings
+
+
+def _fan(book: Book, rule: FanRule, *, inbound: bool) -> list[Finding]:
+    tx = book.tx
+    typology = "fan_in" if inbound else "fan_out"
+    counted = (
+        (tx.is_credit == inbound)
+        & book.channel_mask(rule.channels)
+        & (tx.cny_minor >= rule.min_txn_minor)
+    )
+    window = rule.window_hours * HOUR
+    move = rule.move_window_hours * HOUR
+    needed = _pct(rule.min_moved_pct)
+    findings: list[Finding] = []
+    for code in book.candidates(counted, rule.min_counterparties):
+        rows = book.rows_of(code)
+        fan = rows[counted[rows]]
+        ts = tx.ts[fan]
+        parties = [
+            str(p) or f"row{r}" for p, r in zip(tx.counterparty_account[fan], fan, strict=True)
+        ]
+        amounts = tx.cny_minor[fan]
+        best: tuple[int, int, int] | None = None  # distinct count, i, j (inclusive)
+        seen: Counter[str] = Counter()
+        j = -1
+        for i in range(fan.size):
+            while j + 1 < fan.size and ts[j + 1] - ts[i] <= window:
+                j += 1
+                seen[parties[j]] += 1
+            distinct = len(seen)
+            if distinct >= rule.min_counterparties:
+                total = int(amounts[i : j + 1].sum())
+                if (
+                    (best is None or distinct > best[0])
+                    and total >= rule.min_total_minor
+                    and _moves_on(
+                        book, rows, int(ts[i]), int(ts[j]), total, move, needed, inbound=inbound
+                    )
+                ):
+                    best = (distinct, i, j)
+            seen[parties[i]] -= 1
+            if not seen[parties[i]]:
+                del seen[parties[i]]
+        if best is None:
+            continue
+        distinct, i, j = best
+        members = fan[i : j + 1]
+        total = int(amounts[i : j + 1].sum())
+        other = _opposite(book, rows, int(ts[i]), int(ts[j]), move, inbound=inbound)
+        moved = int(tx.cny_minor[other].sum())
+        span = int(ts[j] - ts[i])
+        if inbound:
+            reason = (
+                f"{members.size} inflows from {distinct} distinct counterparties within "
+                f"{hours(span)} totalling {cny(total, book.config)}, and "
+                f"{cny(moved, book.config)} moved out within {rule.move_window_hours} hours."
+            )
+        else:
+            reason = (
+                f"{members.size} outflows to {distinct} distinct counterparties within "
+                f"{hours(span)} totalling {cny(total, book.config)}, funded by "
+                f"{cny(moved, book.config)} received within {rule.move_window_hours} hours before."
+            )
+        score = min(1.0, 0.5 + 0.05 * (distinct - rule.min_counterparties + 1) + 0.2)
+        rows_out = tuple(sorted({int(r) for r in members} | {int(r) for r in other}))
+        findings.append(
+            Finding(
+                typology,
+                book.accounts[code],
+                book.customer_of(rows),
+                rows_out,
+                round(score, 2),
+                reason,
+            )
+        )
+    return findings
+
+
+def _opposite(book: Book, rows: I64, first: int, last: int, move: int, *, inbound: bool) -> I64:
+    """Rows moving the money on: outflows during/after a fan-in, inflows before/during a fan-out."""
+    tx = book.tx
+    ts = tx.ts[rows]
+    if inbound:
+        mask = ~tx.is_credit[rows] & (ts >= first) & (ts <= last + move)
+    else:
+        mask = tx.is_credit[rows] & (ts >= first - move) & (ts <= last)
+    selected: I64 = rows[mask]
+    return selected
+
+
+def _moves_on(
+    book: Book,
+    rows: I64,
+    first: int,
+    last: int,
+    total: int,
+    move: int,
+    needed: Decimal,
+    *,
+    inbound: bool,
+) -> bool:
+    other = _opposite(book, rows, first, last, move, inbound=inbound)
+    moved = int(book.tx.cny_minor[other].sum())
+    return Decimal(moved) >= needed * Decimal(total)
+
+
+def detect_fan_in(book: Book) -> list[Finding]:
+    """Many distinct payers with non-trivial amounts in a short window, and the money leaves."""
+    rule = book.config.fan_in
+    return _fan(book, rule, inbound=True) if rule.enabled else []
+
+
+def detect_fan_out(book: Book) -> list[Finding]:
+    """Recently received money sent on to many distinct counterparties in a short window."""
+    rule = book.config.fan_out
+    return _fan(book, rule, inbound=False) if rule.enabled else []
+
+
+def detect_dormant_reactivation(book: Book) -> list[Finding]:
+    """No activity for `dormant_days`, then large movements within `lookahead_days`."""
+    rule = book.config.dormant_reactivation
+    if not rule.enabled:
+        return []
+    tx = book.tx
+    gap_needed = rule.dormant_days * DAY
+    ahead = rule.lookahead_days * DAY
+    # accounts with a long gap: compute gaps on the account-grouped order in one pass
+    grouped_ts = tx.ts[book.by_account]
+    gaps = np.diff(grouped_ts, prepend=grouped_ts[:1])
+    starts = book.bounds[:-1][book.bounds[:-1] < book.bounds[1:]]
+    if rule.count_export_start:
+        gaps[starts] = grouped_ts[starts] - book.export_start
+    else:
+        gaps[starts] = 0
+    long_gap = np.zeros(len(tx), dtype=bool)
+    long_gap[book.by_account] = gaps >= gap_needed
+    findings: list[Finding] = []
+    for code in book.candidates(long_gap):
+        rows = book.rows_of(code)
+        ts = tx.ts[rows]
+        for k in np.flatnonzero(long_gap[rows]):
+            previous = int(ts[k - 1]) if k > 0 else book.export_start
+            after = rows[(ts >= ts[k]) & (ts <= ts[k] + ahead)]
+            credit = int(tx.cny_minor[after][tx.is_credit[after]].sum())
+            debit = int(tx.cny_minor[after][~tx.is_credit[after]].sum())
+            if max(credit, debit) < rule.min_movement_minor:
+                continue
+            silent = int(ts[k]) - previous
+            since = "the start of the history" if k == 0 else "the previous movement"
+            reason = (
+                f"no activity for {silent // DAY} days since {since} (dormant after "
+                f"{rule.dormant_days} days), then {cny(credit, book.config)} in and "
+                f"{cny(debit, book.config)} out within {rule.lookahead_days} days."
+            )
+            size = max(credit, debit) / rule.min_movement_minor
+            score = min(1.0, 0.5 + 0.1 * size)
+            findings.append(
+                Finding(
+                    "dormant_reactivation",
+                    book.accounts[code],
+                    book.customer_of(rows),
+                    tuple(int(r) for r in after),
+                    round(score, 2),
+                    reason,
+                )
+            )
+    return findings
