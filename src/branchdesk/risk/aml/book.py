@@ -44,6 +44,7 @@ class Book:
     accounts: list[str] = field(init=False)
     by_account: I64 = field(init=False)  # row indices grouped by account, time order inside
     bounds: I64 = field(init=False)  # group k is by_account[bounds[k]:bounds[k+1]]
+    own_transfer: npt.NDArray[np.bool_] = field(init=False)  # to/from the customer's own account
 
     def __post_init__(self) -> None:
         codes, uniques = pd.factorize(pd.Series(self.tx.account_id, dtype=object), sort=False)
@@ -52,6 +53,12 @@ class Book:
         self.by_account = np.argsort(self.account_codes, kind="stable").astype(np.int64)
         counts = np.bincount(self.account_codes, minlength=len(self.accounts))
         self.bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        owners = dict(zip(self.tx.account_id.tolist(), self.tx.customer_id.tolist(), strict=True))
+        in_bank = np.flatnonzero(self.tx.counterparty_bank == "SELF")
+        self.own_transfer = np.zeros(len(self.tx), dtype=bool)
+        for row in in_bank.tolist():
+            owner = owners.get(self.tx.counterparty_account[row])
+            self.own_transfer[row] = owner is not None and owner == self.tx.customer_id[row]
 
     def rows_of(self, code: int) -> I64:
         return self.by_account[self.bounds[code] : self.bounds[code + 1]]

@@ -122,8 +122,8 @@ class StructuringRule:
     band_low_pct: Decimal = Decimal(80)  # band is [80% of the line, the line)
     min_count: int = 3
     window_hours: int = 168
-    share_lookback_days: int = 30
-    min_band_share_pct: Decimal = Decimal(50)  # in-band share of the account's cash in lookback
+    share_lookback_days: int = 60
+    min_band_share_pct: Decimal = Decimal(60)  # in-band share of the account's cash in lookback
 
     def validate(self, prefix: str) -> None:
         _positive(f"{prefix}.reporting_line_minor", self.reporting_line_minor)
@@ -157,6 +157,9 @@ class PassThroughRule:
     min_inflow_minor: int = 10_000_000  # RMB 100,000
     window_hours: int = 48
     min_outflow_pct: Decimal = Decimal(80)
+    # outflows far above what came in are paid from an older balance (a business paying its
+    # supplier from weeks of takings), which is not money passing through
+    max_outflow_pct: Decimal = Decimal(150)
 
     def validate(self, prefix: str) -> None:
         _positive(f"{prefix}.min_inflow_minor", self.min_inflow_minor)
@@ -164,6 +167,8 @@ class PassThroughRule:
         _percent(
             f"{prefix}.min_outflow_pct", self.min_outflow_pct, low=Decimal(0), high=Decimal(100)
         )
+        if not self.max_outflow_pct.is_finite() or self.max_outflow_pct < self.min_outflow_pct:
+            raise RuleConfigError(f"{prefix}.max_outflow_pct", "must be >= min_outflow_pct")
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ class FanRule:
     min_counterparties: int = 8
     window_hours: int = 168
     min_txn_minor: int = 100_000  # RMB 1,000: payments below this (small payers) are not counted
-    min_total_minor: int = 10_000_000  # RMB 100,000 through the fan
+    min_total_minor: int = 5_000_000  # RMB 50,000 through the fan
     move_window_hours: int = 72  # how long around the fan the opposite movement may happen
     min_moved_pct: Decimal = Decimal(70)
     channels: tuple[str, ...] = ("transfer", "remittance")

@@ -103,25 +103,30 @@ def detect_pass_through(book: Book) -> list[Finding]:
     if not rule.enabled:
         return []
     tx = book.tx
-    big_in = tx.is_credit & (tx.cny_minor >= rule.min_inflow_minor)
+    big_in = tx.is_credit & (tx.cny_minor >= rule.min_inflow_minor) & ~book.own_transfer
     window = rule.window_hours * HOUR
     needed = _pct(rule.min_outflow_pct)
     findings: list[Finding] = []
     for code in book.candidates(big_in):
         rows = book.rows_of(code)
         ts = tx.ts[rows]
-        debit = ~tx.is_credit[rows]
+        third_party = ~book.own_transfer[rows]
+        debit = ~tx.is_credit[rows] & third_party
+        credit = tx.is_credit[rows] & third_party
         used: set[int] = set()
         for k in np.flatnonzero(big_in[rows]):
-            inflow = int(tx.cny_minor[rows[k]])
-            after = np.flatnonzero(debit & (ts >= ts[k]) & (ts <= ts[k] + window))
+            if int(rows[k]) in used:
+                continue
+            in_window = (ts >= ts[k]) & (ts <= ts[k] + window)
+            after = np.flatnonzero(debit & in_window)
             after = after[after > k]
             if not after.size:
                 continue
+            inflow = int(tx.cny_minor[rows[credit & in_window]].sum())
             out_rows = rows[after]
             outflow = int(tx.cny_minor[out_rows].sum())
             ratio = Decimal(outflow) / Decimal(inflow)
-            if ratio < needed or int(rows[k]) in used:
+            if not needed <= ratio <= _pct(rule.max_outflow_pct):
                 continue
             # keep only the outflows needed to reach the ratio (earliest first)
             cumulative = np.cumsum(tx.cny_minor[out_rows])
@@ -132,7 +137,8 @@ def detect_pass_through(book: Book) -> list[Finding]:
             members = (int(rows[k]), *(int(r) for r in out_rows))
             used.update(members)
             reason = (
-                f"inflow of {cny(inflow, book.config)} followed by {out_rows.size} outflow(s) "
+                f"inflow of {cny(int(tx.cny_minor[rows[k]]), book.config)} (with others "
+                f"{cny(inflow, book.config)} in the window) followed by {out_rows.size} outflow(s) "
                 f"totalling {cny(moved, book.config)} ({moved * 100 // inflow}% of it) within "
                 f"{hours(span)} (window {rule.window_hours} hours)."
             )
@@ -158,6 +164,7 @@ def _fan(book: Book, rule: FanRule, *, inbound: bool) -> list[Finding]:
         (tx.is_credit == inbound)
         & book.channel_mask(rule.channels)
         & (tx.cny_minor >= rule.min_txn_minor)
+        & ~book.own_transfer
     )
     window = rule.window_hours * HOUR
     move = rule.move_window_hours * HOUR
@@ -231,10 +238,11 @@ def _opposite(book: Book, rows: I64, first: int, last: int, move: int, *, inboun
     """Rows moving the money on: outflows during/after a fan-in, inflows before/during a fan-out."""
     tx = book.tx
     ts = tx.ts[rows]
+    third_party = ~book.own_transfer[rows]
     if inbound:
-        mask = ~tx.is_credit[rows] & (ts >= first) & (ts <= last + move)
+        mask = third_party & ~tx.is_credit[rows] & (ts >= first) & (ts <= last + move)
     else:
-        mask = tx.is_credit[rows] & (ts >= first - move) & (ts <= last)
+        mask = third_party & tx.is_credit[rows] & (ts >= first - move) & (ts <= last)
     selected: I64 = rows[mask]
     return selected
 
@@ -291,7 +299,10 @@ def detect_dormant_reactivation(book: Book) -> list[Finding]:
         ts = tx.ts[rows]
         for k in np.flatnonzero(long_gap[rows]):
             previous = int(ts[k - 1]) if k > 0 else book.export_start
-            after = rows[(ts >= ts[k]) & (ts <= ts[k] + ahead)]
+            window = (ts >= ts[k]) & (ts <= ts[k] + ahead) & ~book.own_transfer[rows]
+            after = rows[window]
+            if not after.size:
+                continue
             credit = int(tx.cny_minor[after][tx.is_credit[after]].sum())
             debit = int(tx.cny_minor[after][~tx.is_credit[after]].sum())
             if max(credit, debit) < rule.min_movement_minor:
