@@ -18,6 +18,9 @@ def _register() -> None:
 
     platform_cli.register(app)
     # domain command groups:
+    from branchdesk.risk.cli import aml_app
+
+    app.add_typer(aml_app, name="aml")
 
 
 def main() -> None:
