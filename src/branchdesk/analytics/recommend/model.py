@@ -1,0 +1,267 @@
+"""Propensity model for next-best products: training, ranking and reasons in words.
+
+Training uses only the given files. For each past window start ``t = as_of - 90*j``
+(j = 1..``WINDOWS``) the examples are the (customer, product) pairs that the suitability
+and minimum-asset rules allowed and the customer did not yet hold at ``t``; the label is
+whether the customer opened the product in ``(t, t + 90]``. Features come from a
+:class:`~.features.Snapshot` at ``t`` (no holding after ``t`` is seen). All positives are
+kept; negatives are sampled down to a row budget and re-weighted by the inverse rate, so
+predicted probabilities stay comparable across products.
+
+One gradient-boosted tree model (scikit-learn ``HistGradientBoostingClassifier``) scores
+every pair, with the product as a categorical feature, so customer x product interactions
+(age x pension, holding a bond fund x equity fund, ...) are learned from past adoptions.
+When the history holds no positive example the model falls back to popularity.
+
+Reasons are built from adoption lifts counted over the same training windows: how much more
+often customers of the same age and asset band opened the product, and which product the
+customer holds that most often came before it, plus the rule facts (risk vs tolerance,
+minimum assets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # no py.typed
+
+from branchdesk.analytics.recommend import features as feat
+from branchdesk.analytics.recommend.io import (
+    BoolArray,
+    Customers,
+    FloatArray,
+    Holdings,
+    IntArray,
+    Products,
+    day_number,
+)
+from branchdesk.analytics.recommend.popularity import popularity_scores
+from branchdesk.analytics.recommend.ranking import Ranking, concat, top_k
+from branchdesk.analytics.recommend.rules import eligible
+
+MODEL_VERSION = "recommend-hgb-1"
+WINDOWS = 4
+MAX_TRAINING_ROWS = 400_000
+SCORING_CHUNK = 10_000
+LIFT_PRIOR = 50.0
+# One OpenMP thread: on shared branch servers, several threads spin against other jobs and
+# run up to ten times slower than one.
+THREADS = 1
+AGE_BANDS = np.array([30.0, 40.0, 50.0, 60.0])
+AGE_LABELS = ("under 30", "30-39", "40-49", "50-59", "60 and over")
+ASSET_BANDS = np.array([100_000.0, 1_000_000.0, 5_000_000.0])
+ASSET_LABELS = ("under 100k", "100k-1M", "1M-5M", "5M and over")
+
+
+@dataclass(frozen=True)
+class Lifts:
+    """Smoothed adoption-rate ratios used for the reasons."""
+
+    segment: FloatArray  # [segment, product]
+    after_holding: FloatArray  # [held product, product]
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """Everything needed to score candidates at the as-of date."""
+
+    classifier: HistGradientBoostingClassifier | None
+    catalogue: feat.Catalogue
+    lifts: Lifts
+    n_examples: int
+    n_positives: int
+    windows: list[int]
+
+
+def _segment(customers: Customers, age_years: FloatArray) -> IntArray:
+    age_band = np.searchsorted(AGE_BANDS, age_years, side="right")
+    asset_band = np.searchsorted(ASSET_BANDS, customers.total_assets, side="right")
+    segment: IntArray = (age_band * len(ASSET_LABELS) + asset_band).astype(np.int64)
+    return segment
+
+
+def _training_candidates(customers: Customers, products: Products) -> BoolArray:
+    """Suitability and minimum assets, without the assessment date or consent (past)."""
+    risk_ok = products.risk_level[None, :] <= customers.risk_tolerance[:, None]
+    assets_ok = customers.total_assets[:, None] >= products.min_assets[None, :]
+    allowed: BoolArray = risk_ok & assets_ok
+    return allowed
+
+
+def _lift(positives: FloatArray, candidates: FloatArray, rate: FloatArray) -> FloatArray:
+    smoothed = (positives + LIFT_PRIOR * rate[None, :]) / (candidates + LIFT_PRIOR)
+    lift: FloatArray = smoothed / np.maximum(rate[None, :], 1e-12)
+    return lift
+
+
+def train(
+    customers: Customers,
+    products: Products,
+    holdings: Holdings,
+    as_of: date,
+    *,
+    seed: int = 0,
+    windows: int = WINDOWS,
+) -> TrainedModel:
+    """Fit the propensity model on past 90-day windows before ``as_of``."""
+    n, p = len(customers), len(products)
+    as_of_day = day_number(as_of)
+    cat = feat.catalogue(products, holdings)
+    base = feat.customer_base(customers)
+    allowed = _training_candidates(customers, products)
+    rng = np.random.default_rng(seed)
+    n_segments = len(AGE_LABELS) * len(ASSET_LABELS)
+    seg_pos = np.zeros((n_segments, p))
+    seg_cand = np.zeros((n_segments, p))
+    hold_pos = np.zeros((p, p))
+    hold_cand = np.zeros((p, p))
+    pairs: list[tuple[feat.Snapshot, IntArray, IntArray, BoolArray]] = []
+    used_windows: list[int] = []
+    for j in range(1, windows + 1):
+        start = as_of_day - feat.WINDOW_DAYS * j
+        snap = feat.snapshot(customers, products, holdings, start)
+        if not snap.active.any():
+            continue
+        opened = (holdings.opened_day > start) & (holdings.opened_day <= start + feat.WINDOW_DAYS)
+        label = np.zeros((n, p), dtype=np.bool_)
+        label[holdings.customer[opened], holdings.product[opened]] = True
+        candidate = allowed & ~snap.held & snap.active[:, None]
+        positive = candidate & label
+        segment = _segment(customers, (start - base.birth_day) / 365.25)
+        np.add.at(seg_pos, segment, positive)
+        np.add.at(seg_cand, segment, candidate)
+        held = snap.held.astype(np.float32)
+        hold_pos += held.T @ positive.astype(np.float32)
+        hold_cand += held.T @ candidate.astype(np.float32)
+        who, what = np.nonzero(candidate)
+        pairs.append((snap, who, what, positive[who, what]))
+        used_windows.append(start)
+    total = sum(len(who) for _, who, _, _ in pairs)
+    n_pos = int(sum(int(y.sum()) for _, _, _, y in pairs))
+    rate = seg_pos.sum(axis=0) / np.maximum(seg_cand.sum(axis=0), 1.0)
+    lifts = Lifts(_lift(seg_pos, seg_cand, rate), _lift(hold_pos, hold_cand, rate))
+    if n_pos == 0 or n_pos == total:
+        return TrainedModel(None, cat, lifts, total, n_pos, used_windows)
+    keep_rate = min(1.0, max(MAX_TRAINING_ROWS - n_pos, 1) / max(total - n_pos, 1))
+    blocks: list[feat.Float32Array] = []
+    labels: list[BoolArray] = []
+    weights: list[FloatArray] = []
+    for snap, who, what, y in pairs:
+        keep = y | (rng.random(len(y)) < keep_rate)
+        blocks.append(feat.pair_features(base, cat, snap, as_of_day, who[keep], what[keep]))
+        labels.append(y[keep])
+        weights.append(np.where(y[keep], 1.0, 1.0 / keep_rate))
+    classifier = HistGradientBoostingClassifier(
+        learning_rate=0.08,
+        max_iter=200,
+        max_leaf_nodes=31,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        categorical_features=feat.categorical_mask(cat, p),
+        early_stopping=False,
+        random_state=seed,
+    )
+    x, y = np.vstack(blocks), np.concatenate(labels)
+    with threadpool_limits(limits=THREADS, user_api="openmp"):
+        classifier.fit(x, y, sample_weight=np.concatenate(weights))
+    return TrainedModel(classifier, cat, lifts, total, n_pos, used_windows)
+
+
+def rank(
+    model: TrainedModel,
+    customers: Customers,
+    products: Products,
+    holdings: Holdings,
+    as_of: date,
+    k: int,
+) -> Ranking:
+    """Top-k eligible products per customer by predicted propensity."""
+    as_of_day = day_number(as_of)
+    allowed = eligible(customers, products, holdings, as_of)
+    fallback = popularity_scores(holdings, len(products), as_of)
+    if model.classifier is None:
+        parts = [
+            top_k(
+                np.broadcast_to(fallback, allowed[s : s + SCORING_CHUNK].shape),
+                allowed[s : s + SCORING_CHUNK],
+                k,
+                customer_offset=s,
+            )
+            for s in range(0, len(customers), SCORING_CHUNK)
+        ]
+        return concat(parts)
+    base = feat.customer_base(customers)
+    snap = feat.snapshot(customers, products, holdings, as_of_day)
+    parts = []
+    for start in range(0, len(customers), SCORING_CHUNK):
+        block = allowed[start : start + SCORING_CHUNK]
+        rows, what = np.nonzero(block)
+        scores = np.zeros(block.shape, dtype=np.float64)
+        if len(rows):
+            x = feat.pair_features(base, model.catalogue, snap, as_of_day, rows + start, what)
+            with threadpool_limits(limits=THREADS, user_api="openmp"):
+                scores[rows, what] = model.classifier.predict_proba(x)[:, 1]
+        parts.append(top_k(scores, block, k, customer_offset=start))
+    return concat(parts)
+
+
+def _money(amount: float) -> str:
+    if amount >= 1_000_000:
+        return f"{amount / 1_000_000:g}M"
+    if amount >= 1_000:
+        return f"{amount / 1_000:g}k"
+    return f"{amount:g}"
+
+
+def reasons(
+    model: TrainedModel,
+    customers: Customers,
+    products: Products,
+    holdings: Holdings,
+    as_of: date,
+    ranking: Ranking,
+) -> list[str]:
+    """One plain-language reason per recommendation row."""
+    as_of_day = day_number(as_of)
+    held = feat.snapshot(customers, products, holdings, as_of_day).held
+    age = (as_of_day - customers.birth_day) / 365.25
+    segment = _segment(customers, age)
+    seg_lift = model.lifts.segment[segment[ranking.customer], ranking.product]
+    after = model.lifts.after_holding[:, ranking.product].T  # rows x held product
+    after = np.where(held[ranking.customer], after, 0.0)
+    best_held = np.argmax(after, axis=1)
+    best_lift = after[np.arange(len(ranking)), best_held]
+    recent = popularity_scores(holdings, len(products), as_of)
+    top_recent = set(np.argsort(-recent, kind="stable")[:3].tolist())
+    texts: list[str] = []
+    n_asset = len(ASSET_LABELS)
+    for i in range(len(ranking)):
+        c, j = int(ranking.customer[i]), int(ranking.product[i])
+        parts: list[str] = []
+        if seg_lift[i] >= 1.2:
+            s = int(segment[c])
+            parts.append(
+                f"customers aged {AGE_LABELS[s // n_asset]} with assets {ASSET_LABELS[s % n_asset]}"
+                f" open {products.names[j]} {seg_lift[i]:.1f}x as often as average"
+            )
+        if best_lift[i] >= 1.5:
+            parts.append(
+                f"often opened by holders of {products.names[int(best_held[i])]}, which you hold"
+            )
+        if not parts:
+            parts.append(
+                f"{products.names[j]} is one of the most opened products in the last 90 days"
+                if j in top_recent
+                else f"{products.names[j]} fits your profile and current holdings"
+            )
+        parts.append(
+            f"risk R{products.risk_level[j]} within your C{customers.risk_tolerance[c]} tolerance"
+        )
+        if products.min_assets[j] > 0:
+            parts.append(f"your assets meet the {_money(float(products.min_assets[j]))} minimum")
+        text = "; ".join(parts)
+        texts.append(text[0].upper() + text[1:])
+    return texts
