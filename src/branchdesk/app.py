@@ -1,0 +1,61 @@
+"""create_app(): routers, error handlers, templates, static files, middleware."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from branchdesk import __version__
+from branchdesk.core.config import Settings, get_settings
+from branchdesk.core.db import Database
+from branchdesk.core.security import Signer
+from branchdesk.core.web import (
+    STATIC_DIR,
+    Metrics,
+    RequestContextMiddleware,
+    build_templates,
+    install_error_handlers,
+)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url)
+    metrics = Metrics()
+
+    app = FastAPI(
+        title="branchdesk",
+        version=__version__,
+        summary="Bank branch service platform: queue, catalog, customers, ledger, feedback, risk.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.signer = Signer(settings.resolved_secret_key())
+    app.state.templates = build_templates()
+    app.state.metrics = metrics
+    app.state.default_locale = settings.default_locale
+
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from branchdesk import ops
+    from branchdesk.catalog import api as catalog_api
+    from branchdesk.catalog import views as catalog_views
+    from branchdesk.customers import api as customers_api
+    from branchdesk.identity import api as identity_api
+    from branchdesk.identity import views as identity_views
+
+    for router in (
+        ops.router,
+        identity_api.router,
+        catalog_api.router,
+        customers_api.router,
+        identity_views.router,
+        catalog_views.router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,120 @@
+"""Languages: Traditional Chinese, Simplified Chinese and English from Babel catalogs.
+
+Catalogs live in ``branchdesk/locale/<locale>/LC_MESSAGES/messages.po`` with English msgids.
+They are read with Babel at start-up (no compile step, nothing to forget on deploy).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from branchdesk.core.config import SUPPORTED_LOCALES
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+_DIRS = {"zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans", "en": "en"}
+LANGUAGE_NAMES = {"zh-Hant": "繁體中文", "zh-Hans": "简体中文", "en": "English"}
+
+_current: ContextVar[str] = ContextVar("branchdesk_locale", default="en")
+
+
+class Translations:
+    def __init__(self, locale: str, messages: dict[str, str]) -> None:
+        self.locale = locale
+        self.messages = messages
+
+    def gettext(self, message: str) -> str:
+        return self.messages.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> Translations:
+    if locale not in _DIRS:
+        locale = "en"
+    path = LOCALE_DIR / _DIRS[locale] / "LC_MESSAGES" / "messages.po"
+    messages: dict[str, str] = {}
+    if path.exists():
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            translated = message.string
+            usable = isinstance(translated, str) and translated and not message.fuzzy
+            if isinstance(message.id, str) and usable:
+                messages[message.id] = str(translated)
+    return Translations(locale, messages)
+
+
+def normalize_locale(value: str | None) -> str | None:
+    """Map a user's or browser's tag to one of ours; None when it is not Chinese or English."""
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-").lower()
+    if tag in ("zh-hant", "zh-tw", "zh-hk", "zh-mo") or tag.startswith("zh-hant"):
+        return "zh-Hant"
+    if tag in ("zh-hans", "zh-cn", "zh-sg", "zh-my", "zh") or tag.startswith("zh-hans"):
+        return "zh-Hans"
+    if tag.startswith("zh-"):
+        return "zh-Hans"
+    if tag == "en" or tag.startswith("en-"):
+        return "en"
+    return None
+
+
+def negotiate(accept_language: str | None, default: str = "en") -> str:
+    """Pick a locale from an Accept-Language header by quality; English for other languages."""
+    if not accept_language:
+        return default if default in SUPPORTED_LOCALES else "en"
+    choices: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        pieces = part.strip().split(";")
+        quality = 1.0
+        for piece in pieces[1:]:
+            name, _, raw = piece.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(raw)
+                except ValueError:
+                    quality = 0.0
+        choices.append((-quality, index, pieces[0]))
+    for negative_quality, _index, tag in sorted(choices):
+        if negative_quality >= 0:
+            continue
+        locale = normalize_locale(tag)
+        if locale:
+            return locale
+    return "en"
+
+
+def set_locale(locale: str) -> None:
+    _current.set(locale if locale in SUPPORTED_LOCALES else "en")
+
+
+def get_locale() -> str:
+    return _current.get()
+
+
+def gettext(message: str) -> str:
+    return translations(get_locale()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(get_locale()).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def localized(zh_hant: str, zh_hans: str, en: str, locale: str | None = None) -> str:
+    """Choose among a record's three names (branches, services) for the current locale."""
+    chosen = locale or get_locale()
+    if chosen == "zh-Hant":
+        return zh_hant or zh_hans or en
+    if chosen == "zh-Hans":
+        return zh_hans or zh_hant or en
+    return en or zh_hant or zh_hans

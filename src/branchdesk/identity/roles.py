@@ -1,0 +1,67 @@
+"""Staff roles and what each may do: the one table of permissions (see ``Principal.require``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    teller = "teller"
+    lobby_manager = "lobby_manager"
+    relationship_manager = "relationship_manager"
+    branch_manager = "branch_manager"
+    quality_officer = "quality_officer"
+    risk_officer = "risk_officer"
+    compliance_officer = "compliance_officer"
+    admin = "admin"
+
+
+class Permission(StrEnum):
+    catalog_view = "catalog.view"
+    branch_create = "branch.create"
+    branch_update = "branch.update"
+    counter_manage = "counter.manage"
+    branch_service_manage = "branch_service.manage"
+    service_type_manage = "service_type.manage"
+    user_view = "user.view"
+    user_manage = "user.manage"
+    audit_view = "audit.view"
+    customer_view = "customer.view"
+    customer_manage = "customer.manage"
+
+
+ALL_STAFF = frozenset(Role)
+SUPERVISORS = frozenset({Role.branch_manager, Role.admin})
+
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.catalog_view: ALL_STAFF,
+    Permission.branch_create: frozenset({Role.admin}),
+    Permission.branch_update: SUPERVISORS,
+    Permission.counter_manage: SUPERVISORS,
+    Permission.branch_service_manage: SUPERVISORS,
+    Permission.service_type_manage: frozenset({Role.admin}),
+    Permission.user_view: frozenset({Role.admin, Role.branch_manager}),
+    Permission.user_manage: frozenset({Role.admin}),
+    Permission.audit_view: frozenset({Role.admin, Role.compliance_officer}),
+    Permission.customer_view: frozenset(
+        {
+            Role.teller,
+            Role.lobby_manager,
+            Role.relationship_manager,
+            Role.branch_manager,
+            Role.risk_officer,
+            Role.compliance_officer,
+            Role.admin,
+        }
+    ),
+    Permission.customer_manage: frozenset(
+        {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
+    ),
+}
+
+# Roles whose scope is the whole bank rather than their own branches.
+BANK_WIDE_ROLES = frozenset({Role.admin})
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    return PERMISSIONS[permission]

@@ -1,0 +1,19 @@
+"""Every domain's tables, imported in one place so metadata (and Alembic) sees them all."""
+
+from __future__ import annotations
+
+from branchdesk.catalog import models as catalog_models
+from branchdesk.core import events as core_events
+from branchdesk.core import references as core_references
+from branchdesk.core.db import Base
+from branchdesk.customers import models as customer_models
+from branchdesk.identity import models as identity_models
+
+__all__ = [
+    "Base",
+    "catalog_models",
+    "core_events",
+    "core_references",
+    "customer_models",
+    "identity_models",
+]
