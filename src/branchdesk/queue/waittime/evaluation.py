@@ -37,9 +37,11 @@ def _rmse(errors: list[float]) -> float:
     return math.sqrt(sum(e * e for e in errors) / len(errors)) if errors else math.nan
 
 
-def evaluate_events(events: Iterable[QueueEvent], *, warmup_days: int = 3) -> EvaluationResult:
+def evaluate_events(
+    events: Iterable[QueueEvent], *, warmup_days: int = 3, model: WaitTimeModel | None = None
+) -> EvaluationResult:
     """Score the model and every baseline on the days after `warmup_days`."""
-    model = WaitTimeModel()
+    model = model if model is not None else WaitTimeModel()
     baselines = ClassicalBaselines()
     predictions: dict[str, tuple[float, dict[str, float], float, date]] = {}
     days: list[date] = []

@@ -13,7 +13,9 @@ waits the stream later reveals. State resets at each new local date; learning ca
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
@@ -29,6 +31,8 @@ from branchdesk.queue.waittime.learners import (
 )
 
 _MAX_STEPS = 4000
+_STEP_BUDGET = 6000  # simulated calls per prediction, shared by the sampled runs
+_OWN_SEQUENCE = 1 << 40  # the predicted ticket's tie-breaker in the look-ahead heaps
 
 
 @dataclass(slots=True)
@@ -57,19 +61,37 @@ class _Pending:
 
 @dataclass(slots=True)
 class _SimCounter:
+    """A counter as the look-ahead sees it: when it can start, breaks, its ticket in hand."""
+
     name: str
     skills: frozenset[str]
+    start: float = 0.0
     break_start: float | None = None
     break_end: float = 0.0
     hard_close: float | None = None
-    order: int = 0
-    pending: list[float] = field(default_factory=list)
+    busy_expected: float = 0.0
+    busy_sampler: Callable[[random.Random], float] | None = None
+
+
+@dataclass(slots=True)
+class _Plan:
+    """Everything a look-ahead run starts from, shared by the sampled runs."""
+
+    now: float
+    heaps: dict[str, list[tuple[float, int]]]
+    arrivals: list[tuple[float, float, str]]
+    counters: list[_SimCounter]
+    sequence: int
 
 
 class WaitTimeModel:
     """Online wait-time estimate for one branch (one instance per branch)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, use_correction: bool = True, samples: int = 16, seed: int = 0) -> None:
+        self.use_correction = use_correction
+        self.samples = samples
+        self._rng = random.Random(seed)
+        self._samplers: dict[tuple[str, str], Callable[[random.Random], float]] = {}
         self.service_times = ServiceTimes()
         self.arrivals = ArrivalRates()
         self.calling_order = CallingOrder()
@@ -205,7 +227,9 @@ class WaitTimeModel:
         if counter is not None:
             counter.is_open = False
             has_work = any(
-                waiting for service in counter.skills for waiting in self._queues.get(service, {}).values()
+                waiting
+                for service in counter.skills
+                for waiting in self._queues.get(service, {}).values()
             )
         self.schedule.record_close(name, tod, has_waiting_work=has_work)
 
@@ -226,7 +250,7 @@ class WaitTimeModel:
             look_ahead = self._fallback(ticket)
         features = self._features(look_ahead, ticket)
         corrected = look_ahead
-        if self.correction.count >= 30:
+        if self.use_correction and self.correction.count >= 30:
             corrected = self.correction.predict(features)
         if ticket_id not in self._pending and self._now == ticket.issued:
             self._pending[ticket_id] = _Pending(features, ticket.issued)
@@ -245,11 +269,24 @@ class WaitTimeModel:
         return sum(self._wait_sum.values()) / total if total else 0.0
 
     def _look_ahead(self, ticket_id: str, ticket: _Ticket) -> float | None:
+        """Mean time until the ticket is called over a few sampled futures (None: never)."""
+        plan = self._plan(ticket_id, ticket)
+        self._samplers = {}  # durations learned since the last prediction count from now on
+        if self.samples <= 0:
+            return self._simulate(plan, None)
+        size = sum(len(heap) for heap in plan.heaps.values()) + len(plan.arrivals) + 1
+        runs = max(4, min(self.samples, _STEP_BUDGET // size))
+        results = [self._simulate(plan, self._rng) for _ in range(runs)]
+        called = [value for value in results if value is not None]
+        if len(called) * 2 < runs:
+            return None
+        return sum(called) / len(called)
+
+    def _plan(self, ticket_id: str, ticket: _Ticket) -> _Plan:
         now = self._now
         midnight = self._midnight
         tod = now - midnight
-        order = self.calling_order
-        boosts = order.boosts()
+        boosts = self.calling_order.boosts()
         own_boost = boosts.get(ticket.priority, 0.0)
         own_key = ticket.issued - own_boost
         # tickets ahead, per service: heap of (key, sequence)
@@ -268,9 +305,8 @@ class WaitTimeModel:
             if heap:
                 heapq.heapify(heap)
                 heaps[service] = heap
-        heaps.setdefault(ticket.service, [])
-        own_entry = (own_key, 10**9)
-        heapq.heappush(heaps[ticket.service], own_entry)
+        own_entry = (own_key, _OWN_SEQUENCE)
+        heapq.heappush(heaps.setdefault(ticket.service, []), own_entry)
         # expected arrivals that will overtake this ticket
         arrivals: list[tuple[float, float, str]] = []
         factor = self.arrivals.load_factor(tod)
@@ -282,46 +318,72 @@ class WaitTimeModel:
                 for at in self.arrivals.future_arrivals(priority, service, tod, until, factor):
                     arrivals.append((at + midnight, at + midnight - boost, service))
         arrivals.sort()
-        # counters
+        counters: list[_SimCounter] = []
         times = self.service_times
-        events: list[tuple[float, int, _SimCounter]] = []
-        for position, (name, counter) in enumerate(self._counters.items()):
-            sim = _SimCounter(name, counter.skills, order=position)
+        for name, counter in self._counters.items():
+            sim = _SimCounter(name, counter.skills)
             hard = self.schedule.hard_close(name)
             sim.hard_close = hard + midnight if hard is not None else None
             if counter.is_open:
-                start: float | None = now
+                sim.start = now
                 planned = self.schedule.next_break(name, tod)
                 if planned is not None:
                     sim.break_start = planned[0] + midnight
                     sim.break_end = planned[1] + midnight
             else:
                 reopen = self.schedule.reopen_at(name, tod)
-                start = reopen + midnight if reopen is not None else None
-            if counter.ticket is not None and counter.service is not None:
-                busy_until = now + times.residual(counter.service, name, now - counter.since)
-                if start is None:
+                if reopen is None:
                     continue
-                start = max(start, busy_until)
-            if start is None:
-                continue
-            events.append((start, position, sim))
+                sim.start = reopen + midnight
+            if counter.ticket is not None and counter.service is not None:
+                elapsed = now - counter.since
+                sim.busy_expected = times.residual(counter.service, name, elapsed)
+                sim.busy_sampler = times.residual_sampler(counter.service, name, elapsed)
+            counters.append(sim)
+        return _Plan(now, heaps, arrivals, counters, sequence)
+
+    def _duration(self, service: str, counter: str, rng: random.Random | None) -> float:
+        if rng is None:
+            return self.service_times.expected_duration(service, counter)
+        sampler = self._samplers.get((service, counter))
+        if sampler is None:
+            sampler = self.service_times.duration_sampler(service, counter)
+            self._samplers[(service, counter)] = sampler
+        return sampler(rng)
+
+    def _simulate(self, plan: _Plan, rng: random.Random | None) -> float | None:
+        """One run of the queue forward from now; the time until the ticket is called."""
+        now = plan.now
+        heaps = {service: list(heap) for service, heap in plan.heaps.items()}
+        arrivals = plan.arrivals
+        sequence = plan.sequence
+        events: list[tuple[float, int]] = []
+        break_starts: list[float | None] = []
+        for position, sim in enumerate(plan.counters):
+            start = sim.start
+            if sim.busy_sampler is not None:
+                busy = sim.busy_sampler(rng) if rng is not None else sim.busy_expected
+                start = max(start, now + busy)
+            events.append((start, position))
+            break_starts.append(sim.break_start)
         heapq.heapify(events)
         next_arrival = 0
         steps = 0
         while events and steps < _MAX_STEPS:
             steps += 1
-            at, position, sim = heapq.heappop(events)
+            at, position = heapq.heappop(events)
+            sim = plan.counters[position]
             if sim.hard_close is not None and at >= sim.hard_close:
                 continue
-            if sim.break_start is not None and at >= sim.break_start:
-                sim.break_start = None
-                heapq.heappush(events, (max(at, sim.break_end), position, sim))
+            break_start = break_starts[position]
+            if break_start is not None and at >= break_start:
+                break_starts[position] = None
+                heapq.heappush(events, (max(at, sim.break_end), position))
                 continue
             while next_arrival < len(arrivals) and arrivals[next_arrival][0] <= at:
-                _, key, service = arrivals[next_arrival]
+                _, key, arriving = arrivals[next_arrival]
                 sequence += 1
-                heapq.heappush(heaps.setdefault(service, []), (key, sequence))
+                heapq.heappush(heaps.setdefault(arriving, []), (key, sequence))
                 next_arrival += 1
             best_service: str | None = None
             best: tuple[float, int] | None = None
@@ -331,11 +393,10 @@ class WaitTimeModel:
                     best, best_service = heap[0], service
             if best is None or best_service is None:
                 if next_arrival < len(arrivals):
-                    heapq.heappush(events, (arrivals[next_arrival][0], position, sim))
+                    heapq.heappush(events, (arrivals[next_arrival][0], position))
                 continue
-            if best == own_entry:
+            if best[1] == _OWN_SEQUENCE:
                 return at - now
             heapq.heappop(heaps[best_service])
-            duration = times.expected_duration(best_service, sim.name)
-            heapq.heappush(events, (at + duration, position, sim))
+            heapq.heappush(events, (at + self._duration(best_service, sim.name, rng), position))
         return None
