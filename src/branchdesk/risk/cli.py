@@ -42,7 +42,7 @@ def scan(
         print(str(exc), file=sys.stderr)
         raise typer.Exit(2) from None
     except OSError as exc:
-        print(f"{transactions}:0:0: cannot read: {exc.strerror}", file=sys.stderr)
+        print(f"{transactions}: cannot read: {exc.strerror}", file=sys.stderr)
         raise typer.Exit(2) from None
     write_alerts(alerts, out)
     counts: dict[str, int] = {}

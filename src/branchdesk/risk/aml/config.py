@@ -246,7 +246,7 @@ class CycleRule:
 class HookPolicy:
     """How findings on a new posting become a decision: hold for review or block."""
 
-    block_score: Decimal = Decimal("0.9")
+    block_score: Decimal = Decimal(1)  # below it a suspicion holds the posting for review
     block_typologies: tuple[str, ...] = ("cycle",)
 
     def validate(self, prefix: str) -> None:
@@ -381,7 +381,7 @@ def config_from_dict(raw: Mapping[str, object]) -> RuleConfig:
 def _currencies(raw: object) -> dict[str, CurrencyInfo]:
     if not isinstance(raw, dict):
         raise RuleConfigError("currencies", "must be an object of code -> {exponent, cny_per_unit}")
-    table: dict[str, CurrencyInfo] = {}
+    table: dict[str, CurrencyInfo] = dict(DEFAULT_CURRENCIES)  # entries given replace defaults
     for code, spec in raw.items():
         name = f"currencies.{code}"
         if not isinstance(spec, dict) or set(spec) != {"exponent", "cny_per_unit"}:

@@ -7,6 +7,7 @@ column. Amounts become integer minor units; instants become UTC epoch seconds.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,9 +123,41 @@ def _first_bad(mask: npt.NDArray[np.bool_], lines: I64) -> int | None:
     return int(positions[0]) if positions.size else None
 
 
+def _check_field_counts(path: Path, name: str) -> None:
+    """Every line must have as many fields as the header (pandas pads short rows silently)."""
+    data = path.read_bytes()
+    if b'"' in data:  # quoted fields may hold commas or newlines: count with the csv module
+        with path.open(encoding="utf-8", errors="replace", newline="") as stream:
+            reader = csv.reader(stream)
+            header = next(reader, None)
+            expected = len(header) if header else 0
+            for row in reader:
+                if len(row) != expected:
+                    raise ExportFormatError(
+                        name, reader.line_num, 1, f"expected {expected} fields, found {len(row)}"
+                    )
+        return
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if raw.size and (not ends.size or ends[-1] != raw.size - 1):
+        ends = np.append(ends, raw.size)  # last line without a newline
+    commas = np.concatenate(([0], np.cumsum(raw == ord(","))))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    per_line = commas[ends] - commas[starts]
+    if not per_line.size:
+        return
+    bad = np.flatnonzero(per_line != per_line[0])
+    if bad.size:
+        line = int(bad[0]) + 1
+        found, expected = int(per_line[bad[0]]) + 1, int(per_line[0]) + 1
+        what = "a blank line" if ends[bad[0]] - starts[bad[0]] <= 1 else f"{found} fields"
+        raise ExportFormatError(name, line, 1, f"expected {expected} fields, found {what}")
+
+
 def read_export(path: Path, config: RuleConfig) -> Transactions:
     """Parse and validate an export; raises ExportFormatError on the first bad cell."""
     name = str(path)
+    _check_field_counts(path, name)
     try:
         frame = pd.read_csv(
             path,
@@ -191,11 +224,10 @@ def read_export(path: Path, config: RuleConfig) -> Transactions:
     check("amount", ~amount_shaped, "not a positive decimal amount")
     _fail_first(name, problems)
 
-    whole_text, _, fraction_text = (
-        amount.str.partition(".")[0],
-        None,
-        amount.str.partition(".")[2],
-    )
+    if n == 0:
+        return transactions_from_postings([], config)
+    parts = amount.str.partition(".")
+    whole_text, fraction_text = parts[0], parts[2]
     decimals = fraction_text.str.len().to_numpy()
     exponents = currency.map({c: i.exponent for c, i in config.currencies.items()}).to_numpy(
         dtype=np.int64
