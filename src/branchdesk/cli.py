@@ -18,6 +18,9 @@ def _register() -> None:
 
     platform_cli.register(app)
     # domain command groups:
+    from branchdesk.queue.cli import waittime_app
+
+    app.add_typer(waittime_app, name="waittime")
     from branchdesk.risk.cli import aml_app
 
     app.add_typer(aml_app, name="aml")

@@ -141,7 +141,12 @@ def random_branch(
             "normal": 0.0,
         }
     else:
-        boosts = {"vip": 3e9, "appointment": 2e9, "elderly": rng.choice([300.0, 900.0]), "normal": 0.0}
+        boosts = {
+            "vip": 3e9,
+            "appointment": 2e9,
+            "elderly": rng.choice([300.0, 900.0]),
+            "normal": 0.0,
+        }
     # load: expected work per day relative to capacity of the opening hours
     mean_work = sum(s.mean_seconds * s.share for s in services.values()) / sum(
         s.share for s in services.values()
@@ -286,7 +291,12 @@ def _simulate_day(
         if best is None:
             return
         waiting.remove(best)
-        yield {"ts": stamp(now), "type": "called", "ticket": best.ticket, "counter": counter.spec.name}
+        yield {
+            "ts": stamp(now),
+            "type": "called",
+            "ticket": best.ticket,
+            "counter": counter.spec.name,
+        }
         if rng.random() < config.no_show_probability:
             duration = float(config.no_show_seconds)
             outcome = "no_show"

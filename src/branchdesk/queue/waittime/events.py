@@ -73,6 +73,8 @@ def parse_event(line: str) -> QueueEvent:
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise EventFormatError(f"field 'ts' has no UTC offset: {raw_ts!r}")
     raw_type = record.get("type")
+    if not isinstance(raw_type, str):
+        raise EventFormatError("missing or non-string field 'type'")
     try:
         kind = EventType(raw_type)
     except ValueError:

@@ -31,6 +31,7 @@ from branchdesk.queue.waittime.learners import (
 )
 
 _MAX_STEPS = 4000
+_CORRECTION_WARMUP = 50
 _STEP_BUDGET = 6000  # simulated calls per prediction, shared by the sampled runs
 _OWN_SEQUENCE = 1 << 40  # the predicted ticket's tie-breaker in the look-ahead heaps
 
@@ -56,7 +57,8 @@ class _Pending:
     """What the model said at issue time, kept until the ticket is called."""
 
     features: FloatArray
-    issued: float
+    look_ahead: float
+    corrected: float
 
 
 @dataclass(slots=True)
@@ -87,7 +89,7 @@ class _Plan:
 class WaitTimeModel:
     """Online wait-time estimate for one branch (one instance per branch)."""
 
-    def __init__(self, *, use_correction: bool = True, samples: int = 16, seed: int = 0) -> None:
+    def __init__(self, *, use_correction: bool = False, samples: int = 16, seed: int = 0) -> None:
         self.use_correction = use_correction
         self.samples = samples
         self._rng = random.Random(seed)
@@ -96,7 +98,10 @@ class WaitTimeModel:
         self.arrivals = ArrivalRates()
         self.calling_order = CallingOrder()
         self.schedule = CounterSchedule()
-        self.correction = OnlineRidge(4, ridge=1.0)
+        # residual regression on the look-ahead (in kiloseconds), used only while it pays
+        self.correction = OnlineRidge(2, ridge=30.0, forgetting=1.0)
+        self._raw_error = 0.0
+        self._corrected_error = 0.0
         self._day: date | None = None
         self._midnight = 0.0
         self._now = 0.0
@@ -113,7 +118,7 @@ class WaitTimeModel:
         """Feed one event of the branch stream (in time order)."""
         now = event.ts.timestamp()
         local_day = event.ts.date()
-        if local_day != self._day:
+        if self._day is None or local_day > self._day:
             self._start_day(event.ts)
         self._now = now
         tod = now - self._midnight
@@ -171,7 +176,7 @@ class WaitTimeModel:
             self._wait_count[key] = self._wait_count.get(key, 0) + 1
             pending = self._pending.pop(ticket_id, None)
             if pending is not None:
-                self.correction.update(pending.features, wait)
+                self._learn_wait(pending, wait)
             if ticket.service not in counter.skills:
                 counter.skills = counter.skills | {ticket.service}
         counter.ticket = ticket_id
@@ -248,17 +253,30 @@ class WaitTimeModel:
         look_ahead = self._look_ahead(ticket_id, ticket)
         if look_ahead is None:
             look_ahead = self._fallback(ticket)
-        features = self._features(look_ahead, ticket)
+        features = np.array([1.0, look_ahead / 1000.0])
         corrected = look_ahead
-        if self.use_correction and self.correction.count >= 30:
-            corrected = self.correction.predict(features)
+        if self.correction.count >= _CORRECTION_WARMUP:
+            corrected = max(look_ahead + 1000.0 * self.correction.predict(features), 0.0)
         if ticket_id not in self._pending and self._now == ticket.issued:
-            self._pending[ticket_id] = _Pending(features, ticket.issued)
-        return max(int(round(corrected)), 0)
+            self._pending[ticket_id] = _Pending(features, look_ahead, corrected)
+        answer = corrected if self._correction_pays() else look_ahead
+        return max(round(answer), 0)
 
-    def _features(self, look_ahead: float, ticket: _Ticket) -> FloatArray:
-        scaled = look_ahead / 1000.0
-        return np.array([1.0, look_ahead, scaled * look_ahead, 0.0])
+    def _correction_pays(self) -> bool:
+        """Use the regression only while it has beaten the plain look-ahead on recent waits."""
+        return (
+            self.use_correction
+            and self.correction.count >= _CORRECTION_WARMUP
+            and self._corrected_error < 0.95 * self._raw_error
+        )
+
+    def _learn_wait(self, pending: _Pending, wait: float) -> None:
+        rate = 0.02
+        raw = (pending.look_ahead - wait) ** 2
+        corrected = (pending.corrected - wait) ** 2
+        self._raw_error += rate * (raw - self._raw_error)
+        self._corrected_error += rate * (corrected - self._corrected_error)
+        self.correction.update(pending.features, (wait - pending.look_ahead) / 1000.0)
 
     def _fallback(self, ticket: _Ticket) -> float:
         key = (ticket.service, ticket.priority)
