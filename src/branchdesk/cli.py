@@ -21,6 +21,9 @@ def _register() -> None:
     from branchdesk.queue.cli import waittime_app
 
     app.add_typer(waittime_app, name="waittime")
+    from branchdesk.loans.cli import credit_app
+
+    app.add_typer(credit_app, name="credit")
     from branchdesk.risk.cli import aml_app
 
     app.add_typer(aml_app, name="aml")
