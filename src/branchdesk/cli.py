@@ -18,12 +18,15 @@ def _register() -> None:
 
     platform_cli.register(app)
     # domain command groups:
-    from branchdesk.queue.cli import waittime_app
+    from branchdesk.analytics.cli import recommend_app
 
-    app.add_typer(waittime_app, name="waittime")
+    app.add_typer(recommend_app, name="recommend")
     from branchdesk.loans.cli import credit_app
 
     app.add_typer(credit_app, name="credit")
+    from branchdesk.queue.cli import waittime_app
+
+    app.add_typer(waittime_app, name="waittime")
     from branchdesk.risk.cli import aml_app
 
     app.add_typer(aml_app, name="aml")

@@ -86,6 +86,13 @@ class Evaluation:
         """MAP@k of the model divided by MAP@k of the (90-day) popularity baseline."""
         return self.map_model / self.map_popularity if self.map_popularity else float("inf")
 
+    @property
+    def ratio_all_time(self) -> float:
+        """MAP@k of the model divided by MAP@k of the all-time popularity ranking."""
+        if not self.map_popularity_all_time:
+            return float("inf")
+        return self.map_model / self.map_popularity_all_time
+
 
 def evaluate(
     customers: Customers,

@@ -48,11 +48,12 @@ class Catalogue:
     ladder_below: BoolArray  # [q, p]: q is a lower-risk product of p's category
 
 
-def catalogue(products: Products, holdings: Holdings) -> Catalogue:
-    """Index categories and pick the most held products as holding-flag columns."""
+def catalogue(products: Products, holdings: Holdings, as_of_day: int) -> Catalogue:
+    """Index categories and pick the most held products (at as-of) as holding-flag columns."""
     names = sorted(set(products.categories))
     category = np.array([names.index(c) for c in products.categories], dtype=np.int64)
-    counts = np.bincount(holdings.product, minlength=len(products))
+    known = holdings.opened_day <= as_of_day
+    counts = np.bincount(holdings.product[known], minlength=len(products))
     order = np.argsort(-counts, kind="stable")[:MAX_HOLDING_COLUMNS]
     risk = products.risk_level
     ladder = (category[:, None] == category[None, :]) & (risk[:, None] < risk[None, :])

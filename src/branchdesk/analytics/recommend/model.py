@@ -105,11 +105,12 @@ def train(
     *,
     seed: int = 0,
     windows: int = WINDOWS,
+    max_rows: int = MAX_TRAINING_ROWS,
 ) -> TrainedModel:
     """Fit the propensity model on past 90-day windows before ``as_of``."""
     n, p = len(customers), len(products)
     as_of_day = day_number(as_of)
-    cat = feat.catalogue(products, holdings)
+    cat = feat.catalogue(products, holdings, as_of_day)
     base = feat.customer_base(customers)
     allowed = _training_candidates(customers, products)
     rng = np.random.default_rng(seed)
@@ -145,7 +146,7 @@ def train(
     lifts = Lifts(_lift(seg_pos, seg_cand, rate), _lift(hold_pos, hold_cand, rate))
     if n_pos == 0 or n_pos == total:
         return TrainedModel(None, cat, lifts, total, n_pos, used_windows)
-    keep_rate = min(1.0, max(MAX_TRAINING_ROWS - n_pos, 1) / max(total - n_pos, 1))
+    keep_rate = min(1.0, max(max_rows - n_pos, 1) / max(total - n_pos, 1))
     blocks: list[feat.Float32Array] = []
     labels: list[BoolArray] = []
     weights: list[FloatArray] = []
