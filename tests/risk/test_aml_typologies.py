@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from branchdesk.risk.aml.config import DormantRule, RuleConfig
+from branchdesk.risk.aml.config import DormantRule, RuleConfig, StructuringRule
 from branchdesk.risk.aml.io import Posting
 
 from .aml_builders import at, flagged, of, post, scan
@@ -33,12 +33,20 @@ def test_structuring_three_cash_deposits_just_under_the_line_within_days() -> No
     assert of(alerts, "large_cash") == []  # each day stays under the line
 
 
-def test_two_amounts_under_the_line_are_not_structuring() -> None:
-    deposits = [
+def test_in_band_amounts_far_apart_or_too_few_are_not_structuring() -> None:
+    far_apart = [
         post(at(0), "A1", "credit", "45000.00", "cash"),
-        post(at(1), "A1", "credit", "46000.00", "cash"),
+        post(at(20), "A1", "credit", "46000.00", "cash"),
     ]
-    assert of(scan([*_ordinary_life("A1"), *deposits]), "structuring") == []
+    single = [post(at(0), "A2", "credit", "49999.99", "cash")]
+    assert of(scan([*_ordinary_life("A1"), *far_apart, *single]), "structuring") == []
+    pair = [
+        post(at(0), "A3", "credit", "45000.00", "cash"),
+        post(at(1), "A3", "credit", "46000.00", "cash"),
+    ]
+    assert flagged(scan(pair), "structuring") == {"A3"}
+    three_needed = RuleConfig(structuring=StructuringRule(min_count=3))
+    assert flagged(scan(pair, three_needed), "structuring") == set()
 
 
 def test_cash_business_with_natural_amounts_is_not_structuring() -> None:

@@ -120,10 +120,12 @@ class StructuringRule:
     enabled: bool = True
     reporting_line_minor: int = 5_000_000
     band_low_pct: Decimal = Decimal(80)  # band is [80% of the line, the line)
-    min_count: int = 3
+    min_count: int = 2
     window_hours: int = 168
-    share_lookback_days: int = 60
-    min_band_share_pct: Decimal = Decimal(60)  # in-band share of the account's cash in lookback
+    share_lookback_days: int = 60  # before and after the window
+    min_band_share_pct: Decimal = Decimal(75)  # in-band share of the account's cash in lookback
+    share_floor_pct: Decimal = Decimal(50)  # cash under 50% of the line is left out of the share
+    min_bunching_ratio: int = 2  # in-band count must exceed this times the mirror band above
 
     def validate(self, prefix: str) -> None:
         _positive(f"{prefix}.reporting_line_minor", self.reporting_line_minor)
@@ -143,6 +145,13 @@ class StructuringRule:
             low=Decimal(0),
             high=Decimal(100),
         )
+        _percent(
+            f"{prefix}.share_floor_pct", self.share_floor_pct, low=Decimal(0), high=Decimal(100)
+        )
+        if isinstance(self.min_bunching_ratio, bool) or self.min_bunching_ratio < 0:
+            raise RuleConfigError(f"{prefix}.min_bunching_ratio", "must be zero or more")
+        if self.share_floor_pct > self.band_low_pct:
+            raise RuleConfigError(f"{prefix}.share_floor_pct", "must not exceed band_low_pct")
 
     @property
     def band_low_minor(self) -> int:
@@ -180,7 +189,7 @@ class FanRule:
     window_hours: int = 168
     min_txn_minor: int = 100_000  # RMB 1,000: payments below this (small payers) are not counted
     min_total_minor: int = 5_000_000  # RMB 50,000 through the fan
-    move_window_hours: int = 72  # how long around the fan the opposite movement may happen
+    move_window_hours: int = 96  # how long around the fan the opposite movement may happen
     min_moved_pct: Decimal = Decimal(70)
     channels: tuple[str, ...] = ("transfer", "remittance")
 
@@ -263,7 +272,7 @@ class RuleConfig:
     structuring: StructuringRule = field(default_factory=StructuringRule)
     pass_through: PassThroughRule = field(default_factory=PassThroughRule)
     fan_in: FanRule = field(default_factory=FanRule)
-    fan_out: FanRule = field(default_factory=lambda: FanRule(window_hours=72))
+    fan_out: FanRule = field(default_factory=FanRule)
     dormant_reactivation: DormantRule = field(default_factory=DormantRule)
     cycle: CycleRule = field(default_factory=CycleRule)
     hook: HookPolicy = field(default_factory=HookPolicy)

@@ -48,6 +48,12 @@ def detect_structuring(book: Book) -> list[Finding]:
     window = rule.window_hours * HOUR
     lookback = rule.share_lookback_days * DAY
     share_needed = _pct(rule.min_band_share_pct)
+    # the share is taken among sizeable cash amounts only: a structurer's pocket-money deposits
+    # say nothing, while a cash business's takings spread evenly over and above the band
+    floor = int(line * _pct(rule.share_floor_pct))
+    # natural amounts fall as often just over the line as just under it; structuring bunches
+    # under it, so the band is compared with its mirror image above the line
+    above = cash & (tx.cny_minor >= line) & (tx.cny_minor < 2 * line - rule.band_low_minor)
     findings: list[Finding] = []
     for code in book.candidates(in_band, rule.min_count):
         rows = book.rows_of(code)
@@ -64,9 +70,14 @@ def detect_structuring(book: Book) -> list[Finding]:
                 if ts[j] - ts[i] > window:
                     continue
                 first, last = ts[i], ts[j]
-                context = side[(tx.ts[side] >= first - lookback) & (tx.ts[side] <= last + window)]
+                near = (tx.ts[side] >= first - lookback) & (tx.ts[side] <= last + lookback)
+                context = side[near & (tx.cny_minor[side] >= floor)]
                 in_context = int(in_band[context].sum())
-                if Decimal(in_context) >= share_needed * Decimal(context.size):
+                mirrored = int(above[context].sum())
+                if (
+                    Decimal(in_context) >= share_needed * Decimal(context.size)
+                    and in_context > rule.min_bunching_ratio * mirrored
+                ):
                     flagged[i : j + 1] = True
             if not flagged.any():
                 continue
