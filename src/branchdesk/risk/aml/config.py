@@ -192,8 +192,11 @@ class FanRule:
     move_window_hours: int = 96  # how long around the fan the opposite movement may happen
     min_moved_pct: Decimal = Decimal(70)
     channels: tuple[str, ...] = ("transfer", "remittance")
+    new_counterparties_only: bool = True  # relations seen at other times (within lookback) skip
+    known_lookback_days: int = 90
 
     def validate(self, prefix: str) -> None:
+        _positive(f"{prefix}.known_lookback_days", self.known_lookback_days)
         _positive(f"{prefix}.min_counterparties", self.min_counterparties)
         if self.min_counterparties < 2:
             raise RuleConfigError(f"{prefix}.min_counterparties", "a fan needs at least 2")

@@ -47,8 +47,6 @@ COLUMNS: tuple[str, ...] = (
 )
 CHANNELS = frozenset({"cash", "transfer", "remittance", "card", "atm"})
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
-_AMOUNT = r"^\d{1,13}(\.\d{1,4})?$"
-_MAX_DECIMALS = 4
 
 I64 = npt.NDArray[np.int64]
 OBJ = npt.NDArray[np.object_]
@@ -141,17 +139,48 @@ def _check_field_counts(path: Path, name: str) -> None:
     ends = np.flatnonzero(raw == ord("\n"))
     if raw.size and (not ends.size or ends[-1] != raw.size - 1):
         ends = np.append(ends, raw.size)  # last line without a newline
-    commas = np.concatenate(([0], np.cumsum(raw == ord(","))))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    per_line = commas[ends] - commas[starts]
-    if not per_line.size:
+    if not ends.size:
         return
+    commas = np.flatnonzero(raw == ord(","))
+    per_line = np.bincount(np.searchsorted(ends, commas), minlength=ends.size)[: ends.size]
     bad = np.flatnonzero(per_line != per_line[0])
     if bad.size:
         line = int(bad[0]) + 1
         found, expected = int(per_line[bad[0]]) + 1, int(per_line[0]) + 1
-        what = "a blank line" if ends[bad[0]] - starts[bad[0]] <= 1 else f"{found} fields"
+        start = int(ends[bad[0] - 1]) + 1 if bad[0] > 0 else 0
+        blank = int(ends[bad[0]]) - start <= 1
+        what = "a blank line" if blank else f"{found} fields"
         raise ExportFormatError(name, line, 1, f"expected {expected} fields, found {what}")
+
+
+_AMOUNT_RE = re.compile(r"(\d{1,13})(?:\.(\d{1,4}))?")
+
+
+def _parse_amounts(
+    texts: list[str], currencies: list[str], exponent_of: dict[str, int]
+) -> tuple[I64, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Exact integer minor units from decimal strings (no floats); flags bad cells."""
+    n = len(texts)
+    minor = np.zeros(n, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    bad_places = np.zeros(n, dtype=bool)
+    match = _AMOUNT_RE.fullmatch
+    for i, (text, currency) in enumerate(zip(texts, currencies, strict=True)):
+        found = match(text)
+        exponent = exponent_of.get(currency, 2)
+        if found is None:
+            bad[i] = True
+            continue
+        whole, fraction = found.groups()
+        fraction = fraction or ""
+        if len(fraction) > exponent:
+            bad_places[i] = True
+            continue
+        value = int(whole + fraction.ljust(exponent, "0"))
+        if value <= 0:
+            bad[i] = True
+        minor[i] = value
+    return minor, bad, bad_places
 
 
 def read_export(path: Path, config: RuleConfig) -> Transactions:
@@ -220,24 +249,13 @@ def read_export(path: Path, config: RuleConfig) -> Transactions:
     check("currency", ~known, "unknown currency (not in the FX table)")
 
     amount = cols["amount"]
-    amount_shaped = amount.str.match(_AMOUNT).to_numpy(dtype=bool)
-    check("amount", ~amount_shaped, "not a positive decimal amount")
+    exponent_of = {c: i.exponent for c, i in config.currencies.items()}
+    minor, bad_amount, bad_places = _parse_amounts(amount.tolist(), currency.tolist(), exponent_of)
+    check("amount", bad_amount, "not a positive decimal amount")
+    check("amount", bad_places, "more decimal places than the currency has")
     _fail_first(name, problems)
-
     if n == 0:
         return transactions_from_postings([], config)
-    parts = amount.str.partition(".")
-    whole_text, fraction_text = parts[0], parts[2]
-    decimals = fraction_text.str.len().to_numpy()
-    exponents = currency.map({c: i.exponent for c, i in config.currencies.items()}).to_numpy(
-        dtype=np.int64
-    )
-    check("amount", decimals > exponents, "more decimal places than the currency has")
-    whole = whole_text.astype(np.int64).to_numpy()
-    fraction4 = fraction_text.str.ljust(_MAX_DECIMALS, "0").astype(np.int64).to_numpy()
-    scaled = whole * 10**_MAX_DECIMALS + fraction4
-    minor = scaled // (10 ** (_MAX_DECIMALS - exponents))
-    check("amount", minor <= 0, "amount must be greater than zero")
 
     channel = cols["channel"]
     check(

@@ -58,7 +58,7 @@ def _amount_text(minor: int) -> str:
 def generate(seed: int, customers: int = 1000, mix: Mix | None = None) -> GeneratedExport:
     """A reproducible six-month export with `customers` background customers."""
     mix = mix or MIXES["standard"]
-    world = World(seed)
+    world = World(seed, hard=mix.hard)
     rng = world.rng
     planted = mix.planted_per_typology
     cycle_members = max(3, planted)
@@ -73,15 +73,26 @@ def generate(seed: int, customers: int = 1000, mix: Mix | None = None) -> Genera
     for _ in range(customers):
         account, customer = next_customer()
         draw = rng.random()
-        edges = (mix.merchants, mix.qr_merchants, mix.cash_businesses, mix.one_off_inflows)
+        edges = (
+            mix.merchants,
+            mix.qr_merchants,
+            mix.cash_businesses,
+            mix.one_off_inflows,
+            mix.landlords,
+            mix.payroll_firms,
+        )
         if draw < edges[0]:
             world.merchant(account, customer, qr=False)
         elif draw < sum(edges[:2]):
             world.merchant(account, customer, qr=True)
         elif draw < sum(edges[:3]):
             world.cash_business(account, customer)
-        elif draw < sum(edges):
+        elif draw < sum(edges[:4]):
             world.one_off_inflow(account, customer)
+        elif draw < sum(edges[:5]):
+            world.landlord(account, customer)
+        elif draw < sum(edges):
+            world.payroll_firm(account, customer)
         elif draw < sum(edges) + 0.03:
             world.large_cash_individual(account, customer)
         else:

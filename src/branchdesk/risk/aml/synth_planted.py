@@ -24,12 +24,13 @@ def plant_structuring(world: World, account: str, customer: str) -> None:
     """3-6 cash amounts just under RMB 50,000, on different days within about a week."""
     world.salaried(account, customer)
     rng = world.rng
-    direction = "credit" if rng.random() < 0.75 else "debit"
+    direction = "credit" if rng.random() < (0.6 if world.hard else 0.75) else "debit"
     day = rng.randint(0, DAYS - 20)
-    for _ in range(rng.randint(3, 6)):
-        amount = world.money(41_000, 49_950)
-        world.add(world.at(day, 9, 17), account, customer, direction, amount, "cash")
-        day += rng.choice((1, 1, 2))
+    low = 40_500 if world.hard else 41_000
+    for _ in range(rng.randint(2, 6) if world.hard else rng.randint(3, 6)):
+        amount = world.money(low, 49_950)
+        world.add(world.at(day, 9, 20), account, customer, direction, amount, "cash")
+        day += rng.choice((1, 2, 3)) if world.hard else rng.choice((1, 1, 2))
     world.labels.append(("structuring", account))
 
 
@@ -45,7 +46,7 @@ def plant_pass_through(world: World, account: str, customer: str) -> None:
     out_total = int(inflow * rng.uniform(0.85, 0.99))
     when = start
     for k in range(parts):
-        when = when + timedelta(hours=rng.uniform(0.3, 30 / parts))
+        when = when + timedelta(hours=rng.uniform(0.3, (44 if world.hard else 30) / parts))
         amount = out_total // parts + (out_total % parts if k == 0 else 0)
         channel = "remittance" if rng.random() < 0.3 else "transfer"
         world.add(when, account, customer, "debit", amount, channel)
@@ -72,7 +73,7 @@ def plant_fan_in(world: World, account: str, customer: str) -> None:
     parts = rng.randint(1, 3)
     when = last
     for k in range(parts):
-        when = when + timedelta(hours=rng.uniform(1, 36 / parts))
+        when = when + timedelta(hours=rng.uniform(1, (80 if world.hard else 36) / parts))
         amount = out_total // parts + (out_total % parts if k == 0 else 0)
         world.add(when, account, customer, "debit", amount, "transfer")
     world.labels.append(("fan_in", account))
@@ -88,7 +89,7 @@ def plant_fan_out(world: World, account: str, customer: str) -> None:
     world.add(start, account, customer, "credit", inflow, "transfer")
     count = rng.randint(10, 25)
     each = int(inflow * rng.uniform(0.9, 0.98)) // count
-    span_hours = rng.uniform(8, 70)
+    span_hours = rng.uniform(8, 150 if world.hard else 70)
     for _ in range(count):
         when = start + timedelta(hours=rng.uniform(0.2, span_hours))
         world.add(when, account, customer, "debit", each, "transfer")
@@ -99,7 +100,7 @@ def plant_dormant(world: World, account: str, customer: str) -> None:
     """Some early activity (or none), silence for 125+ days, then large movements."""
     rng = world.rng
     last_early = -1
-    if rng.random() < 0.7:
+    if rng.random() < (0.5 if world.hard else 0.7):
         for _ in range(rng.randint(2, 6)):
             last_early = max(last_early, rng.randint(0, 25))
             world.add(
@@ -130,7 +131,7 @@ def plant_cycle(world: World, members: list[tuple[str, str]]) -> None:
         world.add(when, account, customer, "debit", amount, "transfer", (target, "SELF"))
         arrival = when + timedelta(seconds=rng.randint(5, 40))
         world.add(arrival, target, target_customer, "credit", amount, "transfer", (account, "SELF"))
-        when = arrival + timedelta(hours=rng.uniform(0.5, 14))
+        when = arrival + timedelta(hours=rng.uniform(0.5, 30 if world.hard else 14))
         amount = int(amount * rng.uniform(0.97, 0.995))
     for account, _ in members:
         world.labels.append(("cycle", account))

@@ -24,7 +24,10 @@ class Mix:
     qr_merchants: float = 0.03
     cash_businesses: float = 0.05
     one_off_inflows: float = 0.04
+    landlords: float = 0.01
+    payroll_firms: float = 0.01
     planted_per_typology: int = 20
+    hard: bool = False  # planted patterns spread wider (fewer amounts, slower, longer hops)
 
 
 MIXES: dict[str, Mix] = {
@@ -36,6 +39,16 @@ MIXES: dict[str, Mix] = {
         one_off_inflows=0.08,
         planted_per_typology=15,
     ),
+    "hard": Mix(
+        merchants=0.08,
+        qr_merchants=0.05,
+        cash_businesses=0.08,
+        one_off_inflows=0.06,
+        landlords=0.03,
+        payroll_firms=0.03,
+        planted_per_typology=20,
+        hard=True,
+    ),
 }
 
 Row = tuple[datetime, str, str, str, int, str, str, str, str, str]
@@ -44,7 +57,8 @@ Row = tuple[datetime, str, str, str, int, str, str, str, str, str]
 
 
 class World:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, *, hard: bool = False) -> None:
+        self.hard = hard
         self.rng = random.Random(seed)
         self.rows: list[Row] = []
         self.labels: list[tuple[str, str]] = []  # typology, account
@@ -202,3 +216,36 @@ class World:
         else:  # two deposits on consecutive days (not cumulated)
             for shift in (0, 1):
                 self.add(self.at(day + shift), account, customer, "credit", 3_000_000, "cash")
+
+    def landlord(self, account: str, customer: str) -> None:
+        """The same tenants pay rent early each month; the mortgage leaves days later."""
+        self.salaried(account, customer)
+        rng = self.rng
+        tenants = [(self.external(), self.money(2_500, 6_000)) for _ in range(rng.randint(9, 14))]
+        lender = self.external()
+        for month in range(6):
+            total = 0
+            for tenant, rent in tenants:
+                day = month * 30 + rng.randint(0, 4)
+                self.add(self.at(day), account, customer, "credit", rent, "transfer", tenant)
+                total += rent
+            mortgage = int(total * rng.uniform(0.7, 0.9))
+            self.add(
+                self.at(month * 30 + 6), account, customer, "debit", mortgage, "transfer", lender
+            )
+
+    def payroll_firm(self, account: str, customer: str) -> None:
+        """Regular clients pay invoices; the same staff are paid every month."""
+        rng = self.rng
+        clients = [self.external() for _ in range(rng.randint(4, 8))]
+        staff = [(self.external(), self.money(4_000, 15_000)) for _ in range(rng.randint(10, 20))]
+        payroll = sum(pay for _, pay in staff)
+        for month in range(6):
+            for _ in range(rng.randint(4, 8)):
+                day = month * 30 + rng.randint(0, 27)
+                invoice = int(payroll * rng.uniform(0.2, 0.45))
+                client = rng.choice(clients)
+                self.add(self.at(day), account, customer, "credit", invoice, "transfer", client)
+            for person, pay in staff:
+                day = month * 30 + 25
+                self.add(self.at(day, 9, 12), account, customer, "debit", pay, "transfer", person)

@@ -184,6 +184,10 @@ def _fan(book: Book, rule: FanRule, *, inbound: bool) -> list[Finding]:
     for code in book.candidates(counted, rule.min_counterparties):
         rows = book.rows_of(code)
         fan = rows[counted[rows]]
+        if rule.new_counterparties_only:
+            fan = _new_counterparties(book, rows, fan, rule.known_lookback_days * DAY, window)
+            if fan.size < rule.min_counterparties:
+                continue
         ts = tx.ts[fan]
         parties = [
             str(p) or f"row{r}" for p, r in zip(tx.counterparty_account[fan], fan, strict=True)
@@ -243,6 +247,27 @@ def _fan(book: Book, rule: FanRule, *, inbound: bool) -> list[Finding]:
             )
         )
     return findings
+
+
+def _new_counterparties(book: Book, rows: I64, fan: I64, lookback: int, window: int) -> I64:
+    """Keep fan rows whose counterparty is a stranger: one the account does not also deal with
+    at another time (more than the fan window apart, within the lookback, before or after).
+    Tenants paying every month, regular clients and staff are known relations, not a fan."""
+    tx = book.tx
+    times: dict[str, list[int]] = {}
+    for row in rows.tolist():
+        party = str(tx.counterparty_account[row])
+        if party:
+            times.setdefault(party, []).append(int(tx.ts[row]))
+    keep: list[int] = []
+    for row in fan.tolist():
+        party = str(tx.counterparty_account[row])
+        when = int(tx.ts[row])
+        seen = times.get(party, [])
+        known = any(window < abs(other - when) <= lookback for other in seen)
+        if not known:
+            keep.append(row)
+    return np.asarray(keep, dtype=np.int64)
 
 
 def _opposite(book: Book, rows: I64, first: int, last: int, move: int, *, inbound: bool) -> I64:
