@@ -102,9 +102,7 @@ def offer(db: Session, branch: Branch, *services: ServiceType) -> None:
     db.flush()
 
 
-def make_counter(
-    db: Session, branch: Branch, *services: ServiceType, **overrides: Any
-) -> Counter:
+def make_counter(db: Session, branch: Branch, *services: ServiceType, **overrides: Any) -> Counter:
     n = _n()
     values: dict[str, Any] = {
         "id": new_id(),

@@ -23,8 +23,8 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> JSONResponse:
     database: Database = request.app.state.database
     try:
-        with database.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        with database.read_only() as session:
+            session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": database.dialect})

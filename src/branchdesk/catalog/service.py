@@ -82,11 +82,12 @@ def list_branches(db: Session, *, actor: Principal) -> list[Branch]:
 
 
 def get_branch(db: Session, *, code: str, actor: Principal) -> Branch:
-    """Raises NotFound, also for a branch outside the actor's assignment (no existence leak)."""
+    """Raises NotFound, or Forbidden for a branch outside the actor's assignment."""
     actor.require(Permission.catalog_view)
     branch = db.execute(select(Branch).where(Branch.code == code.upper())).scalar_one_or_none()
-    if branch is None or not actor.sees_branch(branch.id):
+    if branch is None:
         raise NotFound(f"no branch {code!r}")
+    actor.require(Permission.catalog_view, branch.id)
     return branch
 
 

@@ -67,6 +67,9 @@ class IdMixin:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
 
 
+READONLY = "branchdesk_readonly"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Autocommit at the driver level, so SQLAlchemy's "begin" below decides the locking.
     dbapi_connection.isolation_level = None
@@ -81,7 +84,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # One writer at a time: take the write lock when the transaction starts, so two requests
     # never both read a state and then race to write it (the pysqlite recipe in SQLAlchemy's docs).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only work (health checks, live streams) opts out and reads a WAL snapshot instead.
+    if conn.get_execution_options().get(READONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -127,6 +134,17 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def read_only(self) -> Iterator[Session]:
+        """A session for reads only: never takes SQLite's write lock, never commits."""
+        connection = self.engine.connect().execution_options(**{READONLY: True})
+        session = Session(bind=connection)
+        try:
+            yield session
+        finally:
+            session.close()
+            connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -228,13 +228,13 @@ def create_user(
 
 
 def get_user(db: Session, *, username: str, actor: Principal) -> User:
-    """Raises NotFound, also for users outside the actor's branches (no existence leak)."""
+    """Raises NotFound, or Forbidden for staff outside the actor's branches."""
     actor.require(Permission.user_view)
     user = db.execute(select(User).where(User.username == username.lower())).scalar_one_or_none()
     if user is None:
         raise NotFound("no such user")
     if not actor.is_bank_wide and not (branch_ids_for_user(db, user.id) & actor.branch_ids):
-        raise NotFound("no such user")
+        raise Forbidden("this user works outside your branches")
     return user
 
 

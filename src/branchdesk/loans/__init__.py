@@ -1,1 +1,1 @@
-"""Loans and credit risk: products, applications, the scorecard lifecycle, servicing, early warning."""
+"""Loans and credit risk: products, applications, scorecards, servicing and early warning."""

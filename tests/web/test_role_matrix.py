@@ -1,0 +1,242 @@
+"""Every route, every role: allowed roles succeed, the others get 403 and nothing changes.
+
+The expected sets below are written out independently of identity/roles.py on purpose: a change
+to the permission table that is not also made here fails this test.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from branchdesk.catalog.models import Holiday
+from branchdesk.core.db import Base
+from branchdesk.core.security import Signer
+from branchdesk.identity.models import User
+from branchdesk.identity.roles import Role
+from tests.factories import (
+    bearer,
+    browser_session,
+    make_branch,
+    make_counter,
+    make_customer,
+    make_service_type,
+    make_user,
+    offer,
+)
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+SUPERVISORS = frozenset({Role.admin, Role.branch_manager})
+USER_VIEWERS = frozenset({Role.admin, Role.branch_manager})
+AUDITORS = frozenset({Role.admin, Role.compliance_officer})
+CUSTOMER_VIEWERS = ALL - {Role.quality_officer}
+CUSTOMER_EDITORS = frozenset(
+    {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
+)
+PUBLIC = None  # no login needed
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    allowed: frozenset[Role] | None
+    json: Any = None
+    form: dict[str, Any] | None = None
+    html: bool = False
+    ok: tuple[int, ...] = (200, 201, 204, 303)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+HOLIDAY_ID = "00000000-0000-4000-8000-00000000a001"
+
+CASES = [
+    Case("GET", "/healthz", PUBLIC),
+    Case("GET", "/readyz", PUBLIC),
+    Case("GET", "/metrics", PUBLIC),
+    Case("POST", "/api/v1/auth/token", PUBLIC, form={"username": "{username}", "password": "correct horse battery"}),
+    Case("GET", "/api/v1/me", ALL),
+    Case("POST", "/api/v1/auth/password", ALL, json={"current_password": "correct horse battery", "new_password": "brand-new-passphrase"}),
+    Case("GET", "/api/v1/users", USER_VIEWERS),
+    Case("POST", "/api/v1/users", ADMIN, json={"username": "made.here", "display_name": "M", "role": "teller", "branch_codes": ["HOME"], "password": "a-fine-passphrase"}),
+    Case("GET", "/api/v1/users/{colleague}", USER_VIEWERS),
+    Case("PATCH", "/api/v1/users/{colleague}", ADMIN, json={"display_name": "Renamed"}),
+    Case("GET", "/api/v1/audit", AUDITORS),
+    Case("GET", "/api/v1/audit/verify", AUDITORS),
+    Case("GET", "/api/v1/branches", ALL),
+    Case("POST", "/api/v1/branches", ADMIN, json={"code": "NEWB", "name_zh_hant": "新", "name_zh_hans": "新", "name_en": "New", "timezone": "Asia/Hong_Kong"}),
+    Case("GET", "/api/v1/branches/HOME", ALL),
+    Case("PATCH", "/api/v1/branches/HOME", SUPERVISORS, json={"address": "1 Moved Road"}),
+    Case("PUT", "/api/v1/branches/HOME/opening-hours", SUPERVISORS, json=[{"weekday": 5, "opens_at": "09:00", "closes_at": "12:00"}]),
+    Case("GET", "/api/v1/branches/HOME/holidays", ALL),
+    Case("POST", "/api/v1/branches/HOME/holidays", SUPERVISORS, json={"on": "2026-12-25", "name": "Christmas"}),
+    Case("DELETE", f"/api/v1/branches/HOME/holidays/{HOLIDAY_ID}", SUPERVISORS),
+    Case("GET", "/api/v1/branches/HOME/services", ALL),
+    Case("PUT", "/api/v1/branches/HOME/services/MATRIX2", SUPERVISORS, json={"is_enabled": True, "target_max_wait_minutes": 12}),
+    Case("GET", "/api/v1/branches/HOME/counters", ALL),
+    Case("POST", "/api/v1/branches/HOME/counters", SUPERVISORS, json={"code": "N1", "name": "New", "service_codes": ["MATRIX"]}),
+    Case("GET", "/api/v1/branches/HOME/counters/K1", ALL),
+    Case("PATCH", "/api/v1/branches/HOME/counters/K1", SUPERVISORS, json={"status": "open"}),
+    Case("GET", "/api/v1/service-types", ALL),
+    Case("POST", "/api/v1/service-types", ADMIN, json={"code": "NEWS", "name_zh_hant": "新", "name_zh_hans": "新", "name_en": "New", "ticket_prefix": "Z", "standard_handling_minutes": 5, "target_max_wait_minutes": 10}),
+    Case("GET", "/api/v1/service-types/MATRIX", ALL),
+    Case("PATCH", "/api/v1/service-types/MATRIX", ADMIN, json={"script": "New standard", "change_note": "matrix"}),
+    Case("GET", "/api/v1/service-types/MATRIX/versions", ALL),
+    Case("POST", "/api/v1/customers", CUSTOMER_EDITORS, json={"full_name": "林大同", "id_document_type": "national_id", "id_number": "B123456789", "home_branch_code": "HOME"}),
+    Case("GET", "/api/v1/customers", CUSTOMER_VIEWERS),
+    Case("GET", "/api/v1/customers/{customer}", CUSTOMER_VIEWERS),
+    # HTML pages
+    Case("GET", "/login", PUBLIC, html=True),
+    Case("POST", "/login", PUBLIC, html=True, form={"username": "{username}", "password": "correct horse battery", "next": "/"}),
+    Case("POST", "/logout", ALL, html=True, form={}),
+    Case("GET", "/lang/zh-Hans", PUBLIC, html=True),
+    Case("GET", "/", ALL, html=True),
+    Case("GET", "/account/password", ALL, html=True),
+    Case("POST", "/account/password", ALL, html=True, form={"current_password": "correct horse battery", "new_password": "brand-new-passphrase", "confirm_password": "brand-new-passphrase"}),
+    Case("GET", "/admin/users", USER_VIEWERS, html=True),
+    Case("GET", "/admin/users/new", ADMIN, html=True),
+    Case("POST", "/admin/users/new", ADMIN, html=True, form={"username": "made.here", "display_name": "M", "role": "teller", "branch_codes": "HOME", "password": "a-fine-passphrase"}),
+    Case("GET", "/admin/users/{colleague}", USER_VIEWERS, html=True),
+    Case("POST", "/admin/users/{colleague}", ADMIN, html=True, form={"display_name": "Renamed", "role": "teller", "branch_codes": "HOME", "is_active": "on"}),
+    Case("GET", "/admin/audit", AUDITORS, html=True),
+    Case("GET", "/branches", ALL, html=True),
+    Case("GET", "/branches/new", ADMIN, html=True),
+    Case("POST", "/branches/new", ADMIN, html=True, form={"code": "NEWB", "name_zh_hant": "新", "name_zh_hans": "新", "name_en": "New", "timezone": "Asia/Taipei"}),
+    Case("GET", "/branches/HOME", ALL, html=True),
+    Case("POST", "/branches/HOME", SUPERVISORS, html=True, form={"name_zh_hant": "家", "name_zh_hans": "家", "name_en": "Home", "timezone": "Asia/Taipei", "is_active": "on"}),
+    Case("POST", "/branches/HOME/hours", SUPERVISORS, html=True, form={"opens_0": "08:30", "closes_0": "16:30"}),
+    Case("POST", "/branches/HOME/holidays", SUPERVISORS, html=True, form={"on": "2026-12-25", "name": "Christmas"}),
+    Case("POST", f"/branches/HOME/holidays/{HOLIDAY_ID}/delete", SUPERVISORS, html=True, form={}),
+    Case("POST", "/branches/HOME/services/MATRIX2", SUPERVISORS, html=True, form={"is_enabled": "on", "target_max_wait_minutes": "12"}),
+    Case("POST", "/branches/HOME/counters", SUPERVISORS, html=True, form={"code": "N1", "name": "New", "service_codes": "MATRIX"}),
+    Case("GET", "/branches/HOME/counters/K1", ALL, html=True),
+    Case("POST", "/branches/HOME/counters/K1", SUPERVISORS, html=True, form={"status": "paused"}),
+    Case("GET", "/services", ALL, html=True),
+    Case("GET", "/services/new", ADMIN, html=True),
+    Case("POST", "/services/new", ADMIN, html=True, form={"code": "NEWS", "name_zh_hant": "新", "name_zh_hans": "新", "name_en": "New", "ticket_prefix": "Z", "standard_handling_minutes": "5", "target_max_wait_minutes": "10"}),
+    Case("GET", "/services/MATRIX", ALL, html=True),
+    Case("POST", "/services/MATRIX", ADMIN, html=True, form={"name_zh_hant": "矩陣", "name_zh_hans": "矩阵", "name_en": "Matrix", "standard_handling_minutes": "6", "target_max_wait_minutes": "15", "script": "v2", "is_active": "on"}),
+]  # fmt: skip
+
+IGNORED_PATHS = {"/api/v1/openapi.json", "/api/docs", "/api/docs/oauth2-redirect", "/static"}
+
+
+def _world(db: Session, signer: Signer, role: Role) -> dict[str, str]:
+    home = make_branch(db, code="HOME")
+    make_branch(db, code="AWAY")
+    service = make_service_type(db, code="MATRIX", ticket_prefix="M")
+    other_service = make_service_type(db, code="MATRIX2", ticket_prefix="N")
+    offer(db, home, service)
+    make_counter(db, home, service, code="K1")
+    db.add(
+        Holiday(
+            id=__import__("uuid").UUID(HOLIDAY_ID),
+            branch_id=home.id,
+            on=date(2026, 10, 10),
+            name="x",
+        )
+    )
+    colleague = make_user(db, Role.teller, (home,), username="colleague")
+    customer = make_customer(db, signer, home_branch_id=home.id, customer_number="7777777777")
+    actor = make_user(db, role, () if role is Role.admin else (home,), username=f"actor.{role}")
+    db.flush()
+    _ = other_service
+    return {
+        "username": actor.username,
+        "colleague": colleague.username,
+        "customer": customer.customer_number,
+        "_user_id": str(actor.id),
+    }
+
+
+def _snapshot(db: Session) -> dict[str, list[tuple[Any, ...]]]:
+    state: dict[str, list[tuple[Any, ...]]] = {}
+    for table in Base.metadata.sorted_tables:
+        rows = db.execute(text(f"SELECT * FROM {table.name}")).all()
+        state[table.name] = sorted(tuple(str(v) for v in row) for row in rows)
+    return state
+
+
+def _send(
+    client: TestClient, case: Case, values: dict[str, str], auth: dict[str, str], cookie: str | None
+) -> Any:
+    path = case.path.format(**values)
+    client.cookies.clear()
+    if cookie:
+        client.cookies.set("bd_session", cookie)
+    headers = {} if case.html else dict(auth)
+    form = None
+    if case.form is not None:
+        form = {k: (v.format(**values) if isinstance(v, str) else v) for k, v in case.form.items()}
+        if case.html:
+            form["csrf_token"] = values["_csrf"]
+    return client.request(
+        case.method, path, headers=headers, json=case.json, data=form, follow_redirects=False
+    )
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+def test_route_allows_exactly_its_roles(
+    client: TestClient, db: Session, signer: Signer, case: Case, role: Role
+) -> None:
+    values = _world(db, signer, role)
+    actor = db.get(User, uuid.UUID(values["_user_id"]))
+    assert actor is not None
+    cookie, csrf = browser_session(signer, actor)
+    values["_csrf"] = csrf
+    if case.allowed is PUBLIC:
+        if case.path in ("/login",) and case.method == "POST":
+            client.get("/login")  # anonymous session with a CSRF nonce
+            anonymous = client.cookies.get("bd_session")
+            assert anonymous
+            nonce = signer.load_session(anonymous, max_age_seconds=60)
+            assert nonce is not None
+            values["_csrf"] = signer.csrf_token(nonce["n"])
+            cookie = anonymous
+        response = _send(client, case, values, {}, cookie if case.html else None)
+        assert response.status_code in case.ok, response.text[:300]
+        return
+    before = _snapshot(db)
+    response = _send(client, case, values, bearer(signer, actor), cookie if case.html else None)
+    if role in case.allowed:
+        assert response.status_code in case.ok, response.text[:500]
+    else:
+        assert response.status_code == 403, response.text[:500]
+        assert _snapshot(db) == before
+
+
+def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if method != "HEAD"
+    }
+    covered = set()
+    for case in CASES:
+        for method, path in routes:
+            pattern = path
+            for name in ("branch_code", "counter_code", "service_code", "holiday_id", "username", "customer_number", "code", "locale"):  # fmt: skip
+                pattern = pattern.replace("{" + name + "}", "*")
+            concrete = case.path.replace("{colleague}", "x").replace("{customer}", "x")
+            parts_a, parts_b = pattern.split("/"), concrete.split("/")
+            same_shape = method == case.method and len(parts_a) == len(parts_b)
+            if same_shape and all(
+                fnmatch.fnmatchcase(b, a) for a, b in zip(parts_a, parts_b, strict=True)
+            ):
+                covered.add((method, path))
+    missing = sorted(routes - covered - {(m, p) for m, p in routes if p in IGNORED_PATHS})
+    assert missing == []
