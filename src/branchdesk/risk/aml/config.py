@@ -163,12 +163,14 @@ class PassThroughRule:
     """A large inflow that mostly leaves again within about a day."""
 
     enabled: bool = True
-    min_inflow_minor: int = 10_000_000  # RMB 100,000
+    min_inflow_minor: int = 8_000_000  # RMB 80,000: well over a day of ordinary business takings
     window_hours: int = 48
     min_outflow_pct: Decimal = Decimal(80)
     # outflows far above what came in are paid from an older balance (a business paying its
     # supplier from weeks of takings), which is not money passing through
     max_outflow_pct: Decimal = Decimal(150)
+    ignore_known_payees: bool = True  # outflows to payees paid at other times don't count
+    known_lookback_days: int = 90
 
     def validate(self, prefix: str) -> None:
         _positive(f"{prefix}.min_inflow_minor", self.min_inflow_minor)
@@ -176,6 +178,7 @@ class PassThroughRule:
         _percent(
             f"{prefix}.min_outflow_pct", self.min_outflow_pct, low=Decimal(0), high=Decimal(100)
         )
+        _positive(f"{prefix}.known_lookback_days", self.known_lookback_days)
         if not self.max_outflow_pct.is_finite() or self.max_outflow_pct < self.min_outflow_pct:
             raise RuleConfigError(f"{prefix}.max_outflow_pct", "must be >= min_outflow_pct")
 

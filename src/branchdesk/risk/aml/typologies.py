@@ -91,7 +91,8 @@ def detect_structuring(book: Book) -> list[Finding]:
             reason = (
                 f"{picked.size} cash {'deposits' if credit else 'withdrawals'} each between "
                 f"{cny(rule.band_low_minor, book.config)} and just under the reporting line "
-                f"{cny(line, book.config)} within {hours(span)}: {amounts}{more}; "
+                f"{cny(line, book.config)} within {hours(span)} "
+                f"(window {rule.window_hours} hours): {amounts}{more}; "
                 f"together {cny(total, book.config)}."
             )
             score = min(1.0, 0.55 + 0.1 * (picked.size - rule.min_count + 1))
@@ -124,6 +125,12 @@ def detect_pass_through(book: Book) -> list[Finding]:
         third_party = ~book.own_transfer[rows]
         debit = ~tx.is_credit[rows] & third_party
         credit = tx.is_credit[rows] & third_party
+        if rule.ignore_known_payees:
+            # payroll, rent and loan instalments go to payees the account pays at other times
+            strangers = _new_counterparties(
+                book, rows, rows[debit], rule.known_lookback_days * DAY, window
+            )
+            debit &= np.isin(rows, strangers)
         used: set[int] = set()
         for k in np.flatnonzero(big_in[rows]):
             if int(rows[k]) in used:
