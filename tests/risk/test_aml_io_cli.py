@@ -124,6 +124,29 @@ def test_hook_holds_the_outflow_that_completes_a_pass_through() -> None:
     assert check_posting([inflow], ordinary, RuleConfig()).outcome is Outcome.ALLOW
 
 
+def test_hook_blocks_the_transfer_that_closes_a_cycle() -> None:
+    legs = [
+        post(at(0), "A1", "debit", "300000.00", counterparty="B1", bank="SELF", customer="C1"),
+        post(at(0, 5), "B1", "debit", "295000.00", counterparty="D1", bank="SELF", customer="C2"),
+    ]
+    closing = post(at(1), "D1", "debit", "290000.00", counterparty="A1", bank="SELF", customer="C3")
+    own_history = [
+        post(at(0, 5.1), "D1", "credit", "295000.00", counterparty="B1", bank="SELF", customer="C3")
+    ]
+    decision = check_posting(own_history, closing, RuleConfig(), related_transfers=legs)
+    assert decision.outcome is Outcome.BLOCK
+    assert "cycle" in decision.typologies
+    assert check_posting(own_history, closing, RuleConfig()).typologies != ("cycle",)
+
+
+def test_hook_holds_a_second_cash_deposit_just_under_the_line() -> None:
+    first = post(at(0), "A1", "credit", "46000.00", "cash")
+    second = post(at(1), "A1", "credit", "47000.00", "cash")
+    decision = check_posting([first], second, RuleConfig())
+    assert decision.outcome is Outcome.HOLD
+    assert decision.typologies == ("structuring",)
+
+
 def test_hook_allows_large_cash_but_files_a_report() -> None:
     deposit = post(at(0), "A1", "credit", "50000.00", "cash")
     decision = check_posting([], deposit, RuleConfig())
