@@ -89,6 +89,9 @@ def evaluate(
     except ExportFormatError as exc:
         print(str(exc), file=sys.stderr)
         raise typer.Exit(2) from None
+    except (OSError, KeyError) as exc:
+        print(f"cannot read the export or labels: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
     for line in result.lines():
         print(line)
     if result.false_flagged:

@@ -143,22 +143,25 @@ def detect_pass_through(book: Book) -> list[Finding]:
             inflow = int(tx.cny_minor[rows[credit & in_window]].sum())
             out_rows = rows[after]
             outflow = int(tx.cny_minor[out_rows].sum())
-            ratio = Decimal(outflow) / Decimal(inflow)
-            if not needed <= ratio <= _pct(rule.max_outflow_pct):
+            trigger = int(tx.cny_minor[rows[k]])
+            ratio = Decimal(outflow) / Decimal(trigger)
+            # most of the large inflow leaves, and not far more than everything that came in
+            # (that would be paid from an older balance)
+            if ratio < needed or Decimal(outflow) > _pct(rule.max_outflow_pct) * inflow:
                 continue
             # keep only the outflows needed to reach the ratio (earliest first)
             cumulative = np.cumsum(tx.cny_minor[out_rows])
-            enough = int(np.searchsorted(cumulative, int(needed * inflow), side="left")) + 1
+            enough = int(np.searchsorted(cumulative, int(needed * trigger), side="left")) + 1
             out_rows = out_rows[: min(enough, out_rows.size)]
             moved = int(tx.cny_minor[out_rows].sum())
             span = int(tx.ts[out_rows[-1]] - ts[k])
             members = (int(rows[k]), *(int(r) for r in out_rows))
             used.update(members)
             reason = (
-                f"inflow of {cny(int(tx.cny_minor[rows[k]]), book.config)} (with others "
-                f"{cny(inflow, book.config)} in the window) followed by {out_rows.size} outflow(s) "
-                f"totalling {cny(moved, book.config)} ({moved * 100 // inflow}% of it) within "
-                f"{hours(span)} (window {rule.window_hours} hours)."
+                f"inflow of {cny(trigger, book.config)} followed by {out_rows.size} outflow(s) "
+                f"totalling {cny(moved, book.config)} ({moved * 100 // trigger}% of it) within "
+                f"{hours(span)} (window {rule.window_hours} hours; all inflows in the window "
+                f"{cny(inflow, book.config)})."
             )
             speed = 1.0 - span / window
             score = min(1.0, 0.6 + 0.2 * speed + 0.2 * min(1.0, float(ratio)))
