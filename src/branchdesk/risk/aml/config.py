@@ -218,7 +218,7 @@ class DormantRule:
     enabled: bool = True
     dormant_days: int = 120
     lookahead_days: int = 30
-    min_movement_minor: int = 5_000_000  # RMB 50,000 in or out after reactivation
+    min_movement_minor: int = 2_000_000  # RMB 20,000 in or out after reactivation
     count_export_start: bool = True  # silence since the first day of the export counts
 
     def validate(self, prefix: str) -> None:
@@ -235,7 +235,7 @@ class CycleRule:
     min_other_accounts: int = 2
     max_other_accounts: int = 5
     window_hours: int = 168
-    min_amount_minor: int = 5_000_000  # RMB 50,000 on the first hop
+    min_amount_minor: int = 1_000_000  # RMB 10,000 on the first hop
     min_hop_ratio_pct: Decimal = Decimal(80)  # next hop keeps at least 80% of the previous
     max_hop_ratio_pct: Decimal = Decimal(105)
 
