@@ -15,13 +15,14 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 
 from branchdesk.queue.waittime.events import EventType, QueueEvent
 from branchdesk.queue.waittime.learners import (
+    ArrivalCurve,
     ArrivalRates,
     CallingOrder,
     CounterSchedule,
@@ -32,7 +33,7 @@ from branchdesk.queue.waittime.learners import (
 
 _MAX_STEPS = 4000
 _CORRECTION_WARMUP = 50
-_STEP_BUDGET = 6000  # simulated calls per prediction, shared by the sampled runs
+_STEP_BUDGET = 2500  # simulated calls per prediction, shared by the sampled runs
 _OWN_SEQUENCE = 1 << 40  # the predicted ticket's tie-breaker in the look-ahead heaps
 
 
@@ -80,10 +81,21 @@ class _Plan:
     """Everything a look-ahead run starts from, shared by the sampled runs."""
 
     now: float
+    midnight: float
     heaps: dict[str, list[tuple[float, int]]]
-    arrivals: list[tuple[float, float, str]]
+    arrivals: list[tuple[float, float, str]]  # expected arrivals, evenly placed
+    curves: list[tuple[str, float, ArrivalCurve]]  # service, boost, expected count
     counters: list[_SimCounter]
     sequence: int
+    services: set[str]
+    caps: list[float] = field(default_factory=list)  # per curve: sample arrivals up to count
+    # per counter position and service: a duration sampler, or the expected duration
+    samplers: list[dict[str, Callable[[random.Random], float] | float]] = field(
+        default_factory=list
+    )
+    expected: list[dict[str, Callable[[random.Random], float] | float]] = field(
+        default_factory=list
+    )
 
 
 class WaitTimeModel:
@@ -92,8 +104,8 @@ class WaitTimeModel:
     def __init__(self, *, use_correction: bool = False, samples: int = 16, seed: int = 0) -> None:
         self.use_correction = use_correction
         self.samples = samples
+        self.random_arrivals = True
         self._rng = random.Random(seed)
-        self._samplers: dict[tuple[str, str], Callable[[random.Random], float]] = {}
         self.service_times = ServiceTimes()
         self.arrivals = ArrivalRates()
         self.calling_order = CallingOrder()
@@ -289,9 +301,12 @@ class WaitTimeModel:
     def _look_ahead(self, ticket_id: str, ticket: _Ticket) -> float | None:
         """Mean time until the ticket is called over a few sampled futures (None: never)."""
         plan = self._plan(ticket_id, ticket)
-        self._samplers = {}  # durations learned since the last prediction count from now on
+        expected = self._simulate(plan, None)
         if self.samples <= 0:
-            return self._simulate(plan, None)
+            return expected
+        # sampled arrivals matter only until the ticket is called: sample a generous horizon
+        horizon = plan.now + (3.0 * expected + 3600.0 if expected is not None else 4 * 3600.0)
+        plan.caps = [curve.count_at(horizon - plan.midnight) for _, _, curve in plan.curves]
         size = sum(len(heap) for heap in plan.heaps.values()) + len(plan.arrivals) + 1
         runs = max(4, min(self.samples, _STEP_BUDGET // size))
         results = [self._simulate(plan, self._rng) for _ in range(runs)]
@@ -327,13 +342,19 @@ class WaitTimeModel:
         heapq.heappush(heaps.setdefault(ticket.service, []), own_entry)
         # expected arrivals that will overtake this ticket
         arrivals: list[tuple[float, float, str]] = []
+        curves: list[tuple[str, float, ArrivalCurve]] = []
         factor = self.arrivals.load_factor(tod)
         for service in {s for c in self._counters.values() for s in c.skills} | {ticket.service}:
             for priority, boost in boosts.items():
                 if boost <= own_boost:
                     continue
                 until = min(ticket.issued + boost - own_boost, midnight + 86399.0) - midnight
-                for at in self.arrivals.future_arrivals(priority, service, tod, until, factor):
+                curve = self.arrivals.arrival_curve(priority, service, tod, until, factor)
+                if curve is None:
+                    continue
+                curves.append((service, boost, curve))
+                levels = [k + 0.5 for k in range(min(int(curve.total + 0.5), 400))]
+                for at in curve.times_at(levels):
                     arrivals.append((at + midnight, at + midnight - boost, service))
         arrivals.sort()
         counters: list[_SimCounter] = []
@@ -358,25 +379,50 @@ class WaitTimeModel:
                 sim.busy_expected = times.residual(counter.service, name, elapsed)
                 sim.busy_sampler = times.residual_sampler(counter.service, name, elapsed)
             counters.append(sim)
-        return _Plan(now, heaps, arrivals, counters, sequence)
+        services = {ticket.service, *heaps, *(service for service, _, _ in curves)}
+        for sim in counters:
+            services.update(sim.skills)
+        return _Plan(
+            now,
+            midnight,
+            heaps,
+            arrivals,
+            curves,
+            counters,
+            sequence,
+            services,
+            samplers=[{} for _ in counters],
+            expected=[{} for _ in counters],
+        )
 
-    def _duration(self, service: str, counter: str, rng: random.Random | None) -> float:
+    def _duration_table(
+        self, plan: _Plan, position: int, service: str, rng: random.Random | None
+    ) -> Callable[[random.Random], float] | float:
+        """Sampler (or expected value, without rng) of a counter's time on a service ticket."""
+        name = plan.counters[position].name
         if rng is None:
-            return self.service_times.expected_duration(service, counter)
-        sampler = self._samplers.get((service, counter))
-        if sampler is None:
-            sampler = self.service_times.duration_sampler(service, counter)
-            self._samplers[(service, counter)] = sampler
-        return sampler(rng)
+            return self.service_times.expected_duration(service, name)
+        return self.service_times.duration_sampler(service, name)
 
     def _simulate(self, plan: _Plan, rng: random.Random | None) -> float | None:
         """One run of the queue forward from now; the time until the ticket is called."""
         now = plan.now
         heaps = {service: list(heap) for service, heap in plan.heaps.items()}
+        for service in plan.services:
+            heaps.setdefault(service, [])
         arrivals = plan.arrivals
+        if rng is not None and self.random_arrivals:
+            midnight = plan.midnight
+            arrivals = sorted(
+                (at + midnight, at + midnight - boost, service)
+                for (service, boost, curve), cap in zip(plan.curves, plan.caps, strict=True)
+                for at in curve.sample(rng, cap)
+            )
+        tables = plan.samplers if rng is not None else plan.expected
         sequence = plan.sequence
         events: list[tuple[float, int]] = []
         break_starts: list[float | None] = []
+        counter_heaps: list[list[tuple[str, list[tuple[float, int]]]]] = []
         for position, sim in enumerate(plan.counters):
             start = sim.start
             if sim.busy_sampler is not None:
@@ -384,37 +430,45 @@ class WaitTimeModel:
                 start = max(start, now + busy)
             events.append((start, position))
             break_starts.append(sim.break_start)
+            counter_heaps.append([(service, heaps[service]) for service in sim.skills])
         heapq.heapify(events)
+        heappush, heappop = heapq.heappush, heapq.heappop
         next_arrival = 0
+        arrival_count = len(arrivals)
         steps = 0
         while events and steps < _MAX_STEPS:
             steps += 1
-            at, position = heapq.heappop(events)
+            at, position = heappop(events)
             sim = plan.counters[position]
             if sim.hard_close is not None and at >= sim.hard_close:
                 continue
             break_start = break_starts[position]
             if break_start is not None and at >= break_start:
                 break_starts[position] = None
-                heapq.heappush(events, (max(at, sim.break_end), position))
+                heappush(events, (max(at, sim.break_end), position))
                 continue
-            while next_arrival < len(arrivals) and arrivals[next_arrival][0] <= at:
+            while next_arrival < arrival_count and arrivals[next_arrival][0] <= at:
                 _, key, arriving = arrivals[next_arrival]
                 sequence += 1
-                heapq.heappush(heaps.setdefault(arriving, []), (key, sequence))
+                heappush(heaps[arriving], (key, sequence))
                 next_arrival += 1
-            best_service: str | None = None
-            best: tuple[float, int] | None = None
-            for service in sim.skills:
-                heap = heaps.get(service)
-                if heap and (best is None or heap[0] < best):
-                    best, best_service = heap[0], service
-            if best is None or best_service is None:
-                if next_arrival < len(arrivals):
-                    heapq.heappush(events, (arrivals[next_arrival][0], position))
+            best_service = ""
+            best_heap: list[tuple[float, int]] | None = None
+            for service, heap in counter_heaps[position]:
+                if heap and (best_heap is None or heap[0] < best_heap[0]):
+                    best_heap, best_service = heap, service
+            if best_heap is None:
+                if next_arrival < arrival_count:
+                    heappush(events, (arrivals[next_arrival][0], position))
                 continue
-            if best[1] == _OWN_SEQUENCE:
+            if best_heap[0][1] == _OWN_SEQUENCE:
                 return at - now
-            heapq.heappop(heaps[best_service])
-            heapq.heappush(events, (at + self._duration(best_service, sim.name, rng), position))
+            heappop(best_heap)
+            table = tables[position]
+            entry = table.get(best_service)
+            if entry is None:
+                entry = self._duration_table(plan, position, best_service, rng)
+                table[best_service] = entry
+            duration = entry if isinstance(entry, float) else entry(rng)  # type: ignore[arg-type]
+            heappush(events, (at + duration, position))
         return None
