@@ -75,6 +75,19 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
         read_export(_write(tmp_path, lines, header), RuleConfig())
 
 
+def test_byte_order_mark_crlf_and_trailing_blank_lines_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "tx.csv"
+    text = "\r\n".join([HEADER, *GOOD]) + "\r\n\r\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert len(read_export(path, RuleConfig())) == 4
+
+
+def test_blank_line_inside_the_file_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, [GOOD[0], "", *GOOD[1:]])
+    with pytest.raises(ExportFormatError, match=r"tx\.csv:3:1: expected 11 fields, found a blank"):
+        read_export(path, RuleConfig())
+
+
 def test_reader_keeps_exact_minor_units(tmp_path: Path) -> None:
     tx = read_export(_write(tmp_path, GOOD), RuleConfig())
     assert tx.amount_minor.tolist() == [20_000_000, 19_500_000, 5_000_000, 999_999]

@@ -46,7 +46,7 @@ COLUMNS: tuple[str, ...] = (
     "country",
 )
 CHANNELS = frozenset({"cash", "transfer", "remittance", "card", "atm"})
-_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 
 I64 = npt.NDArray[np.int64]
 OBJ = npt.NDArray[np.object_]
@@ -125,11 +125,19 @@ def _check_field_counts(path: Path, name: str) -> None:
     """Every line must have as many fields as the header (pandas pads short rows silently)."""
     data = path.read_bytes()
     if b'"' in data:  # quoted fields may hold commas or newlines: count with the csv module
-        with path.open(encoding="utf-8", errors="replace", newline="") as stream:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
             reader = csv.reader(stream)
             header = next(reader, None)
             expected = len(header) if header else 0
+            blank_line: int | None = None
             for row in reader:
+                if not row:
+                    blank_line = blank_line or reader.line_num
+                    continue
+                if blank_line is not None:
+                    raise ExportFormatError(
+                        name, blank_line, 1, f"expected {expected} fields, found a blank line"
+                    )
                 if len(row) != expected:
                     raise ExportFormatError(
                         name, reader.line_num, 1, f"expected {expected} fields, found {len(row)}"
@@ -141,15 +149,17 @@ def _check_field_counts(path: Path, name: str) -> None:
         ends = np.append(ends, raw.size)  # last line without a newline
     if not ends.size:
         return
-    commas = np.flatnonzero(raw == ord(","))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    blank = (ends - starts) <= 1  # empty, or a lone carriage return
+    while ends.size > 1 and blank[ends.size - 1]:  # trailing blank lines at the end are fine
+        ends, starts, blank = ends[:-1], starts[:-1], blank[:-1]
+    commas = np.flatnonzero(raw[: int(ends[-1])] == ord(","))
     per_line = np.bincount(np.searchsorted(ends, commas), minlength=ends.size)[: ends.size]
     bad = np.flatnonzero(per_line != per_line[0])
     if bad.size:
         line = int(bad[0]) + 1
         found, expected = int(per_line[bad[0]]) + 1, int(per_line[0]) + 1
-        start = int(ends[bad[0] - 1]) + 1 if bad[0] > 0 else 0
-        blank = int(ends[bad[0]]) - start <= 1
-        what = "a blank line" if blank else f"{found} fields"
+        what = "a blank line" if blank[bad[0]] else f"{found} fields"
         raise ExportFormatError(name, line, 1, f"expected {expected} fields, found {what}")
 
 
@@ -194,8 +204,8 @@ def read_export(path: Path, config: RuleConfig) -> Transactions:
             keep_default_na=False,
             na_filter=True,
             na_values=[],
-            skip_blank_lines=False,
-            encoding="utf-8",
+            skip_blank_lines=True,  # interior blank lines were refused above; trailing ones pass
+            encoding="utf-8-sig",
             engine="c",
         )
     except pd.errors.EmptyDataError:
