@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from branchdesk.risk.aml.config import DEFAULT_CURRENCIES, CurrencyInfo, RuleConfig
 
 from .aml_builders import at, of, post, scan
@@ -95,3 +98,40 @@ def test_large_cash_is_report_only() -> None:
     alerts = scan([post(at(0), "A1", "credit", "80000.00", "cash")])
     assert [a.typology for a in alerts] == ["large_cash"]
     assert "Report-only" in alerts[0].reason
+
+
+_CASH = st.tuples(
+    st.sampled_from(["C1", "C2", "C3"]),
+    st.integers(min_value=0, max_value=2),  # day
+    st.integers(min_value=0, max_value=23),  # Beijing hour
+    st.sampled_from(["credit", "debit"]),
+    st.sampled_from(["CNY", "CNY", "USD"]),
+    st.integers(min_value=1, max_value=6_000_000),  # minor units
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(_CASH, min_size=1, max_size=12))
+def test_reports_match_a_plain_decimal_reading_of_the_rule(
+    rows: list[tuple[str, int, int, str, str, int]],
+) -> None:
+    beijing = timezone(timedelta(hours=8))
+    postings = []
+    totals: dict[tuple[str, int, str, bool], Decimal] = {}
+    for index, (customer, day, hour, side, currency, minor) in enumerate(rows):
+        amount = Decimal(minor) / 100
+        when = datetime(2026, 4, 1 + day, hour, 30, tzinfo=beijing)
+        account = "A" + customer[1:]
+        postings.append(
+            post(when, account, side, str(amount), "cash", customer=customer, currency=currency,
+                 txn_id=f"H{index}")
+        )  # fmt: skip
+        key = (customer, day, side, currency == "CNY")
+        totals[key] = totals.get(key, Decimal(0)) + amount
+    expected = {
+        f"H{index}"
+        for index, (customer, day, _, side, currency, _) in enumerate(rows)
+        if totals[(customer, day, side, currency == "CNY")]
+        >= (Decimal(50_000) if currency == "CNY" else Decimal(10_000))
+    }
+    assert reported(scan(postings)) == expected
