@@ -33,6 +33,16 @@ def test_structuring_three_cash_deposits_just_under_the_line_within_days() -> No
     assert of(alerts, "large_cash") == []  # each day stays under the line
 
 
+def test_structuring_split_over_the_customers_own_accounts() -> None:
+    deposits = [
+        post(at(0), "A1", "credit", "45000.00", "cash", customer="C1", txn_id="S1"),
+        post(at(1), "A2", "credit", "46000.00", "cash", customer="C1", txn_id="S2"),
+    ]
+    alerts = of(scan(deposits), "structuring")
+    assert {(a.account_id, a.txn_ids) for a in alerts} == {("A1", ("S1",)), ("A2", ("S2",))}
+    assert "over accounts A1, A2" in alerts[0].reason
+
+
 def test_in_band_amounts_far_apart_or_too_few_are_not_structuring() -> None:
     far_apart = [
         post(at(0), "A1", "credit", "45000.00", "cash"),

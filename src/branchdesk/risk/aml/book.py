@@ -45,14 +45,16 @@ class Book:
     by_account: I64 = field(init=False)  # row indices grouped by account, time order inside
     bounds: I64 = field(init=False)  # group k is by_account[bounds[k]:bounds[k+1]]
     own_transfer: npt.NDArray[np.bool_] = field(init=False)  # to/from the customer's own account
+    customer_codes: I64 = field(init=False)
+    customers: list[str] = field(init=False)
+    by_customer: I64 = field(init=False)
+    customer_bounds: I64 = field(init=False)
 
     def __post_init__(self) -> None:
-        codes, uniques = pd.factorize(pd.Series(self.tx.account_id, dtype=object), sort=False)
-        self.account_codes = codes.astype(np.int64)
-        self.accounts = [str(u) for u in uniques]
-        self.by_account = np.argsort(self.account_codes, kind="stable").astype(np.int64)
-        counts = np.bincount(self.account_codes, minlength=len(self.accounts))
-        self.bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self.account_codes, self.accounts, self.by_account, self.bounds = _group(self.tx.account_id)
+        self.customer_codes, self.customers, self.by_customer, self.customer_bounds = _group(
+            self.tx.customer_id
+        )
         owners = dict(zip(self.tx.account_id.tolist(), self.tx.customer_id.tolist(), strict=True))
         in_bank = np.flatnonzero(self.tx.counterparty_bank == "SELF")
         self.own_transfer = np.zeros(len(self.tx), dtype=bool)
@@ -68,6 +70,14 @@ class Book:
         counts = np.bincount(self.account_codes[mask], minlength=len(self.accounts))
         yield from (int(c) for c in np.flatnonzero(counts >= minimum))
 
+    def rows_of_customer(self, code: int) -> I64:
+        return self.by_customer[self.customer_bounds[code] : self.customer_bounds[code + 1]]
+
+    def customer_candidates(self, mask: npt.NDArray[np.bool_], minimum: int = 1) -> Iterator[int]:
+        """Customer codes having at least `minimum` rows where mask holds."""
+        counts = np.bincount(self.customer_codes[mask], minlength=len(self.customers))
+        yield from (int(c) for c in np.flatnonzero(counts >= minimum))
+
     def customer_of(self, rows: I64) -> str:
         return str(self.tx.customer_id[rows[0]])
 
@@ -76,6 +86,16 @@ class Book:
 
     def local_day(self, ts: I64) -> I64:
         return (ts + self.config.day_offset_minutes * 60) // DAY
+
+
+def _group(keys: npt.NDArray[np.object_]) -> tuple[I64, list[str], I64, I64]:
+    """Codes per row, the distinct keys, rows grouped by key (time order kept), group bounds."""
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
+    codes64 = np.asarray(codes, dtype=np.int64)
+    order = np.argsort(codes64, kind="stable").astype(np.int64)
+    counts = np.bincount(codes64, minlength=len(uniques))
+    bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return codes64, [str(u) for u in uniques], order, bounds
 
 
 def cny(minor: int, config: RuleConfig) -> str:

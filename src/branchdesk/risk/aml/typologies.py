@@ -55,8 +55,9 @@ def detect_structuring(book: Book) -> list[Finding]:
     # under it, so the band is compared with its mirror image above the line
     above = cash & (tx.cny_minor >= line) & (tx.cny_minor < 2 * line - rule.band_low_minor)
     findings: list[Finding] = []
-    for code in book.candidates(in_band, rule.min_count):
-        rows = book.rows_of(code)
+    # per customer, as the reporting line is: splitting over one's own accounts changes nothing
+    for code in book.customer_candidates(in_band, rule.min_count):
+        rows = book.rows_of_customer(code)
         for credit in (True, False):
             side = rows[(tx.is_credit[rows] == credit) & cash[rows]]
             band = side[in_band[side]]
@@ -96,16 +97,23 @@ def detect_structuring(book: Book) -> list[Finding]:
                 f"together {cny(total, book.config)}."
             )
             score = min(1.0, 0.55 + 0.1 * (picked.size - rule.min_count + 1))
-            findings.append(
-                Finding(
-                    "structuring",
-                    book.accounts[code],
-                    book.customer_of(rows),
-                    tuple(int(r) for r in picked),
-                    round(score, 2),
-                    reason,
+            accounts = sorted({str(a) for a in tx.account_id[picked]})
+            if len(accounts) > 1:
+                reason += (
+                    f" By customer {book.customers[code]} over accounts {', '.join(accounts)}."
                 )
-            )
+            for account in accounts:
+                mine = picked[tx.account_id[picked] == account]
+                findings.append(
+                    Finding(
+                        "structuring",
+                        account,
+                        book.customers[code],
+                        tuple(int(r) for r in mine),
+                        round(score, 2),
+                        reason,
+                    )
+                )
     return findings
 
 
