@@ -67,7 +67,7 @@ class _SimCounter:
     """A counter as the look-ahead sees it: when it can start, breaks, its ticket in hand."""
 
     name: str
-    skills: frozenset[str]
+    skills: tuple[str, ...]  # sorted, so runs draw in the same order whatever the hash seed
     start: float = 0.0
     break_start: float | None = None
     break_end: float = 0.0
@@ -105,6 +105,7 @@ class WaitTimeModel:
         self.use_correction = use_correction
         self.samples = samples
         self.random_arrivals = True
+        self.step_budget = _STEP_BUDGET
         self._rng = random.Random(seed)
         self.service_times = ServiceTimes()
         self.arrivals = ArrivalRates()
@@ -308,7 +309,7 @@ class WaitTimeModel:
         horizon = plan.now + (3.0 * expected + 3600.0 if expected is not None else 4 * 3600.0)
         plan.caps = [curve.count_at(horizon - plan.midnight) for _, _, curve in plan.curves]
         size = sum(len(heap) for heap in plan.heaps.values()) + len(plan.arrivals) + 1
-        runs = max(4, min(self.samples, _STEP_BUDGET // size))
+        runs = max(4, min(self.samples, self.step_budget // size))
         results = [self._simulate(plan, self._rng) for _ in range(runs)]
         called = [value for value in results if value is not None]
         if len(called) * 2 < runs:
@@ -344,7 +345,8 @@ class WaitTimeModel:
         arrivals: list[tuple[float, float, str]] = []
         curves: list[tuple[str, float, ArrivalCurve]] = []
         factor = self.arrivals.load_factor(tod)
-        for service in {s for c in self._counters.values() for s in c.skills} | {ticket.service}:
+        known = {s for c in self._counters.values() for s in c.skills} | {ticket.service}
+        for service in sorted(known):  # sorted: the same draws whatever the hash seed
             for priority, boost in boosts.items():
                 if boost <= own_boost:
                     continue
@@ -360,7 +362,7 @@ class WaitTimeModel:
         counters: list[_SimCounter] = []
         times = self.service_times
         for name, counter in self._counters.items():
-            sim = _SimCounter(name, counter.skills)
+            sim = _SimCounter(name, tuple(sorted(counter.skills)))
             hard = self.schedule.hard_close(name)
             sim.hard_close = hard + midnight if hard is not None else None
             if counter.is_open:
