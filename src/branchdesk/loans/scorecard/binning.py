@@ -43,7 +43,7 @@ class BinningConfig:
     min_category_share: float = 0.01
     smoothing: float = 0.5
     allow_peak: bool = True
-    peak_gain: float = 1.3
+    peak_gain: float = 1.5
     unknown_policy: Literal["conservative", "neutral"] = "conservative"
 
 
@@ -106,6 +106,28 @@ def _merge_small(
         del blocks[high]
 
 
+def _enforce_woe_trend(
+    blocks: list[list[int]],
+    goods: FloatArray,
+    bads: FloatArray,
+    smoothing: float,
+    *,
+    bad_rate_increasing: bool,
+) -> None:
+    """Merge neighbours until the smoothed WOE itself is strictly monotonic."""
+    while len(blocks) > 1:
+        g = np.array([goods[b].sum() for b in blocks])
+        b_ = np.array([bads[b].sum() for b in blocks])
+        steps = np.diff(woe_iv(g, b_, smoothing=smoothing)[0])
+        # bad rate up means WOE down
+        violations = np.flatnonzero(steps >= 0 if bad_rate_increasing else steps <= 0)
+        if len(violations) == 0:
+            return
+        i = int(violations[0])
+        blocks[i] = blocks[i] + blocks[i + 1]
+        del blocks[i + 1]
+
+
 def _block_iv(blocks: list[list[int]], goods: FloatArray, bads: FloatArray, a: float) -> float:
     g = np.array([goods[b].sum() for b in blocks])
     b_ = np.array([bads[b].sum() for b in blocks])
@@ -123,19 +145,49 @@ def optimal_blocks(
     for increasing, name in ((True, "ascending"), (False, "descending")):
         blocks = _pava(rates, n, increasing=increasing)
         _merge_small(blocks, goods, bads, min_n)
+        _enforce_woe_trend(blocks, goods, bads, config.smoothing, bad_rate_increasing=increasing)
         candidates.append((_block_iv(blocks, goods, bads, config.smoothing), blocks, name))
     best = max(candidates, key=lambda c: c[0])
-    if allow_peak and len(n) >= 4:
-        for split in range(1, len(n) - 1):
-            for first_up, name in ((True, "peak"), (False, "valley")):
-                left = _pava(rates[:split], n[:split], increasing=first_up)
-                right = _pava(rates[split:], n[split:], increasing=not first_up)
-                blocks = left + [[i + split for i in b] for b in right]
-                _merge_small(blocks, goods, bads, min_n)
-                iv = _block_iv(blocks, goods, bads, config.smoothing)
-                if iv > best[0] * config.peak_gain and iv > best[0] + 0.02:
-                    best = (iv, blocks, name)
+    if not allow_peak or len(n) < 4:
+        return best[1], best[2]
+    unimodal: tuple[float, list[list[int]], str] | None = None
+    for split in range(1, len(n) - 1):
+        for first_up, name in ((True, "peak"), (False, "valley")):
+            left = _pava(rates[:split], n[:split], increasing=first_up)
+            right = _pava(rates[split:], n[split:], increasing=not first_up)
+            blocks = left + [[i + split for i in b] for b in right]
+            _merge_small(blocks, goods, bads, min_n)
+            iv = _block_iv(blocks, goods, bads, config.smoothing)
+            if unimodal is None or iv > unimodal[0]:
+                unimodal = (iv, blocks, name)
+    if unimodal is not None and _clearly_better(unimodal, best, goods, bads, config):
+        return unimodal[1], unimodal[2]
     return best[1], best[2]
+
+
+def _g_statistic(blocks: list[list[int]], goods: FloatArray, bads: FloatArray) -> float:
+    """Likelihood-ratio statistic of the bins against a single bad rate."""
+    table = np.array([[goods[b].sum(), bads[b].sum()] for b in blocks])
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+    cells = table > 0
+    return float(2.0 * np.sum(table[cells] * np.log(table[cells] / expected[cells])))
+
+
+def _clearly_better(
+    unimodal: tuple[float, list[list[int]], str],
+    monotonic: tuple[float, list[list[int]], str],
+    goods: FloatArray,
+    bads: FloatArray,
+    config: BinningConfig,
+) -> bool:
+    """A peak or valley must multiply the IV and be significant (p < 0.001) over the trend."""
+    from scipy.stats import chi2
+
+    if unimodal[0] < monotonic[0] * config.peak_gain or unimodal[0] < monotonic[0] + 0.02:
+        return False
+    gain = _g_statistic(unimodal[1], goods, bads) - _g_statistic(monotonic[1], goods, bads)
+    extra = max(len(unimodal[1]) - len(monotonic[1]), 1)
+    return bool(gain > chi2.ppf(0.999, extra))
 
 
 @dataclass
