@@ -43,7 +43,14 @@ from branchdesk.analytics.recommend.ranking import Ranking, concat, top_k
 from branchdesk.analytics.recommend.rules import eligible
 
 MODEL_VERSION = "recommend-hgb-1"
-WINDOWS = 4
+WINDOWS = 8
+HYPER: dict[str, float] = {
+    "learning_rate": 0.08,
+    "max_iter": 200,
+    "max_leaf_nodes": 31,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+}
 MAX_TRAINING_ROWS = 400_000
 SCORING_CHUNK = 10_000
 LIFT_PRIOR = 50.0
@@ -119,7 +126,7 @@ def train(
     seg_cand = np.zeros((n_segments, p))
     hold_pos = np.zeros((p, p))
     hold_cand = np.zeros((p, p))
-    pairs: list[tuple[feat.Snapshot, IntArray, IntArray, BoolArray]] = []
+    windows_seen: list[tuple[feat.Snapshot, BoolArray, BoolArray]] = []
     used_windows: list[int] = []
     for j in range(1, windows + 1):
         start = as_of_day - feat.WINDOW_DAYS * j
@@ -137,11 +144,10 @@ def train(
         held = snap.held.astype(np.float32)
         hold_pos += held.T @ positive.astype(np.float32)
         hold_cand += held.T @ candidate.astype(np.float32)
-        who, what = np.nonzero(candidate)
-        pairs.append((snap, who, what, positive[who, what]))
+        windows_seen.append((snap, candidate, positive))
         used_windows.append(start)
-    total = sum(len(who) for _, who, _, _ in pairs)
-    n_pos = int(sum(int(y.sum()) for _, _, _, y in pairs))
+    total = int(sum(int(candidate.sum()) for _, candidate, _ in windows_seen))
+    n_pos = int(sum(int(positive.sum()) for _, _, positive in windows_seen))
     rate = seg_pos.sum(axis=0) / np.maximum(seg_cand.sum(axis=0), 1.0)
     lifts = Lifts(_lift(seg_pos, seg_cand, rate), _lift(hold_pos, hold_cand, rate))
     if n_pos == 0 or n_pos == total:
@@ -150,17 +156,20 @@ def train(
     blocks: list[feat.Float32Array] = []
     labels: list[BoolArray] = []
     weights: list[FloatArray] = []
-    for snap, who, what, y in pairs:
-        keep = y | (rng.random(len(y)) < keep_rate)
-        blocks.append(feat.pair_features(base, cat, snap, as_of_day, who[keep], what[keep]))
-        labels.append(y[keep])
-        weights.append(np.where(y[keep], 1.0, 1.0 / keep_rate))
+    for snap, candidate, positive in windows_seen:
+        keep = positive | (candidate & (rng.random(candidate.shape) < keep_rate))
+        who, what = np.nonzero(keep)
+        y = positive[who, what]
+        blocks.append(feat.pair_features(base, cat, snap, as_of_day, who, what))
+        labels.append(y)
+        weights.append(np.where(y, 1.0, 1.0 / keep_rate))
     classifier = HistGradientBoostingClassifier(
-        learning_rate=0.08,
-        max_iter=200,
-        max_leaf_nodes=31,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
+        learning_rate=HYPER["learning_rate"],
+        # Fewer boosting rounds when there are few adoptions to learn from.
+        max_iter=int(np.clip(n_pos // 10, 50, HYPER["max_iter"])),
+        max_leaf_nodes=int(HYPER["max_leaf_nodes"]),
+        min_samples_leaf=int(HYPER["min_samples_leaf"]),
+        l2_regularization=HYPER["l2_regularization"],
         categorical_features=feat.categorical_mask(cat, p),
         early_stopping=False,
         random_state=seed,
@@ -226,6 +235,8 @@ def reasons(
     ranking: Ranking,
 ) -> list[str]:
     """One plain-language reason per recommendation row."""
+    if len(ranking) == 0:
+        return []
     as_of_day = day_number(as_of)
     held = feat.snapshot(customers, products, holdings, as_of_day).held
     age = (as_of_day - customers.birth_day) / 365.25
@@ -236,7 +247,7 @@ def reasons(
     best_held = np.argmax(after, axis=1)
     best_lift = after[np.arange(len(ranking)), best_held]
     recent = popularity_scores(holdings, len(products), as_of)
-    top_recent = set(np.argsort(-recent, kind="stable")[:3].tolist())
+    top_recent = {j for j in np.argsort(-recent, kind="stable")[:3].tolist() if recent[j] >= 1}
     texts: list[str] = []
     n_asset = len(ASSET_LABELS)
     for i in range(len(ranking)):
