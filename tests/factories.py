@@ -196,3 +196,39 @@ def browser_session(signer: Signer, user: User, nonce: str = "test-nonce") -> tu
     """(session cookie value, CSRF token) for a logged-in browser."""
     cookie = signer.dump_session({"uid": str(user.id), "ep": user.auth_epoch, "n": nonce})
     return cookie, signer.csrf_token(nonce)
+
+
+def make_ticket(db: Session, branch: Branch, service: ServiceType, **overrides: Any) -> Any:
+    """A ticket row in any state (for tests of the later transitions)."""
+    import secrets
+
+    from branchdesk.queue.models import Ticket
+
+    n = _n()
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "branch_id": branch.id,
+        "service_type_id": service.id,
+        "business_on": overrides.pop("business_on", date(2026, 3, 2)),
+        "prefix": service.ticket_prefix,
+        "seq": n,
+        "number": f"{service.ticket_prefix}-{n:03d}",
+        "priority": "normal",
+        "channel": "kiosk",
+        "customer_id": None,
+        "appointment_id": None,
+        "booked_at": None,
+        "contact_phone": "",
+        "state": "waiting",
+        "issued_at": NOW,
+        "queued_at": NOW,
+        "checked_in_at": NOW,
+        "recall_count": 0,
+        "transfer_count": 0,
+        "public_token": secrets.token_urlsafe(24),
+    }
+    values.update(overrides)
+    ticket = Ticket(**values)
+    db.add(ticket)
+    db.flush()
+    return ticket

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from branchdesk import __version__
+from branchdesk.core.clock import utcnow
 from branchdesk.core.config import Settings, get_settings
 from branchdesk.core.db import Database
 from branchdesk.core.security import Signer
@@ -16,14 +22,27 @@ from branchdesk.core.web import (
     build_templates,
     install_error_handlers,
 )
+from branchdesk.queue.live import EventFeed, LiveWaits
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
     metrics = Metrics()
+    waits = LiveWaits()
+    feed = EventFeed(database, waits)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        learned = await asyncio.to_thread(waits.warm_up, database, now=utcnow())
+        log.info("wait-time models warmed up", extra={"command": f"{learned} events"})
+        yield
+        await feed.stop()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="branchdesk",
         version=__version__,
         summary="Bank branch service platform: queue, catalog, customers, ledger, feedback, risk.",
@@ -37,6 +56,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.templates = build_templates()
     app.state.metrics = metrics
     app.state.default_locale = settings.default_locale
+    app.state.waits = waits
+    app.state.feed = feed
 
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
@@ -48,14 +69,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.customers import api as customers_api
     from branchdesk.identity import api as identity_api
     from branchdesk.identity import views as identity_views
+    from branchdesk.queue import api as queue_api
+    from branchdesk.queue import views as queue_views
 
     for router in (
         ops.router,
         identity_api.router,
         catalog_api.router,
         customers_api.router,
+        queue_api.router,
         identity_views.router,
         catalog_views.router,
+        queue_views.router,
     ):
         app.include_router(router)
     return app

@@ -22,7 +22,7 @@ def _database_url(url: str | None) -> str:
 @db_app.command("upgrade")
 def db_upgrade(
     url: str | None = typer.Option(None, help="Database URL (default BRANCHDESK_DATABASE_URL)."),
-    revision: str = typer.Option("head", help="Target revision."),
+    revision: str = typer.Option("heads", help="Target revision."),
 ) -> None:
     """Migrate the database (SQLite or PostgreSQL) to the latest schema."""
     from branchdesk.migrations import upgrade

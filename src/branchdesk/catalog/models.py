@@ -73,6 +73,8 @@ class Counter(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default=CounterStatus.closed)
     is_vip: Mapped[bool] = mapped_column(default=False)
+    staffed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    status_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

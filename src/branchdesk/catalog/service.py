@@ -722,3 +722,29 @@ def update_counter(
         )
     db.flush()
     return counter_read(db, branch=branch, counter=counter)
+
+
+# --- branch calendar ---------------------------------------------------------------------------
+
+
+def local_now(branch: Branch, now: datetime) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return now.astimezone(ZoneInfo(branch.timezone))
+
+
+def business_day(branch: Branch, now: datetime) -> date:
+    """The branch's local calendar date at ``now`` (what "today's queue" means)."""
+    return local_now(branch, now).date()
+
+
+def is_open_at(db: Session, branch: Branch, now: datetime) -> bool:
+    """Within today's opening hours and not on a holiday, in the branch's own time zone."""
+    local = local_now(branch, now)
+    today = local.date()
+    if today in holidays_between(db, branch_id=branch.id, start=today, end=today):
+        return False
+    hours = db.get(OpeningHours, (branch.id, local.weekday()))
+    if hours is None:
+        return False
+    return hours.opens_at <= local.time().replace(tzinfo=None) < hours.closes_at

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from branchdesk.core.db import Base
@@ -129,6 +129,11 @@ def record_event(
     )
     db.add(event)
     db.flush()
+    if db.get_bind().dialect.name == "postgresql":
+        # Delivered at commit, to every instance listening: live screens update at once.
+        db.execute(
+            text("SELECT pg_notify('branchdesk_events', :branch)"), {"branch": str(branch_id or "")}
+        )
     for consumer in consumers():
         if consumer.wants(type):
             db.add(

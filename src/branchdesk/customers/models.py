@@ -37,6 +37,10 @@ class Customer(IdMixin, Base):
     birth_on: Mapped[date | None]
     preferred_locale: Mapped[str] = mapped_column(String(8), default="zh-Hant")
     has_marketing_consent: Mapped[bool] = mapped_column(default=False)
+    # Set by loyalty tiers (a VIP tier gives the queue's vip priority class).
+    service_tier: Mapped[str] = mapped_column(
+        String(16), default="standard", server_default="standard"
+    )
     home_branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -28,6 +28,10 @@ class Permission(StrEnum):
     audit_view = "audit.view"
     customer_view = "customer.view"
     customer_manage = "customer.manage"
+    queue_view = "queue.view"
+    queue_issue = "queue.issue"
+    queue_serve = "queue.serve"
+    queue_manage = "queue.manage"
 
 
 ALL_STAFF = frozenset(Role)
@@ -57,6 +61,12 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.customer_manage: frozenset(
         {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
     ),
+    Permission.queue_view: ALL_STAFF,
+    Permission.queue_issue: ALL_STAFF,
+    Permission.queue_serve: frozenset(
+        {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
+    ),
+    Permission.queue_manage: frozenset({Role.lobby_manager, Role.branch_manager, Role.admin}),
 }
 
 # Roles whose scope is the whole bank rather than their own branches.

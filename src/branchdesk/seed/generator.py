@@ -30,6 +30,7 @@ from branchdesk.customers.models import Customer, IdDocumentType
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User, user_branches
 from branchdesk.identity.roles import Role
+from branchdesk.queue.models import QueueSettings
 from branchdesk.seed.names import ENGLISH_FIRST, ENGLISH_LAST, GIVEN, SURNAMES
 
 DEMO_PASSWORD = "branchdesk-demo"
@@ -325,6 +326,11 @@ def _seed_bank(
                     branch_id=branch_id, service_type_id=service_ids[code], is_enabled=True
                 )
             )
+        # The demo is tried at any hour, so its queues take tickets outside opening hours too;
+        # real branches keep the default (tickets only while the branch is open).
+        db.add(
+            QueueSettings(branch_id=branch_id, enforce_opening_hours=not demo_users, updated_at=now)
+        )
         db.flush()
         for counter_code, name, is_vip, codes in COUNTERS:
             counter_id = _uuid(rng)
@@ -448,6 +454,7 @@ def _seed_customers(
                 "birth_on": birth,
                 "preferred_locale": locale,
                 "has_marketing_consent": rng.random() < 0.6,
+                "service_tier": "vip" if rng.random() < 0.05 else "standard",
                 "home_branch_id": branch_ids[spec.code],
                 "created_at": SEED_EPOCH,
                 "updated_at": SEED_EPOCH,

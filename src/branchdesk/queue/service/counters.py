@@ -1,0 +1,150 @@
+"""Counters: open, pause, close, and call the next ticket by the queue policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from branchdesk.catalog import service as catalog
+from branchdesk.catalog.models import (
+    Branch,
+    Counter,
+    CounterStatus,
+)
+from branchdesk.core.errors import NotFound
+from branchdesk.core.events import record_event
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
+from branchdesk.queue.models import Ticket, TicketState
+from branchdesk.queue.policy import rank_for_counter
+from branchdesk.queue.service.common import (
+    CounterBusy,
+    CounterNotOpen,
+    WaitEstimator,
+    _counter_view,
+    _observe,
+    _ticket_event,
+    _waiting,
+    policy_config,
+    queue_settings,
+)
+
+# --- counters -----------------------------------------------------------------------------------
+
+
+def set_counter_status(
+    db: Session,
+    *,
+    branch: Branch,
+    counter_code: str,
+    status: CounterStatus,
+    actor: Principal,
+    now: datetime,
+    estimator: WaitEstimator | None = None,
+) -> Counter:
+    """A teller opens, pauses or closes a counter. Raises Forbidden, NotFound, CounterBusy."""
+    actor.require(Permission.queue_serve, branch.id)
+    counter = db.execute(
+        select(Counter)
+        .where(Counter.branch_id == branch.id, Counter.code == counter_code.upper())
+        .with_for_update()
+    ).scalar_one_or_none()
+    if counter is None:
+        raise NotFound(f"no counter {counter_code!r} at {branch.code}")
+    if status == counter.status:
+        return counter
+    if status is CounterStatus.closed and _current_ticket(db, counter) is not None:
+        raise CounterBusy(f"finish the ticket at {counter.code} before closing it")
+    counter.status = status
+    counter.status_changed_at = now
+    counter.staffed_by_id = None if status is CounterStatus.closed else actor.user_id
+    counter.updated_at = now
+    view = _counter_view(db, counter)
+    kind = {"open": "counter_open", "closed": "counter_close", "paused": "counter_pause"}[status]
+    event = record_event(
+        db,
+        type=f"counter.{status}",
+        aggregate_type="counter",
+        aggregate_id=counter.id,
+        branch_id=branch.id,
+        actor_id=actor.user_id,
+        now=now,
+        payload={
+            "ts": catalog.local_now(branch, now).isoformat(),
+            "type": kind,
+            "counter": counter.code,
+            "services": sorted(view.service_codes),
+            "branch": branch.code,
+        },
+    )
+    _observe(estimator, branch, event)
+    db.flush()
+    return counter
+
+
+def _current_ticket(db: Session, counter: Counter) -> Ticket | None:
+    return db.execute(
+        select(Ticket).where(
+            Ticket.counter_id == counter.id,
+            Ticket.state.in_([TicketState.called, TicketState.serving]),
+        )
+    ).scalar_one_or_none()
+
+
+def current_ticket(db: Session, *, counter: Counter) -> Ticket | None:
+    return _current_ticket(db, counter)
+
+
+def call_next(
+    db: Session,
+    *,
+    branch: Branch,
+    counter_code: str,
+    actor: Principal,
+    now: datetime,
+    estimator: WaitEstimator | None = None,
+) -> Ticket | None:
+    """Call the policy's choice to this counter; None when nobody waits for it.
+
+    Raises Forbidden, NotFound, CounterNotOpen (closed or paused), CounterBusy (a ticket is
+    still called or being served here).
+    """
+    actor.require(Permission.queue_serve, branch.id)
+    counter = db.execute(
+        select(Counter)
+        .where(Counter.branch_id == branch.id, Counter.code == counter_code.upper())
+        .with_for_update()
+    ).scalar_one_or_none()
+    if counter is None:
+        raise NotFound(f"no counter {counter_code!r} at {branch.code}")
+    if counter.status != CounterStatus.open:
+        raise CounterNotOpen(f"counter {counter.code} is {counter.status}; open it first")
+    held = _current_ticket(db, counter)
+    if held is not None:
+        raise CounterBusy(f"{held.number} is still {held.state} at {counter.code}")
+    settings = queue_settings(db, branch)
+    view = _counter_view(db, counter)
+    candidates = [w for _ticket, w in _waiting(db, branch, now)]
+    ranked = rank_for_counter(candidates, view, now, policy_config(settings))
+    postgres = db.get_bind().dialect.name == "postgresql"
+    for choice in ranked:
+        query = select(Ticket).where(Ticket.id == choice.id, Ticket.state == TicketState.waiting)
+        if postgres:
+            query = query.with_for_update(skip_locked=True)
+        ticket = db.execute(query).scalar_one_or_none()
+        if ticket is None:
+            continue  # another counter holds or took it a moment ago: try the next best
+        ticket.state = TicketState.called
+        ticket.counter_id = counter.id
+        ticket.target_counter_id = None
+        ticket.called_at = now
+        ticket.served_by_id = actor.user_id
+        event = _ticket_event(
+            db, branch, ticket, "called", now, actor=actor, counter_code=counter.code
+        )
+        _observe(estimator, branch, event)
+        db.flush()
+        return ticket
+    return None

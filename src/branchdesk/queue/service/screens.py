@@ -1,0 +1,217 @@
+"""What the screens show: positions, ticket views and the branch queue snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from branchdesk.catalog import service as catalog
+from branchdesk.catalog.models import (
+    Branch,
+    Counter,
+    ServiceType,
+)
+from branchdesk.customers.models import Customer
+from branchdesk.identity.models import User
+from branchdesk.queue.models import Priority, Ticket, TicketState
+from branchdesk.queue.policy import CounterView, rank_for_counter
+from branchdesk.queue.service.common import (
+    WaitEstimator,
+    _branch_of,
+    _counter_code,
+    _counter_view,
+    _waiting,
+    policy_config,
+    queue_settings,
+)
+
+# --- what the screens show ---------------------------------------------------------------------
+
+
+def position(db: Session, *, ticket: Ticket, now: datetime) -> int | None:
+    """1 = next for its service (as the policy would order a counter that serves it)."""
+    if ticket.state != TicketState.waiting:
+        return None
+    branch = _branch_of(db, ticket)
+    views = [w for _t, w in _waiting(db, branch, now)]
+    mine = next((w for w in views if w.id == ticket.id), None)
+    if mine is None:
+        return None
+    from dataclasses import replace
+
+    mine = replace(mine, is_checked_in=True)
+    notional = CounterView(
+        code=mine.target_counter or "*", service_codes=frozenset({mine.service_code})
+    )
+    others = [w for w in views if w.id != ticket.id]
+    ranked = rank_for_counter(
+        [*others, mine], notional, now, policy_config(queue_settings(db, branch))
+    )
+    return next(index for index, w in enumerate(ranked, start=1) if w.id == ticket.id)
+
+
+def ticket_read(
+    db: Session,
+    *,
+    ticket: Ticket,
+    now: datetime,
+    estimator: WaitEstimator | None = None,
+    include_customer: bool = False,
+) -> Any:
+    from branchdesk.core.i18n import localized
+    from branchdesk.queue.schemas import TicketRead
+
+    branch = _branch_of(db, ticket)
+    service = db.get(ServiceType, ticket.service_type_id)
+    assert service is not None
+    estimate = ticket.estimated_wait_seconds
+    if ticket.state == TicketState.waiting and estimator is not None:
+        live = estimator.estimate(branch.id, ticket.id)
+        estimate = live if live is not None else estimate
+    elif ticket.state != TicketState.waiting:
+        estimate = None
+    customer_name = None
+    if include_customer and ticket.customer_id is not None:
+        customer = db.get(Customer, ticket.customer_id)
+        customer_name = customer.full_name if customer else None
+    return TicketRead(
+        id=ticket.id,
+        number=ticket.number,
+        branch_code=branch.code,
+        service_code=service.code,
+        service_name=localized(service.name_zh_hant, service.name_zh_hans, service.name_en),
+        priority=Priority(ticket.priority),
+        channel=ticket.channel,
+        state=TicketState(ticket.state),
+        position=position(db, ticket=ticket, now=now),
+        estimated_wait_seconds=estimate,
+        counter_code=_counter_code(db, ticket.counter_id or ticket.target_counter_id),
+        issued_at=ticket.issued_at,
+        called_at=ticket.called_at,
+        recall_count=ticket.recall_count,
+        public_url=f"/t/{ticket.public_token}",
+        customer_name=customer_name,
+    )
+
+
+def snapshot(
+    db: Session, *, branch: Branch, now: datetime, estimator: WaitEstimator | None = None
+) -> Any:
+    """Today's queue at a branch: waiting per service, counters, recent calls."""
+    from branchdesk.core.i18n import localized
+    from branchdesk.queue.schemas import CounterQueue, QueueSnapshot, RecentCall, ServiceQueue
+
+    day = catalog.business_day(branch, now)
+    waiting = _waiting(db, branch, now)
+    counters = list(
+        db.execute(
+            select(Counter).where(Counter.branch_id == branch.id).order_by(Counter.code)
+        ).scalars()
+    )
+    views = {c.id: _counter_view(db, c) for c in counters}
+    services = []
+    for offered in catalog.list_branch_services(db, branch=branch, only_enabled=True):
+        mine = [
+            (t, w) for t, w in waiting if w.service_code == offered.service_code and w.is_checked_in
+        ]
+        estimate: int | None = None
+        if mine and estimator is not None:
+            last = max(mine, key=lambda pair: pair[0].queued_at)[0]
+            estimate = estimator.estimate(branch.id, last.id)
+        elif not mine and any(
+            v.is_open and offered.service_code in v.service_codes for v in views.values()
+        ):
+            estimate = 0
+        services.append(
+            ServiceQueue(
+                service_code=offered.service_code,
+                service_name=localized(offered.name_zh_hant, offered.name_zh_hans, offered.name_en),
+                waiting=len(mine),
+                estimated_wait_seconds=estimate,
+            )
+        )
+    current = {
+        t.counter_id: t
+        for t in db.execute(
+            select(Ticket).where(
+                Ticket.branch_id == branch.id,
+                Ticket.state.in_([TicketState.called, TicketState.serving]),
+            )
+        ).scalars()
+    }
+    staff_names = dict(
+        db.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_([c.staffed_by_id for c in counters if c.staffed_by_id])
+            )
+        ).all()
+    )
+    counter_rows = [
+        CounterQueue(
+            code=c.code,
+            name=c.name,
+            status=c.status,
+            is_vip=c.is_vip,
+            service_codes=sorted(views[c.id].service_codes),
+            staffed_by=staff_names.get(c.staffed_by_id) if c.staffed_by_id else None,
+            current_ticket=current[c.id].number if c.id in current else None,
+            current_state=current[c.id].state if c.id in current else None,
+        )
+        for c in counters
+    ]
+    codes = {c.id: c.code for c in counters}
+    recent = db.execute(
+        select(Ticket)
+        .where(
+            Ticket.branch_id == branch.id,
+            Ticket.business_on == day,
+            Ticket.called_at.is_not(None),
+            Ticket.counter_id.is_not(None),
+        )
+        .order_by(Ticket.called_at.desc())
+        .limit(8)
+    ).scalars()
+    return QueueSnapshot(
+        branch_code=branch.code,
+        business_on=day.isoformat(),
+        services=services,
+        counters=counter_rows,
+        recent_calls=[
+            RecentCall(
+                number=t.number,
+                counter_code=codes.get(t.counter_id, "?") if t.counter_id else "?",
+                called_at=t.called_at,
+                recall_count=t.recall_count,
+            )
+            for t in recent
+            if t.called_at is not None
+        ],
+        waiting_total=sum(1 for _t, w in waiting if w.is_checked_in),
+    )
+
+
+def counters_for_user(db: Session, *, branch: Branch) -> Sequence[Counter]:
+    return list(
+        db.execute(
+            select(Counter).where(Counter.branch_id == branch.id).order_by(Counter.code)
+        ).scalars()
+    )
+
+
+def count_open_tickets(db: Session, *, branch: Branch, now: datetime) -> int:
+    day = catalog.business_day(branch, now)
+    return int(
+        db.execute(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.branch_id == branch.id,
+                Ticket.business_on == day,
+                Ticket.state.in_([TicketState.waiting, TicketState.called, TicketState.serving]),
+            )
+        ).scalar_one()
+    )
