@@ -112,11 +112,12 @@ def test_column_order_extra_columns_bom_and_datetimes_are_accepted(tmp_path: Pat
     path = tmp_path / "c.csv"
     path.write_text(
         "\ufeffnote,risk_tolerance,customer_id,birth_date,gender,city_tier,monthly_income,"
-        "total_assets,tenure_months\nhello,c2,A,1980-01-01,F,1,50000,200000.5,60\n",
+        "total_assets,tenure_months\nhello,c2,A,1980-01-01,,1,50000,200000.5,60\n",
         encoding="utf-8",
     )
     customers = read_customers(path)
     assert customers.ids == ["A"]
+    assert customers.gender == ["unknown"]
     assert customers.risk_tolerance.tolist() == [2]
     assert customers.total_assets.tolist() == [200000.5]
     (tmp_path / "p.csv").write_text(PRODUCTS, encoding="utf-8")
