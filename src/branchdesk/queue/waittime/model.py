@@ -33,6 +33,12 @@ from branchdesk.queue.waittime.learners import (
 
 _MAX_STEPS = 4000
 _CORRECTION_WARMUP = 50
+# the answer mixes the mean-value look-ahead (weight) with the sampled runs (1 - weight);
+# another weight replaces the default once its discounted squared error is 5% lower
+_BLEND_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
+_DEFAULT_BLEND = 1  # index of the weight used until another one is clearly better
+_BLEND_WARMUP = 200
+_BLEND_MEMORY = 0.999
 _STEP_BUDGET = 2500  # simulated calls per prediction, shared by the sampled runs
 _OWN_SEQUENCE = 1 << 40  # the predicted ticket's tie-breaker in the look-ahead heaps
 
@@ -58,7 +64,9 @@ class _Pending:
     """What the model said at issue time, kept until the ticket is called."""
 
     features: FloatArray
-    look_ahead: float
+    expected: float  # mean-value look-ahead
+    sampled: float  # mean of the sampled look-ahead runs
+    look_ahead: float  # their blend
     corrected: float
 
 
@@ -115,6 +123,8 @@ class WaitTimeModel:
         self.correction = OnlineRidge(2, ridge=30.0, forgetting=1.0)
         self._raw_error = 0.0
         self._corrected_error = 0.0
+        self._blend_errors = [0.0] * len(_BLEND_WEIGHTS)
+        self._blend_labels = 0
         self._day: date | None = None
         self._midnight = 0.0
         self._now = 0.0
@@ -263,17 +273,29 @@ class WaitTimeModel:
             ticket.priority, {}
         ):
             return 0
-        look_ahead = self._look_ahead(ticket_id, ticket)
-        if look_ahead is None:
-            look_ahead = self._fallback(ticket)
+        expected, sampled = self._look_ahead(ticket_id, ticket)
+        fallback = self._fallback(ticket) if expected is None or sampled is None else 0.0
+        expected = fallback if expected is None else expected
+        sampled = fallback if sampled is None else sampled
+        look_ahead = self._blend(expected, sampled)
         features = np.array([1.0, look_ahead / 1000.0])
         corrected = look_ahead
         if self.correction.count >= _CORRECTION_WARMUP:
             corrected = max(look_ahead + 1000.0 * self.correction.predict(features), 0.0)
         if ticket_id not in self._pending and self._now == ticket.issued:
-            self._pending[ticket_id] = _Pending(features, look_ahead, corrected)
+            self._pending[ticket_id] = _Pending(features, expected, sampled, look_ahead, corrected)
         answer = corrected if self._correction_pays() else look_ahead
         return max(round(answer), 0)
+
+    def _blend(self, expected: float, sampled: float) -> float:
+        """Mix of the mean-value and the sampled look-ahead that has done best on past waits."""
+        weight = _BLEND_WEIGHTS[_DEFAULT_BLEND]
+        if self._blend_labels >= _BLEND_WARMUP:
+            errors = self._blend_errors
+            best = min(range(len(errors)), key=errors.__getitem__)
+            if errors[best] < 0.95 * errors[_DEFAULT_BLEND]:
+                weight = _BLEND_WEIGHTS[best]
+        return weight * expected + (1.0 - weight) * sampled
 
     def _correction_pays(self) -> bool:
         """Use the regression only while it has beaten the plain look-ahead on recent waits."""
@@ -284,6 +306,12 @@ class WaitTimeModel:
         )
 
     def _learn_wait(self, pending: _Pending, wait: float) -> None:
+        for index, weight in enumerate(_BLEND_WEIGHTS):
+            guess = weight * pending.expected + (1.0 - weight) * pending.sampled
+            self._blend_errors[index] = (
+                _BLEND_MEMORY * self._blend_errors[index] + (guess - wait) ** 2
+            )
+        self._blend_labels += 1
         rate = 0.02
         raw = (pending.look_ahead - wait) ** 2
         corrected = (pending.corrected - wait) ** 2
@@ -299,12 +327,12 @@ class WaitTimeModel:
         total = sum(self._wait_count.values())
         return sum(self._wait_sum.values()) / total if total else 0.0
 
-    def _look_ahead(self, ticket_id: str, ticket: _Ticket) -> float | None:
-        """Mean time until the ticket is called over a few sampled futures (None: never)."""
+    def _look_ahead(self, ticket_id: str, ticket: _Ticket) -> tuple[float | None, float | None]:
+        """Time until the ticket is called: mean-value run, mean of sampled runs (None: never)."""
         plan = self._plan(ticket_id, ticket)
         expected = self._simulate(plan, None)
         if self.samples <= 0:
-            return expected
+            return expected, expected
         # sampled arrivals matter only until the ticket is called: sample a generous horizon
         horizon = plan.now + (3.0 * expected + 3600.0 if expected is not None else 4 * 3600.0)
         plan.caps = [curve.count_at(horizon - plan.midnight) for _, _, curve in plan.curves]
@@ -313,8 +341,8 @@ class WaitTimeModel:
         results = [self._simulate(plan, self._rng) for _ in range(runs)]
         called = [value for value in results if value is not None]
         if len(called) * 2 < runs:
-            return None
-        return sum(called) / len(called)
+            return expected, None
+        return expected, sum(called) / len(called)
 
     def _plan(self, ticket_id: str, ticket: _Ticket) -> _Plan:
         now = self._now
