@@ -107,6 +107,10 @@ def test_idle_counter_means_no_wait_and_busy_counter_means_its_expected_remainin
     model.observe(issued(at(0), "B"))
     # no history yet: prior service mean 300 s, no-show prior 0.2/6 with a 60 s no-show
     assert model.predict_wait_seconds("B") == 292
+    # refreshed live 100 s later: past the no-show window, 300 - 100 s of service remain
+    assert model.predict_wait_seconds("B", now=at(100)) == 200
+    # a time before the latest event is not taken: the answer stays as of that event
+    assert model.predict_wait_seconds("B", now=at(-50)) == 292
 
 
 def test_unknown_and_called_tickets_predict_zero() -> None:

@@ -263,17 +263,21 @@ class WaitTimeModel:
 
     # ---- prediction ---------------------------------------------------------------------
 
-    def predict_wait_seconds(self, ticket_id: str) -> int:
-        """Seconds from the latest observed event until the ticket is expected to be called.
+    def predict_wait_seconds(self, ticket_id: str, *, now: datetime | None = None) -> int:
+        """Seconds from `now` until the ticket is expected to be called.
 
-        At issue time this is the whole expected wait. Unknown or already called tickets get 0.
+        `now` defaults to the time of the latest observed event (and is never taken earlier
+        than it), so right after the ticket's `issued` event this is the whole expected wait;
+        the live queue passes the current time to refresh the estimate. Unknown or already
+        called tickets get 0.
         """
         ticket = self._tickets.get(ticket_id)
         if ticket is None or ticket_id not in self._queues.get(ticket.service, {}).get(
             ticket.priority, {}
         ):
             return 0
-        expected, sampled = self._look_ahead(ticket_id, ticket)
+        at = self._now if now is None else max(self._now, now.timestamp())
+        expected, sampled = self._look_ahead(ticket_id, ticket, at)
         fallback = self._fallback(ticket) if expected is None or sampled is None else 0.0
         expected = fallback if expected is None else expected
         sampled = fallback if sampled is None else sampled
@@ -282,7 +286,7 @@ class WaitTimeModel:
         corrected = look_ahead
         if self.correction.count >= _CORRECTION_WARMUP:
             corrected = max(look_ahead + 1000.0 * self.correction.predict(features), 0.0)
-        if ticket_id not in self._pending and self._now == ticket.issued:
+        if ticket_id not in self._pending and at == ticket.issued:
             self._pending[ticket_id] = _Pending(features, expected, sampled, look_ahead, corrected)
         answer = corrected if self._correction_pays() else look_ahead
         return max(round(answer), 0)
@@ -327,9 +331,11 @@ class WaitTimeModel:
         total = sum(self._wait_count.values())
         return sum(self._wait_sum.values()) / total if total else 0.0
 
-    def _look_ahead(self, ticket_id: str, ticket: _Ticket) -> tuple[float | None, float | None]:
+    def _look_ahead(
+        self, ticket_id: str, ticket: _Ticket, now: float
+    ) -> tuple[float | None, float | None]:
         """Time until the ticket is called: mean-value run, mean of sampled runs (None: never)."""
-        plan = self._plan(ticket_id, ticket)
+        plan = self._plan(ticket_id, ticket, now)
         expected = self._simulate(plan, None)
         if self.samples <= 0:
             return expected, expected
@@ -344,8 +350,7 @@ class WaitTimeModel:
             return expected, None
         return expected, sum(called) / len(called)
 
-    def _plan(self, ticket_id: str, ticket: _Ticket) -> _Plan:
-        now = self._now
+    def _plan(self, ticket_id: str, ticket: _Ticket, now: float) -> _Plan:
         midnight = self._midnight
         tod = now - midnight
         boosts = self.calling_order.boosts()
