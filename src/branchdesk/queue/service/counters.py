@@ -46,6 +46,7 @@ def set_counter_status(
 ) -> Counter:
     """A teller opens, pauses or closes a counter. Raises Forbidden, NotFound, CounterBusy."""
     actor.require(Permission.queue_serve, branch.id)
+    status = CounterStatus(status)
     counter = db.execute(
         select(Counter)
         .where(Counter.branch_id == branch.id, Counter.code == counter_code.upper())

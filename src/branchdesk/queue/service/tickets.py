@@ -57,7 +57,8 @@ def issue_ticket(
     if settings.enforce_opening_hours and not catalog.is_open_at(db, branch, now):
         raise BranchClosed(f"{branch.code} is closed now")
     service, _target = offered_service(db, branch, service_code)
-    chosen = priority or Priority.normal
+    channel = Channel(channel)
+    chosen = Priority(priority or Priority.normal)
     if chosen in (Priority.vip, Priority.appointment) and channel in (
         Channel.kiosk,
         Channel.remote,
