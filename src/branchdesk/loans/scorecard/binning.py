@@ -52,14 +52,19 @@ def woe_iv(
 ) -> tuple[FloatArray, float]:
     """WOE per bin and the information value of the whole table.
 
-    ``smoothing`` is added to every count so a bin with no goods or no bads stays finite.
+    ``smoothing`` is added to every count so a bin with no goods or no bads stays finite; an
+    empty bin has WOE 0. Without smoothing, a bin with goods but no bads has infinite WOE.
     """
     g = np.asarray(goods, dtype=np.float64)
     b = np.asarray(bads, dtype=np.float64)
     total_g, total_b = float(g.sum()), float(b.sum())
     if total_g <= 0 or total_b <= 0:
         return np.zeros(len(g)), 0.0
-    woe = np.log((g + smoothing) / total_g) - np.log((b + smoothing) / total_b)
+    empty = (g + b) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        woe = np.log((g + smoothing) / total_g) - np.log((b + smoothing) / total_b)
+    # an empty bin has no evidence either way
+    woe = np.where(empty, 0.0, woe)
     iv = float(np.sum((g / total_g - b / total_b) * woe))
     return woe, iv
 

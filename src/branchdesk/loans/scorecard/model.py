@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # sklearn's dependency, untyped
 
 from .binning import (
     BinningConfig,
@@ -237,16 +238,18 @@ def train_scorecard(
     chosen = _select(binnings, woe, config)
     if not chosen:
         raise CreditDataError("no characteristic separates goods from bads in this data")
-    c = _choose_c(woe[chosen].to_numpy(), y, config)
-    while True:
-        lr = LogisticRegression(C=c, max_iter=2000).fit(woe[chosen].to_numpy(), y)
-        beta = lr.coef_[0]
-        # WOE is high for good values, so a sound coefficient (towards bad) is negative
-        wrong = [n for n, b_ in zip(chosen, beta, strict=True) if b_ > 0]
-        if not wrong or len(chosen) == 1:
-            break
-        worst = max(wrong, key=lambda n: float(beta[chosen.index(n)]))
-        chosen.remove(worst)
+    # many tiny fits: BLAS threads only add contention
+    with threadpool_limits(limits=1, user_api="blas"):
+        c = _choose_c(woe[chosen].to_numpy(), y, config)
+        while True:
+            lr = LogisticRegression(C=c, max_iter=2000).fit(woe[chosen].to_numpy(), y)
+            beta = lr.coef_[0]
+            # WOE is high for good values, so a sound coefficient (towards bad) is negative
+            wrong = [n for n, b_ in zip(chosen, beta, strict=True) if b_ > 0]
+            if not wrong or len(chosen) == 1:
+                break
+            worst = max(wrong, key=lambda n: float(beta[chosen.index(n)]))
+            chosen.remove(worst)
     return Scorecard(
         binnings=[binnings[n] for n in chosen],
         coefficients=[float(b_) for b_ in beta],
