@@ -2,36 +2,36 @@
 
 `WaitTimeModel.observe` keeps the live state (who waits for which service at which priority,
 which counters are open with which skills, who is in service since when) and updates the
-learners. `WaitTimeModel.predict_wait_seconds` runs a mean-value look-ahead of the queue: the
-counters call, in the calling order inferred from the stream, the tickets ahead of this one
-(waiting now, or expected to arrive later with a priority that overtakes it), each taking the
-learned expected service time of its service at that counter, with breaks the counters usually
-take. The look-ahead's answer is then corrected by an online ridge regression trained on the
-waits the stream later reveals. State resets at each new local date; learning carries over.
+learners: service times and counter speeds, no-shows, arrival rates by time of day, the
+calling order between priority classes, and the counters' usual breaks and closing times.
+
+`WaitTimeModel.predict_wait_seconds` plans a look-ahead from that state (`lookahead.py`): the
+tickets ahead of this one, now and expected later, and the counters. It runs it once with
+expected values and a few times with drawn durations and arrivals, and answers a blend of the
+two whose weight is chosen online from the waits the stream reveals later. State resets at
+each new local date; what was learned carries over.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 
+from branchdesk.queue.waittime.arrivals import ArrivalCurve, ArrivalRates
 from branchdesk.queue.waittime.events import EventType, QueueEvent
 from branchdesk.queue.waittime.learners import (
-    ArrivalCurve,
-    ArrivalRates,
     CallingOrder,
     CounterSchedule,
     FloatArray,
     OnlineRidge,
-    ServiceTimes,
 )
+from branchdesk.queue.waittime.lookahead import OWN_SEQUENCE, Plan, SimCounter, simulate
+from branchdesk.queue.waittime.service_times import ServiceTimes
 
-_MAX_STEPS = 4000
 _CORRECTION_WARMUP = 50
 # the answer mixes the mean-value look-ahead (weight) with the sampled runs (1 - weight);
 # another weight replaces the default once its discounted squared error is 5% lower
@@ -40,7 +40,6 @@ _DEFAULT_BLEND = 1  # index of the weight used until another one is clearly bett
 _BLEND_WARMUP = 200
 _BLEND_MEMORY = 0.999
 _STEP_BUDGET = 2500  # simulated calls per prediction, shared by the sampled runs
-_OWN_SEQUENCE = 1 << 40  # the predicted ticket's tie-breaker in the look-ahead heaps
 
 
 @dataclass(slots=True)
@@ -68,42 +67,6 @@ class _Pending:
     sampled: float  # mean of the sampled look-ahead runs
     look_ahead: float  # their blend
     corrected: float
-
-
-@dataclass(slots=True)
-class _SimCounter:
-    """A counter as the look-ahead sees it: when it can start, breaks, its ticket in hand."""
-
-    name: str
-    skills: tuple[str, ...]  # sorted, so runs draw in the same order whatever the hash seed
-    start: float = 0.0
-    break_start: float | None = None
-    break_end: float = 0.0
-    hard_close: float | None = None
-    busy_expected: float = 0.0
-    busy_sampler: Callable[[random.Random], float] | None = None
-
-
-@dataclass(slots=True)
-class _Plan:
-    """Everything a look-ahead run starts from, shared by the sampled runs."""
-
-    now: float
-    midnight: float
-    heaps: dict[str, list[tuple[float, int]]]
-    arrivals: list[tuple[float, float, str]]  # expected arrivals, evenly placed
-    curves: list[tuple[str, float, ArrivalCurve]]  # service, boost, expected count
-    counters: list[_SimCounter]
-    sequence: int
-    services: set[str]
-    caps: list[float] = field(default_factory=list)  # per curve: sample arrivals up to count
-    # per counter position and service: a duration sampler, or the expected duration
-    samplers: list[dict[str, Callable[[random.Random], float] | float]] = field(
-        default_factory=list
-    )
-    expected: list[dict[str, Callable[[random.Random], float] | float]] = field(
-        default_factory=list
-    )
 
 
 class WaitTimeModel:
@@ -336,7 +299,7 @@ class WaitTimeModel:
     ) -> tuple[float | None, float | None]:
         """Time until the ticket is called: mean-value run, mean of sampled runs (None: never)."""
         plan = self._plan(ticket_id, ticket, now)
-        expected = self._simulate(plan, None)
+        expected = simulate(plan, None, self.service_times)
         if self.samples <= 0:
             return expected, expected
         # sampled arrivals matter only until the ticket is called: sample a generous horizon
@@ -344,13 +307,16 @@ class WaitTimeModel:
         plan.caps = [curve.count_at(horizon - plan.midnight) for _, _, curve in plan.curves]
         size = sum(len(heap) for heap in plan.heaps.values()) + len(plan.arrivals) + 1
         runs = max(4, min(self.samples, self.step_budget // size))
-        results = [self._simulate(plan, self._rng) for _ in range(runs)]
+        results = [
+            simulate(plan, self._rng, self.service_times, random_arrivals=self.random_arrivals)
+            for _ in range(runs)
+        ]
         called = [value for value in results if value is not None]
         if len(called) * 2 < runs:
             return expected, None
         return expected, sum(called) / len(called)
 
-    def _plan(self, ticket_id: str, ticket: _Ticket, now: float) -> _Plan:
+    def _plan(self, ticket_id: str, ticket: _Ticket, now: float) -> Plan:
         midnight = self._midnight
         tod = now - midnight
         boosts = self.calling_order.boosts()
@@ -372,7 +338,7 @@ class WaitTimeModel:
             if heap:
                 heapq.heapify(heap)
                 heaps[service] = heap
-        own_entry = (own_key, _OWN_SEQUENCE)
+        own_entry = (own_key, OWN_SEQUENCE)
         heapq.heappush(heaps.setdefault(ticket.service, []), own_entry)
         # expected arrivals that will overtake this ticket
         arrivals: list[tuple[float, float, str]] = []
@@ -392,10 +358,10 @@ class WaitTimeModel:
                 for at in curve.times_at(levels):
                     arrivals.append((at + midnight, at + midnight - boost, service))
         arrivals.sort()
-        counters: list[_SimCounter] = []
+        counters: list[SimCounter] = []
         times = self.service_times
         for name, counter in self._counters.items():
-            sim = _SimCounter(name, tuple(sorted(counter.skills)))
+            sim = SimCounter(name, tuple(sorted(counter.skills)))
             hard = self.schedule.hard_close(name)
             sim.hard_close = hard + midnight if hard is not None else None
             if counter.is_open:
@@ -417,7 +383,7 @@ class WaitTimeModel:
         services = {ticket.service, *heaps, *(service for service, _, _ in curves)}
         for sim in counters:
             services.update(sim.skills)
-        return _Plan(
+        return Plan(
             now,
             midnight,
             heaps,
@@ -429,81 +395,3 @@ class WaitTimeModel:
             samplers=[{} for _ in counters],
             expected=[{} for _ in counters],
         )
-
-    def _duration_table(
-        self, plan: _Plan, position: int, service: str, rng: random.Random | None
-    ) -> Callable[[random.Random], float] | float:
-        """Sampler (or expected value, without rng) of a counter's time on a service ticket."""
-        name = plan.counters[position].name
-        if rng is None:
-            return self.service_times.expected_duration(service, name)
-        return self.service_times.duration_sampler(service, name)
-
-    def _simulate(self, plan: _Plan, rng: random.Random | None) -> float | None:
-        """One run of the queue forward from now; the time until the ticket is called."""
-        now = plan.now
-        heaps = {service: list(heap) for service, heap in plan.heaps.items()}
-        for service in plan.services:
-            heaps.setdefault(service, [])
-        arrivals = plan.arrivals
-        if rng is not None and self.random_arrivals:
-            midnight = plan.midnight
-            arrivals = sorted(
-                (at + midnight, at + midnight - boost, service)
-                for (service, boost, curve), cap in zip(plan.curves, plan.caps, strict=True)
-                for at in curve.sample(rng, cap)
-            )
-        tables = plan.samplers if rng is not None else plan.expected
-        sequence = plan.sequence
-        events: list[tuple[float, int]] = []
-        break_starts: list[float | None] = []
-        counter_heaps: list[list[tuple[str, list[tuple[float, int]]]]] = []
-        for position, sim in enumerate(plan.counters):
-            start = sim.start
-            if sim.busy_sampler is not None:
-                busy = sim.busy_sampler(rng) if rng is not None else sim.busy_expected
-                start = max(start, now + busy)
-            events.append((start, position))
-            break_starts.append(sim.break_start)
-            counter_heaps.append([(service, heaps[service]) for service in sim.skills])
-        heapq.heapify(events)
-        heappush, heappop = heapq.heappush, heapq.heappop
-        next_arrival = 0
-        arrival_count = len(arrivals)
-        steps = 0
-        while events and steps < _MAX_STEPS:
-            steps += 1
-            at, position = heappop(events)
-            sim = plan.counters[position]
-            if sim.hard_close is not None and at >= sim.hard_close:
-                continue
-            break_start = break_starts[position]
-            if break_start is not None and at >= break_start:
-                break_starts[position] = None
-                heappush(events, (max(at, sim.break_end), position))
-                continue
-            while next_arrival < arrival_count and arrivals[next_arrival][0] <= at:
-                _, key, arriving = arrivals[next_arrival]
-                sequence += 1
-                heappush(heaps[arriving], (key, sequence))
-                next_arrival += 1
-            best_service = ""
-            best_heap: list[tuple[float, int]] | None = None
-            for service, heap in counter_heaps[position]:
-                if heap and (best_heap is None or heap[0] < best_heap[0]):
-                    best_heap, best_service = heap, service
-            if best_heap is None:
-                if next_arrival < arrival_count:
-                    heappush(events, (arrivals[next_arrival][0], position))
-                continue
-            if best_heap[0][1] == _OWN_SEQUENCE:
-                return at - now
-            heappop(best_heap)
-            table = tables[position]
-            entry = table.get(best_service)
-            if entry is None:
-                entry = self._duration_table(plan, position, best_service, rng)
-                table[best_service] = entry
-            duration = entry if isinstance(entry, float) else entry(rng)  # type: ignore[arg-type]
-            heappush(events, (at + duration, position))
-        return None
