@@ -76,14 +76,14 @@ def generate_command(
     days: int = typer.Option(12, "--days", min=1, help="Working days to simulate."),
     counters: int | None = typer.Option(None, "--counters", min=1, help="Number of counters."),
     load: float | None = typer.Option(None, "--load", min=0.05, help="Utilisation, e.g. 0.9."),
-    policy: str | None = typer.Option(None, "--policy", help="strict, aging or mixed."),
+    policy: str | None = typer.Option(None, "--policy", help="strict, aging, mixed or bonus."),
     vip_counter: bool | None = typer.Option(None, "--vip-counter/--no-vip-counter"),
 ) -> None:
     """Write a synthetic branch's event stream (deterministic for a seed and options)."""
     from branchdesk.queue.streamgen import random_branch, stream_lines
 
-    if policy is not None and policy not in ("strict", "aging", "mixed"):
-        typer.echo("--policy must be strict, aging or mixed", err=True)
+    if policy is not None and policy not in ("strict", "aging", "mixed", "bonus"):
+        typer.echo("--policy must be strict, aging, mixed or bonus", err=True)
         raise typer.Exit(code=2)
     config = random_branch(
         seed, counters=counters, load=load, policy=policy, vip_counter=vip_counter, days=days

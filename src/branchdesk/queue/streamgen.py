@@ -66,6 +66,11 @@ class BranchConfig:
     drain_queue: bool = True  # serve everyone issued before closing; else close at the hour
     utc_offset_hours: int = 8
     days: int = 12
+    # past this wait a ticket gains `aging_bonus` seconds of priority (None: no step aging)
+    aging_after_seconds: float | None = None
+    aging_bonus: float = 900.0
+    # a VIP counter's preference for VIP tickets in seconds (None: it calls them first)
+    vip_counter_bonus: float | None = None
     start: date = field(default_factory=lambda: date(2026, 3, 2))
 
 
@@ -129,7 +134,7 @@ def random_branch(
     mix_weights = [rng.uniform(0.0, 0.15), rng.uniform(0.0, 0.15), rng.uniform(0.02, 0.25), 1.0]
     total = sum(mix_weights)
     priority_mix = {p: w / total for p, w in zip(PRIORITIES, mix_weights, strict=True)}
-    kind = policy if policy is not None else rng.choice(["strict", "aging", "mixed"])
+    kind = policy if policy is not None else rng.choice(["strict", "aging", "mixed", "bonus"])
     if kind == "strict":
         # strict tiers: boosts far larger than any wait
         boosts = {"vip": 3e9, "appointment": 2e9, "elderly": 1e9, "normal": 0.0}
@@ -140,6 +145,10 @@ def random_branch(
             "elderly": rng.choice([300.0, 600.0, 900.0]),
             "normal": 0.0,
         }
+    elif kind == "bonus":
+        # score = waited + class bonus, + an aging bonus past a target wait, + a VIP-counter
+        # preference: the shape of a production policy, not a pure key order
+        boosts = {"vip": 900.0, "appointment": 1200.0, "elderly": 600.0, "normal": 0.0}
     else:
         boosts = {
             "vip": 3e9,
@@ -147,6 +156,8 @@ def random_branch(
             "elderly": rng.choice([300.0, 900.0]),
             "normal": 0.0,
         }
+    aging_after = rng.choice([900.0, 1800.0]) if kind == "bonus" else None
+    vip_counter_bonus = 3600.0 if kind == "bonus" else None
     # load: expected work per day relative to capacity of the opening hours
     mean_work = sum(s.mean_seconds * s.share for s in services.values()) / sum(
         s.share for s in services.values()
@@ -169,6 +180,8 @@ def random_branch(
         drain_queue=rng.random() < 0.7,
         utc_offset_hours=rng.choice([8, 9, 7, -5, 1]),
         days=days,
+        aging_after_seconds=aging_after,
+        vip_counter_bonus=vip_counter_bonus,
     )
 
 
@@ -271,8 +284,14 @@ def _simulate_day(
     serial = 0
     shutdown = False
 
-    def key(ticket: _Ticket) -> float:
-        return ticket.issued - config.boosts.get(ticket.priority, 0.0)
+    def key(ticket: _Ticket, counter: CounterSpec, now: float) -> float:
+        value = ticket.issued - config.boosts.get(ticket.priority, 0.0)
+        aging = config.aging_after_seconds
+        if aging is not None and now - ticket.issued > aging:
+            value -= config.aging_bonus
+        if counter.is_vip and ticket.priority == "vip" and config.vip_counter_bonus is not None:
+            value -= config.vip_counter_bonus
+        return value
 
     def try_call(index: int, now: float) -> Iterator[dict[str, Any]]:
         counter = counters[index]
@@ -284,8 +303,9 @@ def _simulate_day(
         for ticket in waiting:
             if ticket.service not in skills:
                 continue
-            tier = 0 if (counter.spec.is_vip and ticket.priority == "vip") else 1
-            candidate = (tier, key(ticket))
+            preferred = counter.spec.is_vip and ticket.priority == "vip"
+            tier = 0 if preferred and config.vip_counter_bonus is None else 1
+            candidate = (tier, key(ticket, counter.spec, now))
             if best is None or candidate < best_key:
                 best, best_key = ticket, candidate
         if best is None:
