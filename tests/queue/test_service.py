@@ -264,3 +264,19 @@ def test_closing_a_counter_with_a_ticket_in_hand_is_refused(world: World) -> Non
             actor=world.teller, now=NOW,
         )  # fmt: skip
     assert world.c1.status == "open"
+
+
+def test_standard_estimate_until_the_model_has_history(world: World, db: Session) -> None:
+    from branchdesk.queue.live import LiveWaits
+
+    waits = LiveWaits()
+    first = world.issue(estimator=waits)
+    second = world.issue(estimator=waits)
+    third = world.issue(estimator=waits)
+    # 5 standard minutes each, two counters serve QCASH (none open yet)
+    assert [first.estimated_wait_seconds, second.estimated_wait_seconds] == [0, 150]
+    assert third.estimated_wait_seconds == 300
+    world.open("C1")
+    # now one open counter serves it: two ahead x 300 s
+    assert service.estimate_wait(db, ticket=third, now=NOW, estimator=waits) == 600
+    assert waits.estimate(world.branch.id, third.id) is None  # no history yet

@@ -64,10 +64,19 @@ def to_queue_event(payload: dict[str, Any]) -> QueueEvent | None:
     )
 
 
-class LiveWaits:
-    """Thread-safe per-branch wait-time models; implements ``service.WaitEstimator``."""
+MIN_COMPLETIONS = 30  # below this a branch's model has not seen enough; callers fall back
 
-    def __init__(self) -> None:
+
+class LiveWaits:
+    """Thread-safe per-branch wait-time models; implements ``service.WaitEstimator``.
+
+    ``estimate`` returns None until the branch's model has seen ``MIN_COMPLETIONS`` services,
+    so a new branch shows the catalog's standard-time estimate rather than a guess.
+    """
+
+    def __init__(self, *, min_completions: int = MIN_COMPLETIONS) -> None:
+        self.min_completions = min_completions
+        self._completions: dict[uuid.UUID, int] = {}
         self._models: dict[uuid.UUID, WaitTimeModel] = {}
         self._last_ts: dict[uuid.UUID, datetime] = {}
         self._seen: deque[int] = deque(maxlen=50_000)
@@ -103,14 +112,18 @@ class LiveWaits:
                     counter=queue_event.counter, services=queue_event.services,
                 )  # fmt: skip
             self._last_ts[branch_id] = queue_event.ts
+            if queue_event.type is EventType.COMPLETED:
+                self._completions[branch_id] = self._completions.get(branch_id, 0) + 1
             self._model(branch_id).observe(queue_event)
 
-    def estimate(self, branch_id: uuid.UUID, ticket_id: uuid.UUID) -> int | None:
+    def estimate(
+        self, branch_id: uuid.UUID, ticket_id: uuid.UUID, now: datetime | None = None
+    ) -> int | None:
         with self._lock:
             model = self._models.get(branch_id)
-            if model is None:
+            if model is None or self._completions.get(branch_id, 0) < self.min_completions:
                 return None
-            return model.predict_wait_seconds(str(ticket_id))
+            return model.predict_wait_seconds(str(ticket_id), now=now)
 
     def warm_up(self, database: Database, *, now: datetime, days: int = 21) -> int:
         """Learn from the recent history in the events table (at start-up)."""

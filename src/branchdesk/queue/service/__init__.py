@@ -22,6 +22,7 @@ from branchdesk.queue.service.counters import call_next, current_ticket, set_cou
 from branchdesk.queue.service.screens import (
     count_open_tickets,
     counters_for_user,
+    estimate_wait,
     position,
     snapshot,
     ticket_read,
@@ -53,6 +54,7 @@ __all__ = [
     "count_open_tickets",
     "counters_for_user",
     "current_ticket",
+    "estimate_wait",
     "get_ticket",
     "get_ticket_by_token",
     "issue_ticket",

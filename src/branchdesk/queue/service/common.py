@@ -46,7 +46,9 @@ class WaitEstimator(Protocol):
 
     def observe(self, branch_id: uuid.UUID, event: Event) -> None: ...
 
-    def estimate(self, branch_id: uuid.UUID, ticket_id: uuid.UUID) -> int | None: ...
+    def estimate(
+        self, branch_id: uuid.UUID, ticket_id: uuid.UUID, now: datetime | None = None
+    ) -> int | None: ...
 
 
 # --- look-ups -----------------------------------------------------------------------------------

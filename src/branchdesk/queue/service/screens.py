@@ -54,6 +54,32 @@ def position(db: Session, *, ticket: Ticket, now: datetime) -> int | None:
     return next(index for index, w in enumerate(ranked, start=1) if w.id == ticket.id)
 
 
+def estimate_wait(
+    db: Session, *, ticket: Ticket, now: datetime, estimator: WaitEstimator | None
+) -> int | None:
+    """Seconds until this waiting ticket is called: the branch's learned model when it has
+    history, otherwise the catalog standard (tickets ahead x standard handling time / counters
+    that serve the service)."""
+    if ticket.state != TicketState.waiting:
+        return None
+    branch = _branch_of(db, ticket)
+    if estimator is not None:
+        learned = estimator.estimate(branch.id, ticket.id, now)
+        if learned is not None:
+            return learned
+    ahead = (position(db, ticket=ticket, now=now) or 1) - 1
+    service = db.get(ServiceType, ticket.service_type_id)
+    assert service is not None
+    code = service.code
+    views = [
+        _counter_view(db, c)
+        for c in db.execute(select(Counter).where(Counter.branch_id == branch.id)).scalars()
+    ]
+    serving = [v for v in views if code in v.service_codes]
+    open_serving = [v for v in serving if v.is_open] or serving
+    return round(ahead * service.standard_handling_minutes * 60 / max(1, len(open_serving)))
+
+
 def ticket_read(
     db: Session,
     *,
@@ -68,12 +94,7 @@ def ticket_read(
     branch = _branch_of(db, ticket)
     service = db.get(ServiceType, ticket.service_type_id)
     assert service is not None
-    estimate = ticket.estimated_wait_seconds
-    if ticket.state == TicketState.waiting and estimator is not None:
-        live = estimator.estimate(branch.id, ticket.id)
-        estimate = live if live is not None else estimate
-    elif ticket.state != TicketState.waiting:
-        estimate = None
+    estimate = estimate_wait(db, ticket=ticket, now=now, estimator=estimator)
     customer_name = None
     if include_customer and ticket.customer_id is not None:
         customer = db.get(Customer, ticket.customer_id)
@@ -119,12 +140,10 @@ def snapshot(
             (t, w) for t, w in waiting if w.service_code == offered.service_code and w.is_checked_in
         ]
         estimate: int | None = None
-        if mine and estimator is not None:
+        if mine:
             last = max(mine, key=lambda pair: pair[0].queued_at)[0]
-            estimate = estimator.estimate(branch.id, last.id)
-        elif not mine and any(
-            v.is_open and offered.service_code in v.service_codes for v in views.values()
-        ):
+            estimate = estimate_wait(db, ticket=last, now=now, estimator=estimator)
+        elif any(v.is_open and offered.service_code in v.service_codes for v in views.values()):
             estimate = 0
         services.append(
             ServiceQueue(

@@ -33,6 +33,7 @@ from branchdesk.queue.service.common import (
     offered_service,
     queue_settings,
 )
+from branchdesk.queue.service.screens import estimate_wait
 
 # --- issuing ------------------------------------------------------------------------------------
 
@@ -100,8 +101,7 @@ def issue_ticket(
         db, branch, ticket, "issued", now, actor=actor, extra={"channel": channel}
     )
     _observe(estimator, branch, event)
-    if estimator is not None:
-        ticket.estimated_wait_seconds = estimator.estimate(branch.id, ticket.id)
+    ticket.estimated_wait_seconds = estimate_wait(db, ticket=ticket, now=now, estimator=estimator)
     db.flush()
     return ticket
 
