@@ -1,0 +1,482 @@
+"""Name normalisation and fuzzy matching for watch-list screening.
+
+A name is parsed once into a `ParsedName` holding one or more *readings*: the Han characters
+(converted to Simplified, so 陳大文 and 陈大文 are the same name), their Mandarin pinyin (every
+reading of a heteronym), their Hong Kong Government Cantonese romanisation ("Chan Tai Man"), or
+for a Latin-script name its syllables in the written order and, when the order is not given away
+by a comma or an all-capitals surname, with the last word as surname as well.
+
+Two names are compared reading against reading, surname against surname and given name against
+given name; the best pair wins and is returned with its parts (`NameMatch`), so a reviewer can see
+*why* two names matched. Rules of the score (0..1):
+
+- Same characters after Traditional -> Simplified conversion: 1.0 per character; a different
+  character with the same pinyin (a homophone, 小 / 晓) counts 0.75.
+- Syllables: identical 1.0; the same syllable in another Mandarin romanisation (Wade-Giles
+  "hsiao" / pinyin "xiao", "chang" / "zhang") 0.9; otherwise 0.7 x edit-distance similarity.
+- Han name against a Latin one scores at most 0.95: a transliteration cannot tell homophones
+  apart. Two Latin names in different romanisation systems ("Chan Tai Man" / "Chen Da Wen") are
+  only related through Han characters, so they are compared as spellings and do not match.
+- name score = 0.4 x surname + 0.6 x given name; a surname below 0.85 multiplies the score by
+  the surname score, so different surnames do not match on a shared given name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import product
+
+from opencc import OpenCC  # type: ignore[import-untyped]  # pure-Python package without stubs
+from pypinyin import Style, pinyin
+from pypinyin.contrib.tone_convert import to_normal
+from pypinyin.pinyin_dict import pinyin_dict
+
+__all__ = [
+    "COMPOUND_SURNAMES",
+    "NameMatch",
+    "ParsedName",
+    "Reading",
+    "match_names",
+    "parse_name",
+    "syllable_similarity",
+]
+
+# Two-character surnames, Simplified (a 3+ character name starting with one keeps both).
+COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳", "司马", "诸葛", "上官", "司徒", "公孙", "东方", "慕容", "尉迟", "长孙",
+        "皇甫", "夏侯", "令狐", "端木", "宇文", "轩辕", "澹台", "西门", "南宫", "万俟",
+        "闻人", "呼延", "钟离", "申屠", "独孤", "太史", "百里", "东郭", "公冶", "赫连",
+    }
+)  # fmt: skip
+
+SURNAME_WEIGHT = 0.4
+SURNAME_GATE = 0.85
+HOMOPHONE_SCORE = 0.75
+VARIANT_SCORE = 0.9
+DISTINCT_SYLLABLE_FACTOR = 0.5
+TRANSLITERATION_CAP = 0.95
+RESYLLABIFIED_FACTOR = 0.95
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_SEPARATORS = re.compile(r"[\s\-‐‑–—_./·•・]+")
+_t2s = OpenCC("t2s")
+_s2t = OpenCC("s2t")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read a name: surname and given syllables, each a set of alternatives."""
+
+    system: str  # "characters", "pinyin", "cantonese", "as written", "surname last"
+    surname: tuple[tuple[str, ...], ...]
+    given: tuple[tuple[str, ...], ...]
+    han_surname: str = ""  # Simplified characters, for the "characters" reading only
+    han_given: str = ""
+
+    @property
+    def is_han(self) -> bool:
+        return self.system == "characters"
+
+    @property
+    def from_han(self) -> bool:
+        return self.system in ("pinyin", "cantonese")
+
+    def text(self) -> str:
+        if self.is_han:
+            return f"{self.han_surname} {self.han_given}".strip()
+        sur = "".join(alts[0] for alts in self.surname)
+        giv = "".join(alts[0] for alts in self.given)
+        return f"{sur.upper()} {giv}".strip()
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    """A name parsed once for screening: its readings and its blocking keys."""
+
+    original: str
+    han: str  # the Han characters in Simplified, "" for a Latin-script name
+    readings: tuple[Reading, ...]
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """The best reading pair of two names and the parts of its score."""
+
+    score: float
+    surname_score: float
+    given_score: float
+    method: str
+    left: str
+    right: str
+
+    def explain(self) -> str:
+        return (
+            f"{self.method}: {self.left!r} ~ {self.right!r}, surname {self.surname_score:.2f}, "
+            f"given name {self.given_score:.2f}, name score {self.score:.2f}"
+        )
+
+
+# --- syllables --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable pypinyin knows, plus Cantonese romanisations."""
+    found: set[str] = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            plain = _canonical_syllable(_ascii(to_normal(reading)))
+            if plain.isalpha():
+                found.add(plain)
+    found.update(_cantonese_table().syllables)
+    return frozenset(found)
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+_CANONICAL = {"lv": "lu", "nv": "nu", "lyu": "lu", "nyu": "nu", "lve": "lue", "nve": "nue"}
+
+
+def _canonical_syllable(syllable: str) -> str:
+    return _CANONICAL.get(syllable, syllable)
+
+
+def _segment(word: str) -> tuple[str, ...]:
+    """Split a run of letters into the fewest pinyin/Cantonese syllables, or keep it whole."""
+    vocabulary = _syllables()
+    if word in vocabulary or len(word) > 30:
+        return (word,)
+    n = len(word)
+    best: list[tuple[str, ...] | None] = [None] * (n + 1)
+    best[0] = ()
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 6), end):
+            head = best[start]
+            piece = word[start:end]
+            if head is not None and piece in vocabulary:
+                candidate = (*head, piece)
+                current = best[end]
+                if current is None or len(candidate) < len(current):
+                    best[end] = candidate
+    found = best[n]
+    return found if found else (word,)
+
+
+_INITIALS = (
+    ("tsz", "C"), ("tz", "C"), ("ts", "C"), ("zh", "C"), ("ch", "C"), ("sh", "S"), ("hs", "S"),
+    ("sz", "S"), ("ss", "S"), ("j", "C"), ("q", "C"), ("z", "C"), ("c", "C"), ("x", "S"),
+    ("s", "S"), ("b", "P"), ("p", "P"), ("d", "T"), ("t", "T"), ("g", "K"), ("k", "K"),
+    ("r", "R"),
+)  # fmt: skip
+_FINALS = {
+    "ih": "i", "ien": "ian", "ieh": "ie", "ueh": "ue", "iung": "iong", "ung": "ong",
+    "uei": "ui", "erh": "er", "uo": "o", "e": "o", "eh": "o",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=65536)
+def coarse_key(syllable: str) -> str:
+    """A key shared by Mandarin romanisations of one syllable (Wade-Giles, pinyin, aspiration)."""
+    for prefix, klass in _INITIALS:
+        if syllable.startswith(prefix):
+            initial, final = klass, syllable[len(prefix) :]
+            if prefix in ("tsz", "tz", "ts", "sz", "ss") and final in ("u", "ih", "i", ""):
+                final = "i"
+            break
+    else:
+        if syllable[:1] in ("m", "n", "l", "h", "f", "w", "y"):
+            initial, final = syllable[0], syllable[1:]
+        else:
+            initial, final = "", syllable
+    return initial + _FINALS.get(final, final)
+
+
+def _edit_similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1.0 - previous[-1] / max(len(a), len(b))
+
+
+@lru_cache(maxsize=262144)
+def syllable_similarity(a: str, b: str) -> float:
+    """1.0 identical, 0.9 the same Mandarin syllable in another romanisation, else spelling.
+
+    Two different Chinese syllables are two different characters (wen / wei), so they keep only
+    half their spelling similarity; longer words (Western names) keep all of it (nunez / nunes).
+    """
+    if a == b:
+        return 1.0
+    if coarse_key(a) == coarse_key(b):
+        return VARIANT_SCORE
+    vocabulary = _syllables()
+    similarity = _edit_similarity(a, b)
+    if a in vocabulary and b in vocabulary:
+        return DISTINCT_SYLLABLE_FACTOR * similarity
+    return similarity
+
+
+@lru_cache(maxsize=262144)
+def _joined_similarity(a: str, b: str) -> float:
+    return _edit_similarity(a, b)
+
+
+def _best(alternatives_a: tuple[str, ...], alternatives_b: tuple[str, ...]) -> float:
+    return max(syllable_similarity(a, b) for a in alternatives_a for b in alternatives_b)
+
+
+def _part_similarity(
+    a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...]
+) -> tuple[float, bool]:
+    """Similarity of two syllable sequences; True when it came from re-syllabified spelling."""
+    if not a and not b:
+        return 1.0, False
+    if not a or not b:
+        return 0.0, False
+    if len(a) == len(b):
+        return sum(_best(x, y) for x, y in zip(a, b, strict=True)) / len(a), False
+    joined = _joined_similarity("".join(x[0] for x in a), "".join(y[0] for y in b))
+    return RESYLLABIFIED_FACTOR * joined, True
+
+
+def _char_similarity(a: str, b: str, pinyin_a: tuple[str, ...], pinyin_b: tuple[str, ...]) -> float:
+    if a == b:
+        return 1.0
+    return HOMOPHONE_SCORE * _best(pinyin_a, pinyin_b)
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CantoneseTable:
+    by_char: dict[str, tuple[str, ...]]
+    syllables: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _cantonese_table() -> _CantoneseTable:
+    from cantoroman import Cantonese  # type: ignore[import-untyped]  # no stubs; MIT data
+
+    table = Cantonese()
+    by_char = {
+        char: tuple(dict.fromkeys(_ascii(r) for r in readings if r.isalpha()))
+        for char, readings in table.charToRoman.items()
+    }
+    syllables = frozenset(s for readings in by_char.values() for s in readings)
+    return _CantoneseTable({c: r for c, r in by_char.items() if r}, syllables)
+
+
+@lru_cache(maxsize=65536)
+def _pinyin_of(char: str) -> tuple[str, ...]:
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    found = tuple(
+        dict.fromkeys(_canonical_syllable(_ascii(r)) for r in (readings[0] if readings else []))
+    )
+    return found or (char,)
+
+
+@lru_cache(maxsize=65536)
+def _cantonese_of(char: str) -> tuple[str, ...]:
+    table = _cantonese_table().by_char
+    return tuple(dict.fromkeys((*table.get(char, ()), *table.get(_s2t.convert(char), ()))))
+
+
+def _alts(syllables: list[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple((s,) for s in syllables)
+
+
+def _parse_han(original: str, text: str) -> ParsedName:
+    if "·" in text or "•" in text:  # transliterated foreign name: 约翰·史密斯, keep as one part
+        chars = "".join(_HAN.findall(text))
+        simplified = _t2s.convert(chars)
+        surname_len = 0
+    else:
+        chars = "".join(_HAN.findall(text))
+        simplified = _t2s.convert(chars)
+        surname_len = 2 if len(simplified) >= 3 and simplified[:2] in COMPOUND_SURNAMES else 1
+    surname, given = simplified[:surname_len], simplified[surname_len:]
+    readings: list[Reading] = [Reading("characters", (), (), surname, given)]
+    pinyin_reading = Reading(
+        "pinyin",
+        tuple(_pinyin_of(c) for c in surname),
+        tuple(_pinyin_of(c) for c in given),
+    )
+    readings.append(pinyin_reading)
+    original_chars = "".join(_HAN.findall(text))
+    cantonese = [
+        tuple(dict.fromkeys((*_cantonese_of(o), *_cantonese_of(s))))
+        for o, s in zip(original_chars, simplified, strict=True)
+    ]
+    if cantonese and all(cantonese):
+        readings.append(
+            Reading("cantonese", tuple(cantonese[:surname_len]), tuple(cantonese[surname_len:]))
+        )
+    return ParsedName(original, simplified, tuple(readings), _keys(readings))
+
+
+def _parse_latin(original: str, text: str) -> ParsedName:
+    comma = "," in text
+    surname_words: list[str] = []
+    if comma:
+        head, _, tail = text.partition(",")
+        surname_words = _words(head)
+        given_words = _words(tail)
+        orders = [("as written", surname_words, given_words)]
+    else:
+        raw = [w for w in re.split(r"\s+", text.strip()) if w]
+        capitals = [w for w in raw if w.isupper() and sum(ch.isalpha() for ch in w) > 1]
+        words = _words(text)
+        if capitals and len(capitals) < len(raw):
+            surname_words = _words(" ".join(capitals))
+            given_words = _words(" ".join(w for w in raw if w not in capitals))
+            orders = [("as written", surname_words, given_words)]
+        elif len(words) <= 1:
+            orders = [("as written", words, [])]
+        else:
+            orders = [
+                ("as written", words[:1], words[1:]),
+                ("surname last", words[-1:], words[:-1]),
+            ]
+    readings = [
+        Reading(system, _alts(_syllabify(sur)), _alts(_syllabify(giv)))
+        for system, sur, giv in orders
+    ]
+    return ParsedName(original, "", tuple(readings), _keys(readings))
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case ASCII words; hyphens, dots and apostrophes kept inside a word as '-'."""
+    plain = _ascii(text)
+    plain = re.sub(r"[’'`ʼ]", "", plain)
+    plain = re.sub(r"\d+", "", plain)  # pinyin tone numbers: chen2 da4 wen2
+    plain = re.sub(r"[^a-z\s\-‐‑.]", " ", plain)
+    words = [w.strip("-.") for w in re.split(r"\s+", plain)]
+    return [w for w in words if w.strip("-.")]
+
+
+def _syllabify(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        for piece in _SEPARATORS.split(word):
+            if piece:
+                out.extend(_canonical_syllable(s) for s in _segment(piece))
+    return out
+
+
+def parse_name(name: str) -> ParsedName:
+    """Parse a name in Han characters (Traditional or Simplified) or Latin script."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    if _HAN.search(text):
+        return _parse_han(name, text)
+    return _parse_latin(name, text)
+
+
+# --- blocking ---------------------------------------------------------------------------
+
+_MAX_KEYS_PER_READING = 24
+
+
+def _keys(readings: list[Reading]) -> frozenset[str]:
+    """Blocking keys: coarse surname + the coarse initial of the given name, per reading."""
+    keys: set[str] = set()
+    for reading in readings:
+        if reading.is_han or not reading.surname:
+            continue
+        surnames = product(*reading.surname)
+        firsts = reading.given[0] if reading.given else ("",)
+        count = 0
+        for surname_syllables in surnames:
+            surname_key = "".join(coarse_key(s) for s in surname_syllables)
+            for first in firsts:
+                keys.add(f"{surname_key}|{coarse_key(first)[:1] if first else ''}")
+                count += 1
+            if count >= _MAX_KEYS_PER_READING:
+                break
+    return frozenset(keys)
+
+
+# --- matching ---------------------------------------------------------------------------
+
+
+def _combine(surname: float, given: float, has_given: bool) -> float:
+    score = SURNAME_WEIGHT * surname + (1 - SURNAME_WEIGHT) * given if has_given else surname
+    if surname < SURNAME_GATE:
+        score *= surname
+    return score
+
+
+def _compare_han(a: Reading, b: Reading, pa: Reading, pb: Reading) -> NameMatch:
+    def part(
+        x: str, y: str, px: tuple[tuple[str, ...], ...], py: tuple[tuple[str, ...], ...]
+    ) -> float:
+        if not x and not y:
+            return 1.0
+        if len(x) == len(y):
+            return sum(
+                _char_similarity(cx, cy, sx, sy)
+                for cx, cy, sx, sy in zip(x, y, px, py, strict=True)
+            ) / len(x)
+        sound, _ = _part_similarity(px, py)
+        return HOMOPHONE_SCORE * sound
+
+    surname = part(a.han_surname, b.han_surname, pa.surname, pb.surname)
+    given = part(a.han_given, b.han_given, pa.given, pb.given)
+    score = _combine(surname, given, bool(a.han_given or b.han_given))
+    method = "same characters" if score == 1.0 else "characters and their sound"
+    return NameMatch(
+        round(score, 4), round(surname, 4), round(given, 4), method, a.text(), b.text()
+    )
+
+
+def _compare_syllables(a: Reading, b: Reading) -> NameMatch:
+    surname, surname_resyllabified = _part_similarity(a.surname, b.surname)
+    given, given_resyllabified = _part_similarity(a.given, b.given)
+    score = _combine(surname, given, bool(a.given or b.given))
+    if a.from_han or b.from_han:
+        score = min(score, TRANSLITERATION_CAP)
+        method = f"{a.system if a.from_han else b.system} of the characters"
+    else:
+        method = "spelling" if score < 1.0 else "same spelling"
+    if surname_resyllabified or given_resyllabified:
+        method += ", run-together syllables"
+    return NameMatch(
+        round(score, 4), round(surname, 4), round(given, 4), method, a.text(), b.text()
+    )
+
+
+def match_names(left: ParsedName, right: ParsedName) -> NameMatch:
+    """The best-scoring reading pair of two parsed names (see the module docstring)."""
+    best: NameMatch | None = None
+    candidates: list[NameMatch] = []
+    if left.han and right.han:
+        candidates.append(
+            _compare_han(left.readings[0], right.readings[0], left.readings[1], right.readings[1])
+        )
+    else:
+        for a in left.readings:
+            for b in right.readings:
+                if a.is_han or b.is_han or (a.from_han and b.from_han):
+                    continue
+                candidates.append(_compare_syllables(a, b))
+    for candidate in candidates:
+        if best is None or candidate.score > best.score:
+            best = candidate
+    if best is None:
+        return NameMatch(0.0, 0.0, 0.0, "nothing comparable", left.original, right.original)
+    return best
