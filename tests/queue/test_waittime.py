@@ -64,6 +64,13 @@ def test_parse_event_reads_every_field() -> None:
     assert event.ts.utcoffset() == timedelta(hours=8)
 
 
+def test_parse_event_accepts_a_byte_order_mark_and_crlf() -> None:
+    event = parse_event(
+        '\ufeff{"ts": "2026-01-05T09:00:00Z", "type": "completed", "ticket": "t"}\r\n'
+    )
+    assert event == QueueEvent(datetime(2026, 1, 5, 9, tzinfo=UTC), EventType.COMPLETED, "t")
+
+
 def test_parse_event_reads_counter_skills() -> None:
     event = parse_event(
         '{"ts": "2026-01-05T08:55:00+08:00", "type": "counter_open", "counter": "C1",'
@@ -310,9 +317,12 @@ def test_generated_streams_are_valid_and_consistent(seed: int) -> None:
         assert called_tickets == set(issued_at)
 
 
-def test_model_beats_the_best_classical_predictor_on_a_generated_branch() -> None:
-    config = random_branch(8, days=6, counters=4, load=0.95, policy="mixed")
-    events = [parse_event(line) for line in stream_lines(config, 8)]
+@pytest.mark.parametrize(("seed", "policy"), [(8, "mixed"), (52, "bonus")])
+def test_model_beats_the_best_classical_predictor_on_a_generated_branch(
+    seed: int, policy: str
+) -> None:
+    config = random_branch(seed, days=6, counters=4, load=0.95, policy=policy)
+    events = [parse_event(line) for line in stream_lines(config, seed)]
     result = evaluate_events(events, warmup_days=3, model=WaitTimeModel(seed=0))
     assert result.days == 6
     assert result.scored > 300

@@ -58,7 +58,7 @@ def _text(record: dict[str, object], name: str) -> str | None:
 def parse_event(line: str) -> QueueEvent:
     """Parse one JSON line into a `QueueEvent`; raises `EventFormatError` when it is invalid."""
     try:
-        record = json.loads(line)
+        record = json.loads(line.lstrip("\ufeff"))  # a byte-order mark may open a file
     except json.JSONDecodeError as error:
         raise EventFormatError(f"not valid JSON ({error.msg})") from None
     if not isinstance(record, dict):
