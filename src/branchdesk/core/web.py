@@ -141,6 +141,9 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/readyz")
 
 
+LOCATIONS = frozenset({"body", "query", "path", "header", "cookie", "form"})
+
+
 class LoginRequired(Exception):
     """Raised by HTML dependencies when nobody is logged in: answered with a redirect to /login."""
 
@@ -175,8 +178,11 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         fields = []
         for error in exc.errors():
-            location = [str(part) for part in error.get("loc", ()) if part != "body"]
-            fields.append({"field": ".".join(location), "message": str(error.get("msg", ""))})
+            parts = [str(part) for part in error.get("loc", ())]
+            where = parts.pop(0) if parts and parts[0] in LOCATIONS else "body"
+            fields.append(
+                {"field": ".".join(parts), "in": where, "message": str(error.get("msg", ""))}
+            )
         if wants_json(request):
             return JSONResponse(
                 {
