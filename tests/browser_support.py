@@ -41,40 +41,60 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def live_server(tmp: Path, *, seed: int = 7) -> Iterator[str]:
-    """Migrate and seed a fresh SQLite bank, serve it, yield the base URL, stop it."""
-    port = free_port()
-    env = {
+def server_env(tmp: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "BRANCHDESK_DATABASE_URL": f"sqlite:///{tmp}/live.db",
         "BRANCHDESK_DATA_DIR": str(tmp),
         "BRANCHDESK_SECRET_KEY": "live-server-secret",
         "BRANCHDESK_LOG_LEVEL": "WARNING",
     }
+
+
+def prepare_bank(env: dict[str, str], *, seed: int = 7) -> None:
     for args in (["db", "upgrade"], ["seed", "--profile", "demo", "--seed", str(seed)]):
         subprocess.run(
             [sys.executable, "-m", "branchdesk", *args], env=env, check=True, capture_output=True
         )
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """Start `branchdesk serve` and wait until /readyz answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "branchdesk", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("live server did not start")
-        yield base
-    finally:
-        process.terminate()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("live server did not start")
+
+
+def stop_server(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    if kill:
+        process.kill()  # SIGKILL: no shutdown hooks, no flush
+    else:
+        process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def live_server(tmp: Path, *, seed: int = 7) -> Iterator[str]:
+    """Migrate and seed a fresh SQLite bank, serve it, yield the base URL, stop it."""
+    env = server_env(tmp)
+    prepare_bank(env, seed=seed)
+    port = free_port()
+    process = start_server(env, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(process)
