@@ -18,6 +18,9 @@ def _register() -> None:
 
     platform_cli.register(app)
     # domain command groups:
+    from branchdesk.bench.cli import bench_app
+
+    app.add_typer(bench_app, name="bench")
     from branchdesk.analytics.cli import recommend_app
 
     app.add_typer(recommend_app, name="recommend")

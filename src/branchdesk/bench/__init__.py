@@ -1,0 +1,1 @@
+"""Benchmarks (`branchdesk bench ...`): load runs against a running server, not tests."""

@@ -1,0 +1,121 @@
+"""`branchdesk bench queue`: concurrent kiosks and counters against a running server over HTTP.
+
+Kiosks issue tickets at a fixed total rate; each counter loops call-next -> start -> complete.
+Reports ticket lifecycles per second and per-request latency percentiles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+
+@dataclass
+class QueueBenchResult:
+    seconds: float
+    issued: int = 0
+    lifecycles: int = 0
+    errors: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+        return ordered[index]
+
+    @property
+    def lifecycles_per_second(self) -> float:
+        return self.lifecycles / self.seconds if self.seconds else 0.0
+
+    def describe(self) -> str:
+        return (
+            f"lifecycles/s {self.lifecycles_per_second:.1f} "
+            f"({self.lifecycles} in {self.seconds:.1f} s), tickets issued {self.issued}, "
+            f"errors {self.errors}, requests {len(self.latencies_ms)}, "
+            f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
+            f"mean {statistics.fmean(self.latencies_ms) if self.latencies_ms else 0:.1f} ms"
+        )
+
+
+async def _timed(
+    client: httpx.AsyncClient, result: QueueBenchResult, method: str, url: str, **kw: object
+) -> httpx.Response | None:
+    started = time.perf_counter()
+    try:
+        response = await client.request(method, url, **kw)  # type: ignore[arg-type]
+    except httpx.HTTPError:
+        result.errors += 1
+        return None
+    result.latencies_ms.append((time.perf_counter() - started) * 1000)
+    if response.status_code >= 500:
+        result.errors += 1
+    return response
+
+
+async def run_queue_bench(
+    *,
+    base_url: str,
+    token: str,
+    branch: str,
+    service_codes: list[str],
+    counters: list[str],
+    seconds: float,
+    issue_rate: float,
+) -> QueueBenchResult:
+    auth = {"Authorization": f"Bearer {token}"}
+    result = QueueBenchResult(seconds=seconds)
+    limits = httpx.Limits(
+        max_connections=len(counters) + 16, max_keepalive_connections=len(counters) + 16
+    )
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=auth, timeout=30, limits=limits
+    ) as client:
+        for counter in counters:
+            await client.post(
+                f"/api/v1/branches/{branch}/counters/{counter}/status", json={"status": "open"}
+            )
+        deadline = time.perf_counter() + seconds
+
+        async def kiosk() -> None:
+            interval = 1.0 / issue_rate
+            next_at = time.perf_counter()
+            n = 0
+            while time.perf_counter() < deadline:
+                code = service_codes[n % len(service_codes)]
+                n += 1
+                response = await _timed(
+                    client,
+                    result,
+                    "POST",
+                    f"/api/v1/branches/{branch}/tickets",
+                    json={"service_code": code},
+                )
+                if response is not None and response.status_code == 201:
+                    result.issued += 1
+                next_at += interval
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+        async def counter_loop(code: str) -> None:
+            while time.perf_counter() < deadline:
+                called = await _timed(
+                    client, result, "POST", f"/api/v1/branches/{branch}/counters/{code}/call-next"
+                )
+                if called is None or called.status_code != 200:
+                    await asyncio.sleep(0.02)
+                    continue
+                ticket = called.json()["id"]
+                await _timed(client, result, "POST", f"/api/v1/tickets/{ticket}/start")
+                done = await _timed(client, result, "POST", f"/api/v1/tickets/{ticket}/complete")
+                if done is not None and done.status_code == 200:
+                    result.lifecycles += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(kiosk(), *(counter_loop(c) for c in counters))
+        result.seconds = time.perf_counter() - started
+    return result
