@@ -232,3 +232,27 @@ def make_ticket(db: Session, branch: Branch, service: ServiceType, **overrides: 
     db.add(ticket)
     db.flush()
     return ticket
+
+
+def make_slot(db: Session, branch: Branch, service: ServiceType, **overrides: Any) -> Any:
+    """An appointment slot (default: 30 minutes from 11:00 Taipei on NOW's day, 2 places)."""
+    from datetime import timedelta
+
+    from branchdesk.appointments.models import AppointmentSlot
+
+    starts_at = overrides.pop("starts_at", NOW + timedelta(hours=1))
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "branch_id": branch.id,
+        "service_type_id": service.id,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=30),
+        "capacity": 2,
+        "booked_count": 0,
+        "created_at": NOW,
+    }
+    values.update(overrides)
+    slot = AppointmentSlot(**values)
+    db.add(slot)
+    db.flush()
+    return slot

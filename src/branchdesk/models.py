@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from branchdesk.appointments import models as appointment_models
 from branchdesk.catalog import models as catalog_models
 from branchdesk.core import events as core_events
 from branchdesk.core import references as core_references
@@ -12,6 +13,7 @@ from branchdesk.queue import models as queue_models
 
 __all__ = [
     "Base",
+    "appointment_models",
     "catalog_models",
     "core_events",
     "core_references",
