@@ -57,226 +57,76 @@ class ProductSpec:
     after: dict[str, float] = field(default_factory=dict)  # boost when holding these
 
 
-CATALOGUE: tuple[ProductSpec, ...] = (
-    ProductSpec("SAV01", "Savings account", "deposit", 1, 0, -4.0, 40, 40),
-    ProductSpec(
-        "TD01",
-        "12-month time deposit",
-        "deposit",
-        1,
-        0,
-        -5.4,
-        60,
-        22,
-        0.2,
-        0.6,
-        after={"SAV01": 0.6},
-    ),
-    ProductSpec(
-        "FXD01", "Foreign currency deposit", "deposit", 2, 0, -6.0, 45, 18, 0.4, 0.4, urban=0.3
-    ),
-    ProductSpec(
-        "MMF01",
-        "Money market fund",
-        "fund",
-        1,
-        0,
-        -6.2,
-        38,
-        20,
-        0.3,
-        0.3,
-        0.2,
-        trend=0.3,
-        after={"SAV01": 0.3},
-    ),
-    ProductSpec(
-        "BF01",
-        "Global bond fund",
-        "fund",
-        2,
-        10_000,
-        -6.0,
-        52,
-        18,
-        0.2,
-        0.6,
-        after={"MMF01": 0.8, "TD01": 0.5},
-    ),
-    ProductSpec(
-        "BAL01",
-        "Balanced fund",
-        "fund",
-        3,
-        10_000,
-        -6.1,
-        45,
-        16,
-        0.3,
-        0.5,
-        0.2,
-        after={"BF01": 0.9, "MMF01": 0.4},
-    ),
-    ProductSpec(
-        "EQ01",
-        "Equity index fund",
-        "fund",
-        4,
-        30_000,
-        -6.2,
-        35,
-        13,
-        0.4,
-        0.4,
-        0.3,
-        -0.2,
-        trend=0.15,
-        after={"BAL01": 1.0, "BF01": 0.4},
-    ),
-    ProductSpec(
-        "EQ02",
-        "Emerging markets equity fund",
-        "fund",
-        5,
-        100_000,
-        -6.6,
-        40,
-        12,
-        0.3,
-        0.6,
-        0.3,
-        -0.2,
-        after={"EQ01": 1.3},
-    ),
-    ProductSpec(
-        "GOLD01",
-        "Gold savings account",
-        "precious_metal",
-        3,
-        0,
-        -6.4,
-        50,
-        18,
-        0.1,
-        0.3,
-        trend=0.35,
-        after={"FXD01": 0.7},
-    ),
-    ProductSpec(
-        "SN01",
-        "Structured note",
-        "structured",
-        4,
-        1_000_000,
-        -5.2,
-        55,
-        15,
-        0.3,
-        0.5,
-        trend=-0.2,
-        after={"EQ01": 0.8, "FXD01": 0.5},
-    ),
-    ProductSpec(
-        "PB01",
-        "Private banking portfolio",
-        "wealth",
-        3,
-        3_000_000,
-        -5.0,
-        58,
-        15,
-        0.3,
-        0.6,
-        after={"SN01": 0.9, "BAL01": 0.5},
-    ),
-    ProductSpec("CC01", "Classic credit card", "card", 1, 0, -4.9, 27, 10, 0.2, -0.2, 0.2),
-    ProductSpec(
-        "CC02",
-        "Platinum credit card",
-        "card",
-        1,
-        50_000,
-        -6.6,
-        40,
-        14,
-        0.8,
-        0.3,
-        0.2,
-        after={"CC01": 1.4},
-    ),
-    ProductSpec(
-        "PL01", "Personal loan", "loan", 1, 0, -6.4, 31, 9, -0.3, -0.7, after={"CC01": 0.7}
-    ),
-    ProductSpec("ML01", "Mortgage loan", "loan", 1, 0, -6.6, 35, 8, 0.7, 0.2, 0.3),
-    ProductSpec(
-        "INS01",
-        "Term life insurance",
-        "insurance",
-        1,
-        0,
-        -6.5,
-        38,
-        11,
-        0.2,
-        female=0.1,
-        after={"ML01": 1.5},
-    ),
-    ProductSpec(
-        "INS02",
-        "Savings insurance",
-        "insurance",
-        2,
-        0,
-        -6.2,
-        50,
-        14,
-        0.3,
-        0.3,
-        female=0.3,
-        after={"INS01": 0.6, "TD01": 0.4},
-    ),
-    ProductSpec(
-        "INS03",
-        "Investment-linked insurance",
-        "insurance",
-        3,
-        50_000,
-        -6.8,
-        42,
-        14,
-        0.4,
-        0.3,
-        female=0.1,
-        trend=-0.1,
-        after={"INS02": 1.2, "BAL01": 0.4},
-    ),
-    ProductSpec(
-        "PEN01",
-        "Retirement pension plan",
-        "pension",
-        2,
-        0,
-        -6.3,
-        56,
-        8,
-        0.4,
-        0.3,
-        after={"INS02": 0.7},
-    ),
-    ProductSpec(
-        "EDU01",
-        "Education savings plan",
-        "insurance",
-        1,
-        0,
-        -6.6,
-        36,
-        7,
-        0.3,
-        female=0.3,
-        after={"INS01": 0.5},
-    ),
-)
+# The catalogue: code | name | category | risk | min assets | base logit of a monthly opening.
+_PRODUCTS = """
+SAV01  | Savings account              | deposit        | R1 |         0 | -4.0
+TD01   | 12-month time deposit        | deposit        | R1 |         0 | -5.4
+FXD01  | Foreign currency deposit     | deposit        | R2 |         0 | -6.0
+MMF01  | Money market fund            | fund           | R1 |         0 | -6.2
+BF01   | Global bond fund             | fund           | R2 |     10000 | -6.0
+BAL01  | Balanced fund                | fund           | R3 |     10000 | -6.1
+EQ01   | Equity index fund            | fund           | R4 |     30000 | -6.2
+EQ02   | Emerging markets equity fund | fund           | R5 |    100000 | -6.6
+GOLD01 | Gold savings account         | precious_metal | R3 |         0 | -6.4
+SN01   | Structured note              | structured     | R4 |   1000000 | -5.2
+PB01   | Private banking portfolio    | wealth         | R3 |   3000000 | -5.0
+CC01   | Classic credit card          | card           | R1 |         0 | -4.9
+CC02   | Platinum credit card         | card           | R1 |     50000 | -6.6
+PL01   | Personal loan                | loan           | R1 |         0 | -6.4
+ML01   | Mortgage loan                | loan           | R1 |         0 | -6.6
+INS01  | Term life insurance          | insurance      | R1 |         0 | -6.5
+INS02  | Savings insurance            | insurance      | R2 |         0 | -6.2
+INS03  | Investment-linked insurance  | insurance      | R3 |     50000 | -6.8
+PEN01  | Retirement pension plan      | pension        | R2 |         0 | -6.3
+EDU01  | Education savings plan       | insurance      | R1 |         0 | -6.6
+"""
+# Demand shape: code | age peak | age width | income | assets | urban | female | trend per year |
+# logit boosts when the customer holds these products (the ladders and cross-sells).
+_DEMAND = """
+SAV01  | 40 | 40 |    0 |    0 |    0 |    0 |     0 |
+TD01   | 60 | 22 |  0.2 |  0.6 |    0 |    0 |     0 | SAV01:0.6
+FXD01  | 45 | 18 |  0.4 |  0.4 |  0.3 |    0 |     0 |
+MMF01  | 38 | 20 |  0.3 |  0.3 |  0.2 |    0 |   0.3 | SAV01:0.3
+BF01   | 52 | 18 |  0.2 |  0.6 |    0 |    0 |     0 | MMF01:0.8 TD01:0.5
+BAL01  | 45 | 16 |  0.3 |  0.5 |  0.2 |    0 |     0 | BF01:0.9 MMF01:0.4
+EQ01   | 35 | 13 |  0.4 |  0.4 |  0.3 | -0.2 |  0.15 | BAL01:1 BF01:0.4
+EQ02   | 40 | 12 |  0.3 |  0.6 |  0.3 | -0.2 |     0 | EQ01:1.3
+GOLD01 | 50 | 18 |  0.1 |  0.3 |    0 |    0 |  0.35 | FXD01:0.7
+SN01   | 55 | 15 |  0.3 |  0.5 |    0 |    0 |  -0.2 | EQ01:0.8 FXD01:0.5
+PB01   | 58 | 15 |  0.3 |  0.6 |    0 |    0 |     0 | SN01:0.9 BAL01:0.5
+CC01   | 27 | 10 |  0.2 | -0.2 |  0.2 |    0 |     0 |
+CC02   | 40 | 14 |  0.8 |  0.3 |  0.2 |    0 |     0 | CC01:1.4
+PL01   | 31 |  9 | -0.3 | -0.7 |    0 |    0 |     0 | CC01:0.7
+ML01   | 35 |  8 |  0.7 |  0.2 |  0.3 |    0 |     0 |
+INS01  | 38 | 11 |  0.2 |    0 |    0 |  0.1 |     0 | ML01:1.5
+INS02  | 50 | 14 |  0.3 |  0.3 |    0 |  0.3 |     0 | INS01:0.6 TD01:0.4
+INS03  | 42 | 14 |  0.4 |  0.3 |    0 |  0.1 |  -0.1 | INS02:1.2 BAL01:0.4
+PEN01  | 56 |  8 |  0.4 |  0.3 |    0 |    0 |     0 | INS02:0.7
+EDU01  | 36 |  7 |  0.3 |    0 |    0 |  0.3 |     0 | INS01:0.5
+"""
+
+
+def _parse_catalogue() -> tuple[ProductSpec, ...]:
+    def cells(table: str) -> dict[str, list[str]]:
+        rows = [[cell.strip() for cell in line.split("|")] for line in table.strip().splitlines()]
+        return {row[0]: row[1:] for row in rows}
+
+    demand = cells(_DEMAND)
+    specs = []
+    for code, (name, category, risk, minimum, base) in cells(_PRODUCTS).items():
+        *shape, after = demand[code]
+        peak, width, income, assets, urban, female, trend = (float(x) for x in shape)
+        boosts = {k: float(v) for k, v in (item.split(":") for item in after.split())}
+        specs.append(
+            ProductSpec(
+                code, name, category, int(risk[1]), float(minimum), float(base),
+                peak, width, income, assets, urban, female, trend, boosts,
+            )
+        )  # fmt: skip
+    return tuple(specs)
+
+
+CATALOGUE: tuple[ProductSpec, ...] = _parse_catalogue()
 
 
 @dataclass(frozen=True)
