@@ -32,6 +32,14 @@ class Permission(StrEnum):
     queue_issue = "queue.issue"
     queue_serve = "queue.serve"
     queue_manage = "queue.manage"
+    account_view = "account.view"
+    account_open = "account.open"
+    account_manage = "account.manage"
+    posting_create = "posting.create"
+    posting_approve = "posting.approve"
+    posting_review = "posting.review"
+    clearing_manage = "clearing.manage"
+    approval_limit_manage = "approval_limit.manage"
 
 
 ALL_STAFF = frozenset(Role)
@@ -67,6 +75,28 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
     ),
     Permission.queue_manage: frozenset({Role.lobby_manager, Role.branch_manager, Role.admin}),
+    Permission.account_view: frozenset(
+        {
+            Role.teller,
+            Role.lobby_manager,
+            Role.relationship_manager,
+            Role.branch_manager,
+            Role.risk_officer,
+            Role.compliance_officer,
+            Role.admin,
+        }
+    ),
+    Permission.account_open: frozenset(
+        {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
+    ),
+    Permission.account_manage: SUPERVISORS,
+    Permission.posting_create: frozenset(
+        {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
+    ),
+    Permission.posting_approve: SUPERVISORS,
+    Permission.posting_review: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.clearing_manage: SUPERVISORS,
+    Permission.approval_limit_manage: SUPERVISORS,
 }
 
 # Roles whose scope is the whole bank rather than their own branches.

@@ -1,0 +1,207 @@
+"""The pre-posting compliance check: a protocol, an allow-all check, and the AML rules behind it.
+
+Every posting passes ``PrePostingCheck.check`` before anything is written. ``allow`` posts,
+``hold`` keeps the posting ``pending_review`` for a compliance officer, ``block`` refuses it with
+the reason (the caller writes only an audit row of the refusal).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting, PostingKind
+from branchdesk.risk.aml import hook as aml_hook
+from branchdesk.risk.aml.config import RuleConfig
+from branchdesk.risk.aml.io import Posting as AmlPosting
+
+SELF_BANK = "SELF"
+
+
+class Verdict(StrEnum):
+    allow = "allow"
+    hold = "hold"
+    block = "block"
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceDecision:
+    verdict: Verdict
+    reason: str = ""
+    reports: tuple[str, ...] = ()
+
+
+ALLOW = ComplianceDecision(Verdict.allow)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedLeg:
+    account_id: uuid.UUID
+    account_number: str
+    customer_id: uuid.UUID | None  # None for the bank's own accounts
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedPosting:
+    """What a check sees: plain values, before anything is written."""
+
+    posting_id: uuid.UUID
+    kind: PostingKind
+    branch_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    legs: tuple[ProposedLeg, ...]
+    booked_at: datetime
+    beneficiary: str = ""
+
+
+class PrePostingCheck(Protocol):
+    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision: ...
+
+
+class AllowAll:
+    """Lets everything through (tests, benchmarks of the ledger alone)."""
+
+    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        return ALLOW
+
+
+@dataclass
+class FixedDecision:
+    """Answers the same decision for every posting (tests)."""
+
+    decision: ComplianceDecision
+    seen: list[ProposedPosting] = field(default_factory=list)
+
+    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        self.seen.append(posting)
+        return self.decision
+
+
+_CHANNELS = {
+    PostingKind.deposit: "cash",
+    PostingKind.withdrawal: "cash",
+    PostingKind.transfer: "transfer",
+    PostingKind.remittance: "remittance",
+}
+
+
+class AmlCheck:
+    """The AML typologies (``risk.aml.hook.check_posting``) behind the ledger's protocol.
+
+    History: the customer legs' accounts' entries of the last ``history_days`` (at most
+    ``max_history`` rows), and for the cycle rule the recent transfers of the counterparty
+    accounts. Fees, reversals and clearing results are not customer movements and are allowed.
+    """
+
+    def __init__(
+        self,
+        config: RuleConfig | None = None,
+        *,
+        history_days: int = 130,
+        max_history: int = 2000,
+    ) -> None:
+        self.config = config or RuleConfig()
+        self.history_days = history_days
+        self.max_history = max_history
+
+    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        channel = _CHANNELS.get(posting.kind)
+        customer_legs = [leg for leg in posting.legs if leg.customer_id is not None]
+        if channel is None or not customer_legs:
+            return ALLOW
+        since = posting.booked_at - timedelta(days=self.history_days)
+        holds: list[str] = []
+        reports: list[str] = []
+        for leg in customer_legs:
+            other = next((o for o in customer_legs if o.account_id != leg.account_id), None)
+            proposed = AmlPosting(
+                txn_id=f"{posting.posting_id}:{leg.account_number}",
+                booked_at=posting.booked_at,
+                account_id=leg.account_number,
+                customer_id=str(leg.customer_id),
+                direction="credit" if leg.amount_minor > 0 else "debit",
+                amount_minor=abs(leg.amount_minor),
+                currency=leg.currency,
+                channel=channel,
+                counterparty_account=other.account_number if other else posting.beneficiary,
+                counterparty_bank=SELF_BANK if other else ("" if channel == "cash" else "OTHER"),
+            )
+            assert leg.customer_id is not None
+            history = self._history(db, customer_id=leg.customer_id, since=since)
+            related: Sequence[AmlPosting] = ()
+            if other is not None:
+                related = self._history(
+                    db, customer_id=None, since=since, account_id=other.account_id
+                )
+            decision = aml_hook.check_posting(
+                history, proposed, self.config, related_transfers=related, history_start=since
+            )
+            reports.extend(decision.reports)
+            if decision.outcome is aml_hook.Outcome.BLOCK:
+                return ComplianceDecision(Verdict.block, "; ".join(decision.reasons))
+            if decision.outcome is aml_hook.Outcome.HOLD:
+                holds.extend(decision.reasons)
+        if holds:
+            return ComplianceDecision(Verdict.hold, "; ".join(holds), tuple(reports))
+        return ComplianceDecision(Verdict.allow, "", tuple(reports))
+
+    def _history(
+        self,
+        db: Session,
+        *,
+        customer_id: uuid.UUID | None,
+        since: datetime,
+        account_id: uuid.UUID | None = None,
+    ) -> list[AmlPosting]:
+        other_entry = aliased(Entry)
+        other_account = aliased(Account)
+        stmt = (
+            select(Entry, Account.number, Account.customer_id, Posting.kind, other_account.number)
+            .join(Account, Account.id == Entry.account_id)
+            .join(Posting, Posting.id == Entry.posting_id)
+            .outerjoin(
+                other_entry,
+                (other_entry.posting_id == Entry.posting_id)
+                & (other_entry.account_id != Entry.account_id)
+                & (Posting.kind == PostingKind.transfer),
+            )
+            .outerjoin(other_account, other_account.id == other_entry.account_id)
+            .where(Entry.booked_at >= since, Account.type.in_(list(CUSTOMER_TYPES)))
+            .order_by(Entry.booked_at.desc())
+            .limit(self.max_history)
+        )
+        if account_id is not None:
+            stmt = stmt.where(Entry.account_id == account_id)
+        else:
+            stmt = stmt.where(Account.customer_id == customer_id)
+        rows = db.execute(stmt).all()
+        postings = []
+        for entry, number, owner, kind, counterparty in reversed(rows):
+            channel = _CHANNELS.get(PostingKind(kind))
+            if channel is None:
+                continue
+            postings.append(
+                AmlPosting(
+                    txn_id=f"{entry.posting_id}:{number}",
+                    booked_at=entry.booked_at,
+                    account_id=number,
+                    customer_id=str(owner),
+                    direction="credit" if entry.amount_minor > 0 else "debit",
+                    amount_minor=abs(entry.amount_minor),
+                    currency=entry.currency,
+                    channel=channel,
+                    counterparty_account=counterparty or "",
+                    counterparty_bank="" if channel == "cash" else SELF_BANK,
+                )
+            )
+        return postings

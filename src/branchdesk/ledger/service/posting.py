@@ -1,0 +1,611 @@
+"""The posting engine and the money movements built on it.
+
+``submit`` takes a balanced set of legs and either replays an earlier result (same idempotency
+key and request), refuses (409 for another request under the key), holds the posting (compliance
+review, maker-checker) or applies it: accounts are locked in id order, each balance changes by
+one conditional ``UPDATE ... SET balance_minor = balance_minor + :d WHERE <within limit>
+RETURNING``, and the entries are inserted in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from branchdesk.core.errors import RuleViolation
+from branchdesk.core.events import record_event
+from branchdesk.core.ids import new_id
+from branchdesk.core.money import CURRENCY_EXPONENTS
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
+from branchdesk.ledger import rules
+from branchdesk.ledger.errors import (
+    AccountClosed,
+    AccountDormant,
+    AccountFrozen,
+    CurrencyMismatch,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidAmount,
+    PostingBlocked,
+)
+from branchdesk.ledger.models import (
+    CUSTOMER_TYPES,
+    Account,
+    AccountStatus,
+    AccountType,
+    ApprovalLimit,
+    Entry,
+    Posting,
+    PostingKind,
+    PostingStatus,
+    RemittanceStatus,
+)
+from branchdesk.ledger.service.common import (
+    find_account,
+    find_counter,
+    internal_account,
+    posting_branch,
+)
+from branchdesk.ledger.service.compliance import (
+    PrePostingCheck,
+    ProposedLeg,
+    ProposedPosting,
+    Verdict,
+)
+
+ALWAYS_APPROVED = frozenset({PostingKind.reversal})
+
+
+@dataclass(frozen=True, slots=True)
+class PostingResult:
+    posting: Posting
+    is_replay: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    account: Account
+    amount_minor: int
+
+
+def check_amount(amount_minor: int, currency: str) -> None:
+    """Raises InvalidAmount (non-positive, not an integer) or CurrencyMismatch (unknown)."""
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise InvalidAmount(
+            "the amount must be a positive whole number of minor units", field="amount_minor"
+        )
+    if amount_minor >= 10**15:
+        raise InvalidAmount("the amount is too large", field="amount_minor")
+    if currency not in CURRENCY_EXPONENTS:
+        raise CurrencyMismatch(f"unknown currency {currency}", field="currency")
+
+
+def check_key(idempotency_key: str | None) -> str:
+    if idempotency_key is None or not idempotency_key.strip():
+        raise IdempotencyKeyRequired(
+            "every posting needs an idempotency_key", field="idempotency_key"
+        )
+    return idempotency_key.strip()
+
+
+def find_replay(db: Session, *, key: str, request_hash: str) -> PostingResult | None:
+    """The earlier posting under ``key`` if the request is the same; raises IdempotencyKeyReused."""
+    existing = db.execute(
+        select(Posting).where(Posting.idempotency_key == key)
+    ).scalar_one_or_none()
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "this idempotency key was used for a different request", field="idempotency_key"
+        )
+    return PostingResult(existing, is_replay=True)
+
+
+def validate_legs(legs: Sequence[Leg], currency: str) -> None:
+    """Raises AccountClosed, AccountFrozen, AccountDormant, CurrencyMismatch, RuleViolation."""
+    if not rules.is_balanced((leg.account.currency, leg.amount_minor) for leg in legs):
+        raise RuleViolation("the entries of a posting must sum to zero")  # a bug if ever seen
+    for leg in legs:
+        account = leg.account
+        if account.currency != currency:
+            raise CurrencyMismatch(
+                f"account {account.number} holds {account.currency}, not {currency}",
+                field="currency",
+            )
+        if account.status == AccountStatus.closed:
+            raise AccountClosed(f"account {account.number} is closed")
+        if account.status == AccountStatus.frozen:
+            raise AccountFrozen(f"account {account.number} is frozen")
+        if leg.amount_minor < 0 and account.status == AccountStatus.dormant:
+            raise AccountDormant(f"account {account.number} is dormant; reactivate it first")
+        if leg.amount_minor < 0 and account.type == AccountType.time_deposit:
+            raise RuleViolation(
+                f"account {account.number} is a time deposit: withdraw it at maturity",
+                code="time_deposit_locked",
+            )
+
+
+def _within_limit(change: int) -> list[ColumnElement[bool]]:
+    """The UPDATE's guard: a debit may not take a limited account below its overdraft limit."""
+    if change >= 0:
+        return []
+    return [
+        or_(
+            Account.is_limited.is_(False),
+            Account.balance_minor + change >= -Account.overdraft_limit_minor,
+        )
+    ]
+
+
+def apply_legs(db: Session, *, posting: Posting, now: datetime) -> None:
+    """Lock the accounts in id order, re-validate, change balances, write entries.
+
+    Raises InsufficientFunds and the validation errors; the caller's transaction (or savepoint)
+    is then rolled back, so nothing of the posting remains.
+    """
+    amounts: dict[uuid.UUID, int] = {}
+    for leg in posting.legs:
+        account_id = uuid.UUID(leg["account_id"])
+        amounts[account_id] = amounts.get(account_id, 0) + int(leg["amount_minor"])
+    ordered = sorted(amounts)
+    locked = {
+        account.id: account
+        for account in db.execute(
+            select(Account)
+            .where(Account.id.in_(ordered))
+            .order_by(Account.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    validate_legs([Leg(locked[i], amounts[i]) for i in ordered], posting.currency)
+    rows = []
+    for account_id in ordered:
+        change = amounts[account_id]
+        changed = db.execute(
+            update(Account)
+            .where(Account.id == account_id, *_within_limit(change))
+            .values(
+                balance_minor=Account.balance_minor + change,
+                last_entry_seq=Account.last_entry_seq + 1,
+                updated_at=now,
+            )
+            .returning(Account.balance_minor, Account.last_entry_seq)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if changed is None:
+            raise InsufficientFunds(
+                f"account {locked[account_id].number} has insufficient funds", field="amount_minor"
+            )
+        rows.append(
+            {
+                "id": new_id(),
+                "seq": int(changed[1]),
+                "posting_id": posting.id,
+                "account_id": account_id,
+                "amount_minor": change,
+                "currency": posting.currency,
+                "balance_after_minor": int(changed[0]),
+                "booked_at": now,
+            }
+        )
+        db.expire(locked[account_id], ["balance_minor", "last_entry_seq", "updated_at"])
+    db.execute(insert(Entry), rows)
+    posting.status = PostingStatus.posted
+    posting.posted_at = now
+    if posting.kind == PostingKind.remittance:
+        posting.remittance_status = RemittanceStatus.sent
+    db.flush()
+    record_event(
+        db,
+        type="ledger.posting_posted",
+        aggregate_type="posting",
+        aggregate_id=posting.id,
+        payload={
+            "kind": posting.kind,
+            "amount_minor": posting.amount_minor,
+            "currency": posting.currency,
+            "accounts": [str(i) for i in ordered],
+        },
+        now=now,
+        branch_id=posting.branch_id,
+    )
+
+
+def needs_approval(
+    db: Session, *, kind: PostingKind, branch_id: uuid.UUID, amount_minor: int, currency: str
+) -> bool:
+    if kind in ALWAYS_APPROVED:
+        return True
+    limit = db.execute(
+        select(ApprovalLimit.amount_minor).where(
+            ApprovalLimit.branch_id == branch_id,
+            ApprovalLimit.kind == kind,
+            ApprovalLimit.currency == currency,
+        )
+    ).scalar_one_or_none()
+    return limit is not None and amount_minor > limit
+
+
+def submit(
+    db: Session,
+    *,
+    kind: PostingKind,
+    key: str,
+    request_hash: str,
+    branch_id: uuid.UUID,
+    legs: Sequence[Leg],
+    amount_minor: int,
+    currency: str,
+    actor: Principal | None,
+    now: datetime,
+    compliance: PrePostingCheck,
+    memo: str = "",
+    reverses_id: uuid.UUID | None = None,
+    remittance_id: uuid.UUID | None = None,
+    beneficiary: str = "",
+) -> PostingResult:
+    """Raises PostingBlocked, IdempotencyKeyReused and the validation errors of ``apply_legs``."""
+    validate_legs(legs, currency)
+    posting_id = new_id()
+    proposed = ProposedPosting(
+        posting_id=posting_id,
+        kind=kind,
+        branch_id=branch_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        legs=tuple(
+            ProposedLeg(
+                account_id=leg.account.id,
+                account_number=leg.account.number,
+                customer_id=leg.account.customer_id if leg.account.type in CUSTOMER_TYPES else None,
+                amount_minor=leg.amount_minor,
+                currency=leg.account.currency,
+            )
+            for leg in legs
+        ),
+        booked_at=now,
+        beneficiary=beneficiary,
+    )
+    decision = compliance.check(db, posting=proposed)
+    if decision.verdict is Verdict.block:
+        raise PostingBlocked(f"refused by the compliance check: {decision.reason}")
+    if decision.verdict is Verdict.hold:
+        status = PostingStatus.pending_review
+    elif needs_approval(
+        db, kind=kind, branch_id=branch_id, amount_minor=amount_minor, currency=currency
+    ):
+        status = PostingStatus.pending_approval
+    else:
+        status = PostingStatus.posted
+    posting = Posting(
+        id=posting_id,
+        idempotency_key=key,
+        request_hash=request_hash,
+        kind=kind,
+        status=status,
+        branch_id=branch_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        legs=[
+            {"account_id": str(leg.account.id), "amount_minor": leg.amount_minor} for leg in legs
+        ],
+        memo=memo,
+        reverses_id=reverses_id,
+        remittance_id=remittance_id,
+        beneficiary=beneficiary,
+        hold_reason=decision.reason if status == PostingStatus.pending_review else "",
+        maker_id=actor.user_id if actor else None,
+        created_at=now,
+    )
+    try:
+        with db.begin_nested():
+            db.add(posting)
+            db.flush()
+    except IntegrityError:
+        # the same key was committed by a concurrent request meanwhile: replay it or refuse
+        replay = find_replay(db, key=key, request_hash=request_hash)
+        if replay is None:
+            raise
+        return replay
+    if status == PostingStatus.posted:
+        apply_legs(db, posting=posting, now=now)
+    return PostingResult(posting, is_replay=False)
+
+
+# --- the movements ------------------------------------------------------------------------------
+
+
+def _begin(
+    db: Session, *, kind: PostingKind, body: Mapping[str, object], idempotency_key: str | None
+) -> tuple[str, str, PostingResult | None]:
+    key = check_key(idempotency_key)
+    amount = body.get("amount_minor")
+    currency = body.get("currency")
+    assert isinstance(amount, int)
+    assert isinstance(currency, str)
+    check_amount(amount, currency)
+    digest = rules.request_hash(kind, body)
+    return key, digest, find_replay(db, key=key, request_hash=digest)
+
+
+def _till(
+    db: Session, *, branch_id: uuid.UUID, counter_code: str | None, currency: str, now: datetime
+) -> Account:
+    counter_id = (
+        find_counter(db, branch_id=branch_id, code=counter_code).id if counter_code else None
+    )
+    return internal_account(
+        db,
+        type=AccountType.till,
+        branch_id=branch_id,
+        counter_id=counter_id,
+        currency=currency,
+        now=now,
+    )
+
+
+def post_deposit(
+    db: Session,
+    *,
+    account: str,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None = None,
+    counter_code: str | None = None,
+    memo: str = "",
+) -> PostingResult:
+    """Cash in at the counter. Raises Forbidden, AccountNotFound, InvalidAmount, see submit."""
+    actor.require(Permission.posting_create)
+    body = {
+        "account": account,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "branch_code": branch_code,
+        "counter_code": counter_code,
+        "memo": memo,
+    }
+    key, digest, replay = _begin(
+        db, kind=PostingKind.deposit, body=body, idempotency_key=idempotency_key
+    )
+    if replay:
+        return replay
+    target = find_account(db, account, field="account")
+    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=target.branch_id)
+    actor.require(Permission.posting_create, branch_id)
+    till = _till(db, branch_id=branch_id, counter_code=counter_code, currency=currency, now=now)
+    legs = [Leg(target, amount_minor), Leg(till, -amount_minor)]
+    return submit(
+        db,
+        kind=PostingKind.deposit,
+        key=key,
+        request_hash=digest,
+        branch_id=branch_id,
+        legs=legs,
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor,
+        now=now,
+        compliance=compliance,
+        memo=memo,
+    )
+
+
+def post_withdrawal(
+    db: Session,
+    *,
+    account: str,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None = None,
+    counter_code: str | None = None,
+    memo: str = "",
+) -> PostingResult:
+    """Cash out at the counter. Raises InsufficientFunds, AccountFrozen, ... (see submit)."""
+    actor.require(Permission.posting_create)
+    body = {
+        "account": account,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "branch_code": branch_code,
+        "counter_code": counter_code,
+        "memo": memo,
+    }
+    key, digest, replay = _begin(
+        db, kind=PostingKind.withdrawal, body=body, idempotency_key=idempotency_key
+    )
+    if replay:
+        return replay
+    source = find_account(db, account, field="account")
+    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=source.branch_id)
+    actor.require(Permission.posting_create, branch_id)
+    till = _till(db, branch_id=branch_id, counter_code=counter_code, currency=currency, now=now)
+    legs = [Leg(source, -amount_minor), Leg(till, amount_minor)]
+    return submit(
+        db,
+        kind=PostingKind.withdrawal,
+        key=key,
+        request_hash=digest,
+        branch_id=branch_id,
+        legs=legs,
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor,
+        now=now,
+        compliance=compliance,
+        memo=memo,
+    )
+
+
+def post_transfer(
+    db: Session,
+    *,
+    from_account: str,
+    to_account: str,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None = None,
+    memo: str = "",
+) -> PostingResult:
+    """Between two accounts of the bank. Raises InsufficientFunds, CurrencyMismatch, ..."""
+    actor.require(Permission.posting_create)
+    body = {
+        "from_account": from_account,
+        "to_account": to_account,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "branch_code": branch_code,
+        "memo": memo,
+    }
+    key, digest, replay = _begin(
+        db, kind=PostingKind.transfer, body=body, idempotency_key=idempotency_key
+    )
+    if replay:
+        return replay
+    source = find_account(db, from_account, field="from_account")
+    target = find_account(db, to_account, field="to_account")
+    if source.id == target.id:
+        raise RuleViolation(
+            "cannot transfer to the same account", field="to_account", code="same_account"
+        )
+    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=source.branch_id)
+    actor.require(Permission.posting_create, branch_id)
+    legs = [Leg(source, -amount_minor), Leg(target, amount_minor)]
+    return submit(
+        db,
+        kind=PostingKind.transfer,
+        key=key,
+        request_hash=digest,
+        branch_id=branch_id,
+        legs=legs,
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor,
+        now=now,
+        compliance=compliance,
+        memo=memo,
+    )
+
+
+def post_fee(
+    db: Session,
+    *,
+    account: str,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None = None,
+    memo: str = "",
+) -> PostingResult:
+    """A fee charged to an account, credited to the branch's fee income."""
+    actor.require(Permission.posting_create)
+    body = {
+        "account": account,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "branch_code": branch_code,
+        "memo": memo,
+    }
+    key, digest, replay = _begin(
+        db, kind=PostingKind.fee, body=body, idempotency_key=idempotency_key
+    )
+    if replay:
+        return replay
+    source = find_account(db, account, field="account")
+    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=source.branch_id)
+    actor.require(Permission.posting_create, branch_id)
+    income = internal_account(
+        db, type=AccountType.fee_income, branch_id=branch_id, currency=currency, now=now
+    )
+    legs = [Leg(source, -amount_minor), Leg(income, amount_minor)]
+    return submit(
+        db,
+        kind=PostingKind.fee,
+        key=key,
+        request_hash=digest,
+        branch_id=branch_id,
+        legs=legs,
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor,
+        now=now,
+        compliance=compliance,
+        memo=memo,
+    )
+
+
+def post_remittance(
+    db: Session,
+    *,
+    from_account: str,
+    beneficiary: str,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None = None,
+    memo: str = "",
+) -> PostingResult:
+    """Outgoing remittance: the money waits in clearing suspense until the clearing result."""
+    actor.require(Permission.posting_create)
+    body = {
+        "from_account": from_account,
+        "beneficiary": beneficiary,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "branch_code": branch_code,
+        "memo": memo,
+    }
+    key, digest, replay = _begin(
+        db, kind=PostingKind.remittance, body=body, idempotency_key=idempotency_key
+    )
+    if replay:
+        return replay
+    source = find_account(db, from_account, field="from_account")
+    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=source.branch_id)
+    actor.require(Permission.posting_create, branch_id)
+    suspense = internal_account(
+        db, type=AccountType.clearing_suspense, branch_id=branch_id, currency=currency, now=now
+    )
+    legs = [Leg(source, -amount_minor), Leg(suspense, amount_minor)]
+    return submit(
+        db,
+        kind=PostingKind.remittance,
+        key=key,
+        request_hash=digest,
+        branch_id=branch_id,
+        legs=legs,
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor,
+        now=now,
+        compliance=compliance,
+        memo=memo,
+        beneficiary=beneficiary,
+    )
