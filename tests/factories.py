@@ -256,3 +256,36 @@ def make_slot(db: Session, branch: Branch, service: ServiceType, **overrides: An
     db.add(slot)
     db.flush()
     return slot
+
+
+def make_appointment(db: Session, slot: Any, **overrides: Any) -> Any:
+    """A booked appointment in ``slot`` (its place taken)."""
+    from zoneinfo import ZoneInfo
+
+    from branchdesk.appointments.models import Appointment
+
+    branch = db.get(Branch, slot.branch_id)
+    assert branch is not None
+    n = _n()
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "reference": f"AP-TEST-{n:06d}",
+        "branch_id": slot.branch_id,
+        "service_type_id": slot.service_type_id,
+        "slot_id": slot.id,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+        "business_on": slot.starts_at.astimezone(ZoneInfo(branch.timezone)).date(),
+        "contact_name": f"Guest {n}",
+        "contact_phone": "0900-000-000",
+        "channel": "phone",
+        "state": "booked",
+        "booked_at": NOW,
+        "updated_at": NOW,
+    }
+    values.update(overrides)
+    appointment = Appointment(**values)
+    slot.booked_count += 1
+    db.add(appointment)
+    db.flush()
+    return appointment

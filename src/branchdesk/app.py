@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     from branchdesk import ops
+    from branchdesk.appointments import api as appointments_api
     from branchdesk.catalog import api as catalog_api
     from branchdesk.catalog import views as catalog_views
     from branchdesk.customers import api as customers_api
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_api.router,
         catalog_api.router,
         customers_api.router,
+        appointments_api.router,
         queue_api.router,
         identity_views.router,
         catalog_views.router,

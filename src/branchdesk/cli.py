@@ -24,6 +24,9 @@ def _register() -> None:
     from branchdesk.analytics.cli import recommend_app
 
     app.add_typer(recommend_app, name="recommend")
+    from branchdesk.appointments.cli import appointments_app
+
+    app.add_typer(appointments_app, name="appointments")
     from branchdesk.loans.cli import credit_app
 
     app.add_typer(credit_app, name="credit")

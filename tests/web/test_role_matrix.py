@@ -28,6 +28,7 @@ from branchdesk.core.security import Signer
 from branchdesk.identity.models import User
 from branchdesk.identity.roles import Role
 from branchdesk.queue.models import QueueSettings
+from tests.appointments.matrix_world import LATER_SLOT_ID, SLOT_ID, appointment_world
 from tests.factories import (
     NOW,
     bearer,
@@ -120,6 +121,17 @@ CASES = [
     Case("POST", "/api/v1/tickets/{waiting}/cancel", QUEUE_MANAGERS),
     Case("POST", "/api/v1/tickets/{no_show}/rejoin", QUEUE_MANAGERS),
     Case("POST", "/api/v1/tickets/{remote}/check-in", ALL),
+    # appointments
+    Case("GET", "/api/v1/branches/HOME/appointment-slots", PUBLIC),
+    Case("POST", "/api/v1/branches/HOME/appointment-slots/generate", SUPERVISORS, json={"from_on": "2026-12-07", "days": 1, "minutes": 60}),
+    Case("GET", "/api/v1/branches/HOME/appointments", ALL),
+    Case("GET", "/api/v1/branches/HOME/appointment-settings", ALL),
+    Case("PUT", "/api/v1/branches/HOME/appointment-settings", SUPERVISORS, json={"early_checkin_minutes": 20, "late_checkin_minutes": 10, "reminder_hours": 12}),
+    Case("POST", "/api/v1/appointments", ALL, json={"slot_id": SLOT_ID, "contact_name": "Lin", "contact_phone": "0911"}),
+    Case("GET", "/api/v1/appointments/{appointment}", ALL),
+    Case("POST", "/api/v1/appointments/{appointment}/reschedule", ALL, json={"slot_id": LATER_SLOT_ID}),
+    Case("POST", "/api/v1/appointments/{appointment}/cancel", ALL, json={"reason": "matrix"}),
+    Case("POST", "/api/v1/appointments/{appointment}/check-in", ALL),
     # HTML pages
     Case("GET", "/login", PUBLIC, html=True),
     Case("POST", "/login", PUBLIC, html=True, form={"username": "{username}", "password": "correct horse battery", "next": "/"}),
@@ -203,6 +215,7 @@ def _world(db: Session, signer: Signer, role: Role) -> dict[str, str]:
         "colleague": colleague.username,
         "customer": customer.customer_number,
         "_user_id": str(actor.id),
+        **appointment_world(db, home, service),
     }
 
 
