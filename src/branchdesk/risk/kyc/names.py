@@ -27,7 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import product
+from itertools import islice, product
 
 from opencc import OpenCC  # type: ignore[import-untyped]  # pure-Python package without stubs
 from pypinyin import Style, pinyin
@@ -40,6 +40,7 @@ __all__ = [
     "ParsedName",
     "Reading",
     "match_names",
+    "match_texts",
     "parse_name",
     "syllable_similarity",
 ]
@@ -76,6 +77,8 @@ class Reading:
     given: tuple[tuple[str, ...], ...]
     han_surname: str = ""  # Simplified characters, for the "characters" reading only
     han_given: str = ""
+    surname_text: str = ""  # first alternatives run together, set by `_reading`
+    given_text: str = ""
 
     @property
     def is_han(self) -> bool:
@@ -88,9 +91,7 @@ class Reading:
     def text(self) -> str:
         if self.is_han:
             return f"{self.han_surname} {self.han_given}".strip()
-        sur = "".join(alts[0] for alts in self.surname)
-        giv = "".join(alts[0] for alts in self.given)
-        return f"{sur.upper()} {giv}".strip()
+        return f"{self.surname_text.upper()} {self.given_text}".strip()
 
 
 @dataclass(frozen=True)
@@ -241,17 +242,23 @@ def _best(alternatives_a: tuple[str, ...], alternatives_b: tuple[str, ...]) -> f
 
 
 def _part_similarity(
-    a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...]
+    a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...], text_a: str, text_b: str
 ) -> tuple[float, bool]:
     """Similarity of two syllable sequences; True when it came from re-syllabified spelling."""
-    if not a and not b:
-        return 1.0, False
     if not a or not b:
-        return 0.0, False
+        return (1.0 if not a and not b else 0.0), False
     if len(a) == len(b):
-        return sum(_best(x, y) for x, y in zip(a, b, strict=True)) / len(a), False
-    joined = _joined_similarity("".join(x[0] for x in a), "".join(y[0] for y in b))
-    return RESYLLABIFIED_FACTOR * joined, True
+        total = 0.0
+        for x, y in zip(a, b, strict=True):
+            if len(x) == 1 and len(y) == 1:
+                total += syllable_similarity(x[0], y[0])
+            else:
+                total += _best(x, y)
+        return total / len(a), False
+    shorter, longer = sorted((len(text_a), len(text_b)))
+    if shorter < longer / 2:  # edit similarity is at most shorter / longer
+        return 0.0, True
+    return RESYLLABIFIED_FACTOR * _joined_similarity(text_a, text_b), True
 
 
 def _char_similarity(a: str, b: str, pinyin_a: tuple[str, ...], pinyin_b: tuple[str, ...]) -> float:
@@ -301,6 +308,18 @@ def _alts(syllables: list[str]) -> tuple[tuple[str, ...], ...]:
     return tuple((s,) for s in syllables)
 
 
+def _first_text(syllables: tuple[tuple[str, ...], ...]) -> str:
+    return "".join(alternatives[0] for alternatives in syllables)
+
+
+def _reading(
+    system: str, surname: tuple[tuple[str, ...], ...], given: tuple[tuple[str, ...], ...]
+) -> Reading:
+    return Reading(
+        system, surname, given, surname_text=_first_text(surname), given_text=_first_text(given)
+    )
+
+
 def _parse_han(original: str, text: str) -> ParsedName:
     if "·" in text or "•" in text:  # transliterated foreign name: 约翰·史密斯, keep as one part
         chars = "".join(_HAN.findall(text))
@@ -312,7 +331,7 @@ def _parse_han(original: str, text: str) -> ParsedName:
         surname_len = 2 if len(simplified) >= 3 and simplified[:2] in COMPOUND_SURNAMES else 1
     surname, given = simplified[:surname_len], simplified[surname_len:]
     readings: list[Reading] = [Reading("characters", (), (), surname, given)]
-    pinyin_reading = Reading(
+    pinyin_reading = _reading(
         "pinyin",
         tuple(_pinyin_of(c) for c in surname),
         tuple(_pinyin_of(c) for c in given),
@@ -325,7 +344,7 @@ def _parse_han(original: str, text: str) -> ParsedName:
     ]
     if cantonese and all(cantonese):
         readings.append(
-            Reading("cantonese", tuple(cantonese[:surname_len]), tuple(cantonese[surname_len:]))
+            _reading("cantonese", tuple(cantonese[:surname_len]), tuple(cantonese[surname_len:]))
         )
     return ParsedName(original, simplified, tuple(readings), _keys(readings))
 
@@ -354,7 +373,7 @@ def _parse_latin(original: str, text: str) -> ParsedName:
                 ("surname last", words[-1:], words[:-1]),
             ]
     readings = [
-        Reading(system, _alts(_syllabify(sur)), _alts(_syllabify(giv)))
+        _reading(system, _alts(_syllabify(sur)), _alts(_syllabify(giv)))
         for system, sur, giv in orders
     ]
     return ParsedName(original, "", tuple(readings), _keys(readings))
@@ -379,6 +398,7 @@ def _syllabify(words: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=262144)
 def parse_name(name: str) -> ParsedName:
     """Parse a name in Han characters (Traditional or Simplified) or Latin script."""
     text = unicodedata.normalize("NFKC", name).strip()
@@ -389,25 +409,25 @@ def parse_name(name: str) -> ParsedName:
 
 # --- blocking ---------------------------------------------------------------------------
 
-_MAX_KEYS_PER_READING = 24
+_MAX_KEYS_PER_READING = 8  # surname reading combinations (heteronyms)
 
 
 def _keys(readings: list[Reading]) -> frozenset[str]:
-    """Blocking keys: coarse surname + the coarse initial of the given name, per reading."""
+    """Blocking keys per reading: coarse surname + coarse first, and + coarse last, given syllable.
+
+    Two names share a key when some reading of each has the same surname up to romanisation and
+    the same first (or last) given syllable; a match above the usual thresholds needs both.
+    """
     keys: set[str] = set()
     for reading in readings:
         if reading.is_han or not reading.surname:
             continue
-        surnames = product(*reading.surname)
-        firsts = reading.given[0] if reading.given else ("",)
-        count = 0
-        for surname_syllables in surnames:
+        ends = (reading.given[0], reading.given[-1]) if reading.given else (("",),)
+        for surname_syllables in islice(product(*reading.surname), _MAX_KEYS_PER_READING):
             surname_key = "".join(coarse_key(s) for s in surname_syllables)
-            for first in firsts:
-                keys.add(f"{surname_key}|{coarse_key(first)[:1] if first else ''}")
-                count += 1
-            if count >= _MAX_KEYS_PER_READING:
-                break
+            for end, alternatives in enumerate(ends):
+                for syllable in alternatives:
+                    keys.add(f"{surname_key}|{end}{coarse_key(syllable) if syllable else ''}")
     return frozenset(keys)
 
 
@@ -421,22 +441,24 @@ def _combine(surname: float, given: float, has_given: bool) -> float:
     return score
 
 
-def _compare_han(a: Reading, b: Reading, pa: Reading, pb: Reading) -> NameMatch:
-    def part(
-        x: str, y: str, px: tuple[tuple[str, ...], ...], py: tuple[tuple[str, ...], ...]
-    ) -> float:
-        if not x and not y:
-            return 1.0
-        if len(x) == len(y):
-            return sum(
-                _char_similarity(cx, cy, sx, sy)
-                for cx, cy, sx, sy in zip(x, y, px, py, strict=True)
-            ) / len(x)
-        sound, _ = _part_similarity(px, py)
-        return HOMOPHONE_SCORE * sound
+def _han_part(
+    x: str, y: str, px: tuple[tuple[str, ...], ...], py: tuple[tuple[str, ...], ...]
+) -> float:
+    if not x and not y:
+        return 1.0
+    if len(x) == len(y):
+        return sum(
+            _char_similarity(cx, cy, sx, sy) for cx, cy, sx, sy in zip(x, y, px, py, strict=True)
+        ) / len(x)
+    sound, _ = _part_similarity(px, py, _first_text(px), _first_text(py))
+    return HOMOPHONE_SCORE * sound
 
-    surname = part(a.han_surname, b.han_surname, pa.surname, pb.surname)
-    given = part(a.han_given, b.han_given, pa.given, pb.given)
+
+def _compare_han(left: ParsedName, right: ParsedName) -> NameMatch:
+    a, b = left.readings[0], right.readings[0]
+    pa, pb = left.readings[1], right.readings[1]
+    surname = _han_part(a.han_surname, b.han_surname, pa.surname, pb.surname)
+    given = _han_part(a.han_given, b.han_given, pa.given, pb.given)
     score = _combine(surname, given, bool(a.han_given or b.han_given))
     method = "same characters" if score == 1.0 else "characters and their sound"
     return NameMatch(
@@ -444,16 +466,33 @@ def _compare_han(a: Reading, b: Reading, pa: Reading, pb: Reading) -> NameMatch:
     )
 
 
-def _compare_syllables(a: Reading, b: Reading) -> NameMatch:
-    surname, surname_resyllabified = _part_similarity(a.surname, b.surname)
-    given, given_resyllabified = _part_similarity(a.given, b.given)
-    score = _combine(surname, given, bool(a.given or b.given))
+def _compare_syllables(left: ParsedName, right: ParsedName) -> NameMatch:
+    best: tuple[float, float, float, bool, Reading, Reading] | None = None
+    for a in left.readings:
+        if a.is_han:
+            continue
+        for b in right.readings:
+            if b.is_han or (a.from_han and b.from_han):
+                continue
+            cap = TRANSLITERATION_CAP if a.from_han or b.from_han else 1.0
+            surname, surname_joined = _part_similarity(
+                a.surname, b.surname, a.surname_text, b.surname_text
+            )
+            has_given = bool(a.given or b.given)
+            if best is not None and min(cap, _combine(surname, 1.0, has_given)) <= best[0]:
+                continue  # even a perfect given name could not beat the best pair so far
+            given, given_joined = _part_similarity(a.given, b.given, a.given_text, b.given_text)
+            score = min(cap, _combine(surname, given, has_given))
+            if best is None or score > best[0]:
+                best = (score, surname, given, surname_joined or given_joined, a, b)
+    if best is None:
+        return NameMatch(0.0, 0.0, 0.0, "nothing comparable", left.original, right.original)
+    score, surname, given, joined, a, b = best
     if a.from_han or b.from_han:
-        score = min(score, TRANSLITERATION_CAP)
         method = f"{a.system if a.from_han else b.system} of the characters"
     else:
         method = "spelling" if score < 1.0 else "same spelling"
-    if surname_resyllabified or given_resyllabified:
+    if joined:
         method += ", run-together syllables"
     return NameMatch(
         round(score, 4), round(surname, 4), round(given, 4), method, a.text(), b.text()
@@ -462,21 +501,12 @@ def _compare_syllables(a: Reading, b: Reading) -> NameMatch:
 
 def match_names(left: ParsedName, right: ParsedName) -> NameMatch:
     """The best-scoring reading pair of two parsed names (see the module docstring)."""
-    best: NameMatch | None = None
-    candidates: list[NameMatch] = []
     if left.han and right.han:
-        candidates.append(
-            _compare_han(left.readings[0], right.readings[0], left.readings[1], right.readings[1])
-        )
-    else:
-        for a in left.readings:
-            for b in right.readings:
-                if a.is_han or b.is_han or (a.from_han and b.from_han):
-                    continue
-                candidates.append(_compare_syllables(a, b))
-    for candidate in candidates:
-        if best is None or candidate.score > best.score:
-            best = candidate
-    if best is None:
-        return NameMatch(0.0, 0.0, 0.0, "nothing comparable", left.original, right.original)
-    return best
+        return _compare_han(left, right)
+    return _compare_syllables(left, right)
+
+
+@lru_cache(maxsize=1_000_000)
+def match_texts(left: str, right: str) -> NameMatch:
+    """`match_names` of two name strings, parsed and compared once per distinct pair."""
+    return match_names(parse_name(left), parse_name(right))
