@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,17 +15,18 @@ from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import (
     Branch,
     Counter,
+    CounterStatus,
     ServiceType,
+    counter_services,
 )
 from branchdesk.customers.models import Customer
 from branchdesk.identity.models import User
 from branchdesk.queue.models import Priority, Ticket, TicketState
-from branchdesk.queue.policy import CounterView, rank_for_counter
+from branchdesk.queue.policy import CounterView, PolicyConfig, WaitingTicket, rank_for_counter
 from branchdesk.queue.service.common import (
     WaitEstimator,
     _branch_of,
     _counter_code,
-    _counter_view,
     _waiting,
     policy_config,
     queue_settings,
@@ -32,52 +35,96 @@ from branchdesk.queue.service.common import (
 # --- what the screens show ---------------------------------------------------------------------
 
 
-def position(db: Session, *, ticket: Ticket, now: datetime) -> int | None:
-    """1 = next for its service (as the policy would order a counter that serves it)."""
-    if ticket.state != TicketState.waiting:
-        return None
-    branch = _branch_of(db, ticket)
-    views = [w for _t, w in _waiting(db, branch, now)]
-    mine = next((w for w in views if w.id == ticket.id), None)
+@dataclass(frozen=True)
+class HallView:
+    """One branch's queue as the policy sees it, loaded once per request."""
+
+    waiting: list[WaitingTicket]
+    counters: dict[uuid.UUID, CounterView]
+    config: PolicyConfig
+    handling_minutes: dict[str, int]
+
+
+def hall_view(db: Session, *, branch: Branch, now: datetime) -> HallView:
+    counters = list(db.execute(select(Counter).where(Counter.branch_id == branch.id)).scalars())
+    skills: dict[uuid.UUID, set[str]] = {c.id: set() for c in counters}
+    if counters:
+        for counter_id, code in db.execute(
+            select(counter_services.c.counter_id, ServiceType.code)
+            .join(ServiceType, ServiceType.id == counter_services.c.service_type_id)
+            .where(counter_services.c.counter_id.in_(list(skills)))
+        ):
+            skills[counter_id].add(code)
+    handling = dict(
+        db.execute(select(ServiceType.code, ServiceType.standard_handling_minutes)).all()
+    )
+    return HallView(
+        waiting=[w for _ticket, w in _waiting(db, branch, now)],
+        counters={
+            c.id: CounterView(
+                code=c.code,
+                service_codes=frozenset(skills[c.id]),
+                is_vip=c.is_vip,
+                is_open=c.status == CounterStatus.open,
+            )
+            for c in counters
+        },
+        config=policy_config(queue_settings(db, branch)),
+        handling_minutes=handling,
+    )
+
+
+def _position_in(hall: HallView, ticket_id: uuid.UUID, now: datetime) -> int | None:
+    mine = next((w for w in hall.waiting if w.id == ticket_id), None)
     if mine is None:
         return None
-    from dataclasses import replace
-
     mine = replace(mine, is_checked_in=True)
     notional = CounterView(
         code=mine.target_counter or "*", service_codes=frozenset({mine.service_code})
     )
-    others = [w for w in views if w.id != ticket.id]
-    ranked = rank_for_counter(
-        [*others, mine], notional, now, policy_config(queue_settings(db, branch))
-    )
-    return next(index for index, w in enumerate(ranked, start=1) if w.id == ticket.id)
+    others = [w for w in hall.waiting if w.id != ticket_id]
+    ranked = rank_for_counter([*others, mine], notional, now, hall.config)
+    return next(index for index, w in enumerate(ranked, start=1) if w.id == ticket_id)
+
+
+def _standard_estimate(hall: HallView, ticket_id: uuid.UUID, now: datetime) -> int | None:
+    """Tickets ahead x the service's standard handling time / counters that serve it."""
+    mine = next((w for w in hall.waiting if w.id == ticket_id), None)
+    if mine is None:
+        return None
+    ahead = (_position_in(hall, ticket_id, now) or 1) - 1
+    serving = [v for v in hall.counters.values() if mine.service_code in v.service_codes]
+    open_serving = [v for v in serving if v.is_open] or serving
+    minutes = hall.handling_minutes.get(mine.service_code, 5)
+    return round(ahead * minutes * 60 / max(1, len(open_serving)))
+
+
+def position(db: Session, *, ticket: Ticket, now: datetime) -> int | None:
+    """1 = next for its service (as the policy would order a counter that serves it)."""
+    if ticket.state != TicketState.waiting:
+        return None
+    return _position_in(hall_view(db, branch=_branch_of(db, ticket), now=now), ticket.id, now)
 
 
 def estimate_wait(
-    db: Session, *, ticket: Ticket, now: datetime, estimator: WaitEstimator | None
+    db: Session,
+    *,
+    ticket: Ticket,
+    now: datetime,
+    estimator: WaitEstimator | None,
+    hall: HallView | None = None,
 ) -> int | None:
     """Seconds until this waiting ticket is called: the branch's learned model when it has
     history, otherwise the catalog standard (tickets ahead x standard handling time / counters
     that serve the service)."""
     if ticket.state != TicketState.waiting:
         return None
-    branch = _branch_of(db, ticket)
     if estimator is not None:
-        learned = estimator.estimate(branch.id, ticket.id, now)
+        learned = estimator.estimate(ticket.branch_id, ticket.id, now)
         if learned is not None:
             return learned
-    ahead = (position(db, ticket=ticket, now=now) or 1) - 1
-    service = db.get(ServiceType, ticket.service_type_id)
-    assert service is not None
-    code = service.code
-    views = [
-        _counter_view(db, c)
-        for c in db.execute(select(Counter).where(Counter.branch_id == branch.id)).scalars()
-    ]
-    serving = [v for v in views if code in v.service_codes]
-    open_serving = [v for v in serving if v.is_open] or serving
-    return round(ahead * service.standard_handling_minutes * 60 / max(1, len(open_serving)))
+    hall = hall or hall_view(db, branch=_branch_of(db, ticket), now=now)
+    return _standard_estimate(hall, ticket.id, now)
 
 
 def ticket_read(
@@ -94,7 +141,8 @@ def ticket_read(
     branch = _branch_of(db, ticket)
     service = db.get(ServiceType, ticket.service_type_id)
     assert service is not None
-    estimate = estimate_wait(db, ticket=ticket, now=now, estimator=estimator)
+    hall = hall_view(db, branch=branch, now=now) if ticket.state == TicketState.waiting else None
+    estimate = estimate_wait(db, ticket=ticket, now=now, estimator=estimator, hall=hall)
     customer_name = None
     if include_customer and ticket.customer_id is not None:
         customer = db.get(Customer, ticket.customer_id)
@@ -108,7 +156,7 @@ def ticket_read(
         priority=Priority(ticket.priority),
         channel=ticket.channel,
         state=TicketState(ticket.state),
-        position=position(db, ticket=ticket, now=now),
+        position=_position_in(hall, ticket.id, now) if hall else None,
         estimated_wait_seconds=estimate,
         counter_code=_counter_code(db, ticket.counter_id or ticket.target_counter_id),
         issued_at=ticket.issued_at,
@@ -133,7 +181,8 @@ def snapshot(
             select(Counter).where(Counter.branch_id == branch.id).order_by(Counter.code)
         ).scalars()
     )
-    views = {c.id: _counter_view(db, c) for c in counters}
+    hall = hall_view(db, branch=branch, now=now)
+    views = hall.counters
     services = []
     for offered in catalog.list_branch_services(db, branch=branch, only_enabled=True):
         mine = [
@@ -142,7 +191,7 @@ def snapshot(
         estimate: int | None = None
         if mine:
             last = max(mine, key=lambda pair: pair[0].queued_at)[0]
-            estimate = estimate_wait(db, ticket=last, now=now, estimator=estimator)
+            estimate = estimate_wait(db, ticket=last, now=now, estimator=estimator, hall=hall)
         elif any(v.is_open and offered.service_code in v.service_codes for v in views.values()):
             estimate = 0
         services.append(
