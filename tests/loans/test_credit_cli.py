@@ -36,7 +36,7 @@ def credit(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("credit")
-    train, _ = generate_applicants(700, seed=31)
+    train, _ = generate_applicants(500, seed=31)
     train.to_csv(directory / "train.csv", index=False)
     applicants, _ = generate_applicants(60, seed=32)
     applicants = applicants.drop(columns=["outcome"])
@@ -56,7 +56,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_train_writes_model_and_metadata(workdir: Path) -> None:
     assert sorted(p.name for p in (workdir / "model").iterdir()) == ["metadata.json", "model.json"]
     metadata = json.loads((workdir / "model" / "metadata.json").read_text())
-    assert metadata["training_data"]["rows"] == 700
+    assert metadata["training_data"]["rows"] == 500
     assert metadata["metrics"]["out_of_fold"]["auc"] > 0.7
 
 
@@ -74,7 +74,11 @@ def test_score_writes_one_row_per_applicant_in_order(workdir: Path) -> None:
     # scoring the rows reversed gives the same scores reversed
     lines = (workdir / "applicants.csv").read_text().splitlines()
     (workdir / "reversed.csv").write_text("\n".join([lines[0], *lines[:0:-1]]) + "\n")
-    credit("score", "--model", "model", "--data", "reversed.csv", "--out", "rev.csv", cwd=workdir)
+    result = run(
+        ["score", "--model", workdir / "model", "--data", workdir / "reversed.csv",
+         "--out", workdir / "rev.csv"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
     with (workdir / "rev.csv").open(newline="") as stream:
         reversed_rows = list(csv.DictReader(stream))
     assert [r["score"] for r in reversed_rows] == [r["score"] for r in rows][::-1]
@@ -98,17 +102,6 @@ def test_stability_compare_and_evaluate_report(workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "holdout-30%-seed-1" in result.output
     assert "mean test AUC over 2 splits" in result.output
-
-
-def test_missing_target_exits_2_and_writes_nothing(workdir: Path, tmp_path: Path) -> None:
-    (tmp_path / "train.csv").write_bytes((workdir / "train.csv").read_bytes())
-    result = credit(
-        "train", "--data", "train.csv", "--target", "nope", "--bad-value", "bad", "--out", "m",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 2
-    assert "target column 'nope' not found" in result.stderr
-    assert [p.name for p in tmp_path.iterdir()] == ["train.csv"]
 
 
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path: Path) -> None:

@@ -68,11 +68,13 @@ def test_rare_and_small_categories_are_pooled() -> None:
     assert set(binning.categories) == {"a", "b", "x", "y", "z"}
 
 
-def test_numeric_bad_rate_is_monotonic_and_bins_are_big_enough() -> None:
+@pytest.mark.parametrize("prebinning", ["tree", "quantile"])
+def test_numeric_bad_rate_is_monotonic_and_bins_are_big_enough(prebinning: str) -> None:
     rng = np.random.default_rng(7)
     x = rng.normal(size=4000)
     bad = (rng.random(4000) < 1 / (1 + np.exp(-(x - 1)))).astype(np.int64)
-    binning = fit_numeric("x", x, bad, BinningConfig())
+    config = BinningConfig(prebinning="tree" if prebinning == "tree" else "quantile")
+    binning = fit_numeric("x", x, bad, config)
     woe = np.array(binning.woe[: binning.n_regular])
     assert binning.trend == "ascending"
     assert binning.n_regular >= 4

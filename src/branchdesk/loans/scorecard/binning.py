@@ -9,11 +9,13 @@ means better than average. Every characteristic has its regular bins, then two e
   none). With the default ``conservative`` policy it gets the worst WOE among the bins, so an
   applicant is never rewarded for something the model knows nothing about.
 
-Numeric characteristics are fine-classed by quantiles, then adjacent bins are merged (pool
-adjacent violators) until the bad rate is monotonic, in the direction that keeps the most
-information; a single peak or valley is allowed only when it is clearly better. Categorical
-characteristics pool rare categories, are ordered by bad rate and merged up to the minimum bin
-size.
+Numeric characteristics are fine-classed into at most 20 bins of at least 5% of the rows (by
+the cut points of a shallow classification tree, or by quantiles), then adjacent bins are
+merged (pool adjacent violators) until the WOE is strictly monotonic, in the direction that
+keeps the most information. A single peak or valley is allowed only when it is clearly better:
+at least 1.5 times the IV and a likelihood-ratio gain significant at p < 0.001. Categorical
+characteristics pool rare categories (under 1% of rows), are ordered by bad rate and merged up
+to the minimum bin size.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ RARE = "__rare__"
 
 @dataclass(frozen=True)
 class BinningConfig:
-    """Knobs of the binning; the defaults suit a sample of a few hundred to a million rows."""
+    """Knobs of the binning; the defaults suit a sample of a few hundred to a million rows.
+
+    Shares are of all rows; ``smoothing`` is the pseudo-count added to goods and bads of a bin.
+    """
 
     max_prebins: int = 20
-    prebinning: Literal["quantile", "tree"] = "quantile"
+    prebinning: Literal["quantile", "tree"] = "tree"
     min_bin_share: float = 0.05
     min_category_share: float = 0.01
     smoothing: float = 0.5
