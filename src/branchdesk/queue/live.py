@@ -125,22 +125,38 @@ class LiveWaits:
                 return None
             return model.predict_wait_seconds(str(ticket_id), now=now)
 
-    def warm_up(self, database: Database, *, now: datetime, days: int = 21) -> int:
-        """Learn from the recent history in the events table (at start-up)."""
-        count = 0
+    def _replay(self, database: Database, *, since: datetime, after_seq: int) -> int:
+        last = after_seq
         with database.read_only() as db:
             rows = db.execute(
                 select(Event.seq, Event.branch_id, Event.payload)
                 .where(
-                    Event.occurred_at >= now - timedelta(days=days), Event.branch_id.is_not(None)
+                    Event.seq > after_seq,
+                    Event.occurred_at >= since,
+                    Event.branch_id.is_not(None),
+                    Event.type.like("ticket.%") | Event.type.like("counter.%"),
                 )
-                .where(Event.type.like("ticket.%") | Event.type.like("counter.%"))
                 .order_by(Event.seq)
             )
             for seq, branch_id, payload in rows:
                 self.observe_payload(branch_id, seq, payload)
-                count += 1
-        return count
+                last = seq
+        return last
+
+    def warm_up(self, database: Database, *, now: datetime, days: int = 14) -> int:
+        """Learn from the recent history in the events table, off the request path.
+
+        The history is replayed into fresh models that replace the live ones in one step; the
+        events that committed meanwhile are replayed after, so nothing is lost or doubled.
+        """
+        fresh = LiveWaits(min_completions=self.min_completions)
+        last = fresh._replay(database, since=now - timedelta(days=days), after_seq=0)
+        with self._lock:
+            self._models, self._completions = fresh._models, fresh._completions
+            self._last_ts = fresh._last_ts
+            self._seen, self._seen_set = fresh._seen, fresh._seen_set
+        self._replay(database, since=now - timedelta(days=days), after_seq=last)
+        return sum(fresh._completions.values())
 
 
 @dataclass(frozen=True, slots=True)
