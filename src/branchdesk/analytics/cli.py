@@ -34,9 +34,9 @@ def batch(
 ) -> None:
     """Recommend up to k eligible products per customer; bad input writes nothing (exit 2).
 
-    Writes customer_id,rank,product_code and, beside it, a .log.jsonl decision log with the
-    inputs, rule version and reason of every recommendation. Customers with no eligible
-    product get no row (the log says why).
+    Also writes OUT with the suffix .log.jsonl: inputs, rule version and reason of each row.
+
+    Customers with fewer than k eligible products get fewer rows; with none, no row (see log).
     """
     from branchdesk.analytics.recommend.batch import run_batch
     from branchdesk.analytics.recommend.io import CsvFormatError
