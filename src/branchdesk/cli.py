@@ -36,6 +36,9 @@ def _register() -> None:
     from branchdesk.risk.cli import aml_app
 
     app.add_typer(aml_app, name="aml")
+    from branchdesk.risk.cli import kyc_app
+
+    app.add_typer(kyc_app, name="kyc")
 
 
 def main() -> None:

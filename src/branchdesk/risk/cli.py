@@ -1,14 +1,22 @@
-"""`branchdesk aml ...`: transaction monitoring over core banking exports."""
+"""`branchdesk aml ...` and `branchdesk kyc ...`: transaction monitoring and KYC over exports."""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from branchdesk.risk.aml.config import RuleConfig, RuleConfigError, load_config
+
+if TYPE_CHECKING:
+    from branchdesk.risk.kyc.watchlist import Hit
+
+T = TypeVar("T")
 
 aml_app = typer.Typer(
     no_args_is_help=True,
@@ -99,3 +107,148 @@ def evaluate(
     if result.large_cash_missed or result.large_cash_wrong:
         print("large cash missed: " + ", ".join(result.large_cash_missed[:20]))
         print("large cash wrong: " + ", ".join(result.large_cash_wrong[:20]))
+
+
+kyc_app = typer.Typer(
+    no_args_is_help=True,
+    help="KYC: watch-list screening and customer risk rating over customer exports.",
+)
+
+_HIT_COLUMNS = (
+    "customer_id",
+    "entry_id",
+    "list_source",
+    "score",
+    "name_score",
+    "customer_name",
+    "listed_name",
+    "name_method",
+    "birth_date_agreement",
+    "country_agreement",
+    "reasons",
+)
+
+
+def _read_or_exit(read: Callable[[Path], T], path: Path) -> T:
+    from branchdesk.risk.kyc.io import KycFormatError
+
+    try:
+        return read(path)
+    except KycFormatError as exc:
+        print(str(exc), file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _write_or_exit(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    from branchdesk.risk.kyc.io import write_csv
+
+    try:
+        write_csv(path, header, rows)
+    except OSError as exc:
+        print(f"{path}: cannot write: {exc.strerror}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _screen_hits(customers_path: Path, watchlist_path: Path, threshold: float) -> list[Hit]:
+    from branchdesk.risk.kyc.io import read_customers, read_watchlist
+    from branchdesk.risk.kyc.watchlist import Watchlist, screen_all
+
+    customers = _read_or_exit(read_customers, customers_path)
+    entries = _read_or_exit(read_watchlist, watchlist_path)
+    return screen_all(customers, Watchlist(tuple(entries)), threshold)
+
+
+@kyc_app.command("screen")
+def kyc_screen(
+    customers: Path = typer.Option(..., "--customers", help="Customers CSV."),
+    watchlist: Path = typer.Option(..., "--watchlist", help="Watch-list CSV."),
+    out: Path = typer.Option(..., "--out", help="Hits CSV to write (atomically)."),
+    threshold: float = typer.Option(0.85, "--threshold", min=0.0, max=1.0, help="Hit score."),
+) -> None:
+    """Screen every customer against a watch list; malformed input writes nothing."""
+    started = time.perf_counter()
+    hits = _screen_hits(customers, watchlist, threshold)
+    rows = (
+        (
+            hit.customer_id,
+            hit.entry_id,
+            hit.list_source,
+            f"{hit.score:.4f}",
+            f"{hit.name_score:.4f}",
+            hit.customer_name,
+            hit.listed_name,
+            hit.name_method,
+            hit.birth_date_agreement,
+            hit.country_agreement,
+            "; ".join(hit.reasons),
+        )
+        for hit in hits
+    )
+    _write_or_exit(out, _HIT_COLUMNS, rows)
+    flagged = len({hit.customer_id for hit in hits})
+    seconds = time.perf_counter() - started
+    print(f"{len(hits)} hits for {flagged} customers written to {out} in {seconds:.2f} s")
+
+
+@kyc_app.command("rate")
+def kyc_rate(
+    customers: Path = typer.Option(..., "--customers", help="Customers CSV."),
+    out: Path = typer.Option(..., "--out", help="Ratings CSV to write (atomically)."),
+    today: str = typer.Option("", "--today", help="Rating date YYYY-MM-DD (default: today, UTC)."),
+    watchlist: Path | None = typer.Option(None, "--watchlist", help="Watch list to screen too."),
+    threshold: float = typer.Option(0.85, "--threshold", min=0.0, max=1.0, help="Hit score."),
+    config_path: Path | None = typer.Option(None, "--config", help="Rating rules JSON."),
+) -> None:
+    """Rate every customer low/medium/high with reasons, ID expiry and missing information."""
+    from branchdesk.risk.kyc.completeness import kyc_status
+    from branchdesk.risk.kyc.io import read_customers
+    from branchdesk.risk.kyc.rating import RatingConfigError, load_rating_config, rate
+
+    try:
+        on = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    except ValueError:
+        print(f"--today: expected YYYY-MM-DD, got {today!r}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    try:
+        config = load_rating_config(config_path)
+    except (RatingConfigError, OSError) as exc:
+        print(f"{config_path}: invalid rating rules: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    people = _read_or_exit(read_customers, customers)
+    hits = _screen_hits(customers, watchlist, threshold) if watchlist is not None else []
+    by_customer: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_customer.setdefault(hit.customer_id, []).append(hit)
+    rows = []
+    counts: dict[str, int] = {}
+    for person in people:
+        rating = rate(
+            person, today=on, config=config, watchlist_hits=by_customer.get(person.customer_id, ())
+        )
+        status = kyc_status(person, today=on)
+        counts[rating.level] = counts.get(rating.level, 0) + 1
+        rows.append(
+            (
+                person.customer_id,
+                rating.level.value,
+                rating.points,
+                status.id_expiry.status.value,
+                status.id_expiry.expires_on or "",
+                status.id_expiry.next_reminder_on or "",
+                ";".join(m.field for m in status.missing),
+                rating.explain(),
+            )
+        )
+    header = (
+        "customer_id",
+        "level",
+        "points",
+        "id_status",
+        "id_expires_on",
+        "next_reminder_on",
+        "missing",
+        "reasons",
+    )
+    _write_or_exit(out, header, rows)
+    summary = ", ".join(f"{level} {counts.get(level, 0)}" for level in ("low", "medium", "high"))
+    print(f"{len(rows)} customers rated ({summary}) on {on}, written to {out}")
