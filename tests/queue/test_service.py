@@ -280,3 +280,29 @@ def test_standard_estimate_until_the_model_has_history(world: World, db: Session
     # now one open counter serves it: two ahead x 300 s
     assert service.estimate_wait(db, ticket=third, now=NOW, estimator=waits) == 600
     assert waits.estimate(world.branch.id, third.id) is None  # no history yet
+
+
+def test_remote_holders_get_one_come_back_notice_when_their_turn_is_near(
+    world: World, db: Session
+) -> None:
+    from branchdesk.core.events import Event as EventRow
+    from branchdesk.queue.service.notices import send_come_back_notices
+
+    db.add(QueueSettings(branch_id=world.branch.id, come_back_minutes=8, updated_at=NOW))
+    for _ in range(3):
+        world.issue()
+    near = world.issue(channel=Channel.remote, contact_phone="+886911000111")
+    world.open("C1")
+    world.open("C2")
+    # 3 ahead x 5 min / 2 counters = 450 s, within 8 minutes
+    assert send_come_back_notices(db, branch=world.branch, now=NOW, estimator=None) == 1
+    assert near.come_back_sent_at == NOW
+    assert send_come_back_notices(db, branch=world.branch, now=NOW, estimator=None) == 0
+    notices = (
+        db.execute(select(EventRow.payload).where(EventRow.type == "notify.requested"))
+        .scalars()
+        .all()
+    )
+    assert [(n["to_phone"], n["template"], n["values"]["minutes"]) for n in notices] == [
+        ("+886911000111", "queue.come_back", "8")
+    ]

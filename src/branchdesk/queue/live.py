@@ -15,7 +15,7 @@ import logging
 import threading
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -170,10 +170,18 @@ class FeedItem:
 class EventFeed:
     """One poller per process; subscribers get the events of their branch as they commit."""
 
-    def __init__(self, database: Database, waits: LiveWaits, *, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        database: Database,
+        waits: LiveWaits,
+        *,
+        interval: float = 0.5,
+        on_activity: Callable[[set[uuid.UUID]], None] | None = None,
+    ) -> None:
         self.database = database
         self.waits = waits
         self.interval = interval
+        self.on_activity = on_activity
         self._subscribers: set[tuple[uuid.UUID | None, asyncio.Queue[FeedItem]]] = set()
         self._cursor: int | None = None
         self._recent: deque[int] = deque(maxlen=5000)
@@ -247,6 +255,7 @@ class EventFeed:
         cursor = self._cursor or 0
         items = await asyncio.to_thread(self._fetch, cursor)
         delivered = 0
+        active: set[uuid.UUID] = set()
         for item in items:
             if item.seq in self._recent_set:
                 continue
@@ -259,10 +268,13 @@ class EventFeed:
                 item.type.startswith("ticket.") or item.type.startswith("counter.")
             ):
                 self.waits.observe_payload(item.branch_id, item.seq, item.payload)
+                active.add(item.branch_id)
             for branch_id, queue in list(self._subscribers):
                 if branch_id is None or branch_id == item.branch_id:
                     queue.put_nowait(item)
             delivered += 1
+        if active and self.on_activity is not None:
+            await asyncio.to_thread(self.on_activity, active)
         return delivered
 
     async def _run(self) -> None:
@@ -285,3 +297,23 @@ class EventFeed:
                 yield await queue.get()
         finally:
             self._subscribers.discard(entry)
+
+
+def come_back_notices(database: Database, waits: LiveWaits) -> Callable[[set[uuid.UUID]], None]:
+    """Feed hook: after queue activity at a branch, notify remote holders whose turn is near."""
+
+    def run(branch_ids: set[uuid.UUID]) -> None:
+        from branchdesk.catalog.models import Branch
+        from branchdesk.core.clock import utcnow
+        from branchdesk.queue.service.notices import send_come_back_notices
+
+        for branch_id in branch_ids:
+            try:
+                with database.unit_of_work() as db:
+                    branch = db.get(Branch, branch_id)
+                    if branch is not None:
+                        send_come_back_notices(db, branch=branch, now=utcnow(), estimator=waits)
+            except Exception:  # a failed notice round must not stop the live feed
+                log.exception("come-back notices failed")
+
+    return run

@@ -119,7 +119,8 @@ def estimate_wait(
     that serve the service)."""
     if ticket.state != TicketState.waiting:
         return None
-    if estimator is not None:
+    if estimator is not None and ticket.checked_in_at is not None:
+        # The learned model follows the physical queue; a remote ticket joins it at check-in.
         learned = estimator.estimate(ticket.branch_id, ticket.id, now)
         if learned is not None:
             return learned
