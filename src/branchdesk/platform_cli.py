@@ -208,7 +208,9 @@ def register(app: typer.Typer) -> None:
         from branchdesk.core.db import Database
         from branchdesk.core.events import deliver_outbox
         from branchdesk.core.web import configure_logging
+        from branchdesk.registry import load_all
 
+        load_all()
         settings = get_settings()
         configure_logging(settings.log_level)
         database = Database(settings.database_url)
