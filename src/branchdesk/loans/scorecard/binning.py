@@ -337,8 +337,11 @@ def _tree_edges(xs: FloatArray, ys: IntArray, config: BinningConfig) -> FloatArr
         min_samples_leaf=max(math.ceil(config.min_bin_share * len(xs)), 1),
         random_state=0,
     ).fit(xs.reshape(-1, 1), ys)
-    thresholds = tree.tree_.threshold[tree.tree_.feature >= 0]
-    return np.unique(np.asarray(thresholds, dtype=np.float64))
+    thresholds = np.asarray(tree.tree_.threshold[tree.tree_.feature >= 0], dtype=np.float64)
+    # a tree cuts half-way between two values; cut at the upper one so bins read "44 or more"
+    observed = np.unique(xs)
+    above = np.searchsorted(observed, thresholds, side="right")
+    return np.unique(observed[above[above < len(observed)]])
 
 
 def fit_numeric(

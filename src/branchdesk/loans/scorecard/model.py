@@ -127,7 +127,11 @@ class Scorecard:
             [t[: b.unknown_index].max() for t, b in zip(table, self.binnings, strict=True)]
         )
         probability = self.predict_proba(frame)
-        reasons = [self._reasons(frame, i, slots[i], best - points[i]) for i in range(len(frame))]
+        raw = [
+            frame[b.name].tolist() if b.name in frame.columns else [None] * len(frame)
+            for b in self.binnings
+        ]
+        reasons = [self._reasons(raw, i, slots[i], best - points[i]) for i in range(len(frame))]
         return pd.DataFrame(
             {
                 "probability_bad": np.round(probability, 6),
@@ -137,16 +141,15 @@ class Scorecard:
         )
 
     def _reasons(
-        self, frame: pd.DataFrame, row: int, slots: IntArray, shortfall: FloatArray
+        self, raw: list[list[Any]], row: int, slots: IntArray, shortfall: FloatArray
     ) -> str:
+        """The characteristics furthest below their best points (at least half a point)."""
         order = np.argsort(-shortfall, kind="stable")
         texts: list[str] = []
         for j in order[: self.n_reasons]:
             if shortfall[j] < 0.5:
                 break
-            b = self.binnings[j]
-            raw = frame[b.name].iloc[row] if b.name in frame.columns else None
-            texts.append(describe(b, raw, int(slots[j])))
+            texts.append(describe(self.binnings[j], raw[j][row], int(slots[j])))
         return "; ".join(texts)
 
 
@@ -160,11 +163,13 @@ def describe(binning: FeatureBinning, raw: Any, slot: int) -> str:
     """One reason in words: the characteristic, the applicant's value and what it counts as."""
     label = feature_label(binning.name)
     value = to_text([raw])[0]
-    if slot == binning.missing_index or value is None:
+    if value is None:
         return f"{label}: not given"
+    value = value.replace(";", ",")
+    if slot == binning.missing_index:
+        return f"{label}: {value} (not a number, counted as not given)"
     if slot == binning.unknown_index:
         return f"{label}: {value} (not seen in the development data)"
-    value = value.replace(";", ",")
     if binning.kind == "numeric":
         return f"{label}: {value} ({binning.labels[slot]})"
     return f"{label}: {value}"
