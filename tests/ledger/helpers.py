@@ -55,9 +55,7 @@ def make_bank(db: Session, signer: Signer, code: str | None = None) -> Bank:
     )
 
 
-def open_account(
-    db: Session, bank: Bank, *, currency: str = "CNY", **overrides: Any
-) -> Account:
+def open_account(db: Session, bank: Bank, *, currency: str = "CNY", **overrides: Any) -> Account:
     customer = make_customer(db, bank.signer, home_branch_id=bank.branch.id)
     values: dict[str, Any] = {
         "customer_number": customer.customer_number,

@@ -158,9 +158,8 @@ def test_overdraft_limit_is_the_floor(db: Session, signer: Signer) -> None:
     target = open_account(db, bank)
     _transfer(db, bank, source, target, 5_000)
     assert balance(db, source) == -5_000
-    with pytest.raises(InsufficientFunds):
-        with db.begin_nested():
-            _transfer(db, bank, source, target, 1)
+    with pytest.raises(InsufficientFunds), db.begin_nested():
+        _transfer(db, bank, source, target, 1)
     assert balance(db, source) == -5_000
     assert_ledger_consistent(db)
 
@@ -174,16 +173,14 @@ def test_frozen_closed_and_missing_key_are_refused(db: Session, signer: Signer) 
         db, ref=account.number, data=AccountStatusChange(status=AccountStatus.frozen),
         actor=bank.manager, now=NOW,
     )  # fmt: skip
-    with pytest.raises(AccountFrozen):
-        with db.begin_nested():
-            deposit(db, bank, account, 1)
+    with pytest.raises(AccountFrozen), db.begin_nested():
+        deposit(db, bank, account, 1)
     service.change_account_status(
         db, ref=other.number, data=AccountStatusChange(status=AccountStatus.closed),
         actor=bank.manager, now=NOW,
     )  # fmt: skip
-    with pytest.raises(AccountClosed):
-        with db.begin_nested():
-            deposit(db, bank, other, 1)
+    with pytest.raises(AccountClosed), db.begin_nested():
+        deposit(db, bank, other, 1)
     with pytest.raises(IdempotencyKeyRequired):
         deposit(db, bank, other, 1, idempotency_key="  ")
     with pytest.raises(Forbidden):
@@ -246,7 +243,9 @@ def test_maker_checker_holds_large_postings_until_another_supervisor_approves(
     assert approved.status == PostingStatus.posted
     assert balance(db, account) == 20_000
     audit = db.execute(
-        select(AuditEntry.action, AuditEntry.object_id).where(AuditEntry.action == "posting.approve")
+        select(AuditEntry.action, AuditEntry.object_id).where(
+            AuditEntry.action == "posting.approve"
+        )
     ).all()
     assert audit == [("posting.approve", str(held.id))]
     small = service.post_withdrawal(
@@ -299,9 +298,8 @@ def test_reversal_approval_refused_when_funds_are_gone(db: Session, signer: Sign
         compliance=ALLOW,
     ).posting  # fmt: skip
     _transfer(db, bank, target, source, 3_000)
-    with pytest.raises(InsufficientFunds):
-        with db.begin_nested():
-            service.approve_posting(db, posting_id=reversal.id, actor=bank.manager, now=NOW)
+    with pytest.raises(InsufficientFunds), db.begin_nested():
+        service.approve_posting(db, posting_id=reversal.id, actor=bank.manager, now=NOW)
     db.refresh(reversal)
     assert reversal.status == PostingStatus.pending_approval
     assert balance(db, target) == 1_000
@@ -349,6 +347,13 @@ def test_time_deposit_interest_is_rounded_half_even() -> None:
     )  # fmt: skip
     assert interest == 18_500
     # 1,000.00 at 1.85% for 10 days = 0.50684... -> 0.51
-    assert rules.simple_interest_minor(
-        100_000, rate_bps=185, start_on=date(2026, 1, 1), end_on=date(2026, 1, 11), currency="CNY"
-    ) == 51
+    assert (
+        rules.simple_interest_minor(
+            100_000,
+            rate_bps=185,
+            start_on=date(2026, 1, 1),
+            end_on=date(2026, 1, 11),
+            currency="CNY",
+        )
+        == 51
+    )

@@ -48,6 +48,7 @@ class ProposedLeg:
     customer_id: uuid.UUID | None  # None for the bank's own accounts
     amount_minor: int
     currency: str
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +144,10 @@ class AmlCheck:
                 related = self._history(
                     db, customer_id=None, since=since, account_id=other.account_id
                 )
+            # silence before the account existed is not dormancy
+            start = max(since, leg.opened_at) if leg.opened_at else since
             decision = aml_hook.check_posting(
-                history, proposed, self.config, related_transfers=related, history_start=since
+                history, proposed, self.config, related_transfers=related, history_start=start
             )
             reports.extend(decision.reports)
             if decision.outcome is aml_hook.Outcome.BLOCK:

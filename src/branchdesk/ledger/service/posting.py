@@ -270,6 +270,7 @@ def submit(
                 customer_id=leg.account.customer_id if leg.account.type in CUSTOMER_TYPES else None,
                 amount_minor=leg.amount_minor,
                 currency=leg.account.currency,
+                opened_at=leg.account.opened_at,
             )
             for leg in legs
         ),
