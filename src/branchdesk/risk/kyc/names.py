@@ -128,12 +128,14 @@ class NameMatch:
 @lru_cache(maxsize=1)
 def _syllables() -> frozenset[str]:
     """Every toneless pinyin syllable pypinyin knows, plus Cantonese romanisations."""
-    found: set[str] = set()
+    marked: set[str] = set()
     for readings in pinyin_dict.values():
-        for reading in readings.split(","):
-            plain = _canonical_syllable(_ascii(to_normal(reading)))
-            if plain.isalpha():
-                found.add(plain)
+        marked.update(readings.split(","))
+    found: set[str] = set()
+    for reading in marked:  # about 1,500 tone-marked syllables
+        plain = _canonical_syllable(_ascii(to_normal(reading)))
+        if plain.isalpha():
+            found.add(plain)
     found.update(_cantonese_table().syllables)
     return frozenset(found)
 
@@ -242,9 +244,16 @@ def _best(alternatives_a: tuple[str, ...], alternatives_b: tuple[str, ...]) -> f
 
 
 def _part_similarity(
-    a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...], text_a: str, text_b: str
+    a: tuple[tuple[str, ...], ...],
+    b: tuple[tuple[str, ...], ...],
+    text_a: str,
+    text_b: str,
+    need: float = 0.0,
 ) -> tuple[float, bool]:
-    """Similarity of two syllable sequences; True when it came from re-syllabified spelling."""
+    """Similarity of two syllable sequences; True when it came from re-syllabified spelling.
+
+    Run-together spellings whose lengths alone keep them below `need` score 0 unexamined.
+    """
     if not a or not b:
         return (1.0 if not a and not b else 0.0), False
     if len(a) == len(b):
@@ -256,8 +265,8 @@ def _part_similarity(
                 total += _best(x, y)
         return total / len(a), False
     shorter, longer = sorted((len(text_a), len(text_b)))
-    if shorter < longer / 2:  # edit similarity is at most shorter / longer
-        return 0.0, True
+    if shorter < longer / 2 or RESYLLABIFIED_FACTOR * shorter / longer < need:
+        return 0.0, True  # edit similarity is at most shorter / longer
     return RESYLLABIFIED_FACTOR * _joined_similarity(text_a, text_b), True
 
 
@@ -466,8 +475,9 @@ def _compare_han(left: ParsedName, right: ParsedName) -> NameMatch:
     )
 
 
-def _compare_syllables(left: ParsedName, right: ParsedName) -> NameMatch:
+def _compare_syllables(left: ParsedName, right: ParsedName, floor: float) -> NameMatch:
     best: tuple[float, float, float, bool, Reading, Reading] | None = None
+    surname_need = floor * 0.8  # below this a surname cannot reach the floor (gate and weight)
     for a in left.readings:
         if a.is_han:
             continue
@@ -476,17 +486,19 @@ def _compare_syllables(left: ParsedName, right: ParsedName) -> NameMatch:
                 continue
             cap = TRANSLITERATION_CAP if a.from_han or b.from_han else 1.0
             surname, surname_joined = _part_similarity(
-                a.surname, b.surname, a.surname_text, b.surname_text
+                a.surname, b.surname, a.surname_text, b.surname_text, surname_need
             )
             has_given = bool(a.given or b.given)
-            if best is not None and min(cap, _combine(surname, 1.0, has_given)) <= best[0]:
-                continue  # even a perfect given name could not beat the best pair so far
+            bound = min(cap, _combine(surname, 1.0, has_given))
+            if bound < floor or (best is not None and bound <= best[0]):
+                continue  # even a perfect given name could not reach the floor or the best
             given, given_joined = _part_similarity(a.given, b.given, a.given_text, b.given_text)
             score = min(cap, _combine(surname, given, has_given))
             if best is None or score > best[0]:
                 best = (score, surname, given, surname_joined or given_joined, a, b)
     if best is None:
-        return NameMatch(0.0, 0.0, 0.0, "nothing comparable", left.original, right.original)
+        method = "below the floor" if floor > 0 else "nothing comparable"
+        return NameMatch(0.0, 0.0, 0.0, method, left.original, right.original)
     score, surname, given, joined, a, b = best
     if a.from_han or b.from_han:
         method = f"{a.system if a.from_han else b.system} of the characters"
@@ -499,14 +511,18 @@ def _compare_syllables(left: ParsedName, right: ParsedName) -> NameMatch:
     )
 
 
-def match_names(left: ParsedName, right: ParsedName) -> NameMatch:
-    """The best-scoring reading pair of two parsed names (see the module docstring)."""
+def match_names(left: ParsedName, right: ParsedName, floor: float = 0.0) -> NameMatch:
+    """The best-scoring reading pair of two parsed names (see the module docstring).
+
+    With a `floor`, reading pairs that cannot reach it are skipped: scores at or above the floor
+    are exact, a pair below it may come back as 0 ("below the floor").
+    """
     if left.han and right.han:
         return _compare_han(left, right)
-    return _compare_syllables(left, right)
+    return _compare_syllables(left, right, floor)
 
 
 @lru_cache(maxsize=1_000_000)
-def match_texts(left: str, right: str) -> NameMatch:
+def match_texts(left: str, right: str, floor: float = 0.0) -> NameMatch:
     """`match_names` of two name strings, parsed and compared once per distinct pair."""
-    return match_names(parse_name(left), parse_name(right))
+    return match_names(parse_name(left), parse_name(right), floor)

@@ -166,7 +166,7 @@ def _screen_parsed(
         best: tuple[float, str, str, NameMatch] | None = None
         for mine in parsed:
             for listed in sorted(listed_names):
-                match = match_texts(mine.original, listed)
+                match = match_texts(mine.original, listed, NAME_FLOOR)
                 if best is None or match.score > best[0]:
                     best = (match.score, mine.original, listed, match)
         if best is None or best[0] < NAME_FLOOR:
