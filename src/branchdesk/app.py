@@ -65,12 +65,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     from branchdesk import ops
     from branchdesk.appointments import api as appointments_api
+    from branchdesk.appointments import views as appointments_views
     from branchdesk.catalog import api as catalog_api
     from branchdesk.catalog import views as catalog_views
     from branchdesk.customers import api as customers_api
     from branchdesk.identity import api as identity_api
     from branchdesk.identity import views as identity_views
-    from branchdesk.ledger import api as ledger_api
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
 
@@ -80,10 +80,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         catalog_api.router,
         customers_api.router,
         appointments_api.router,
-        ledger_api.router,
         queue_api.router,
         identity_views.router,
         catalog_views.router,
+        appointments_views.router,
         queue_views.router,
     ):
         app.include_router(router)
