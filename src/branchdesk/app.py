@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.customers import api as customers_api
     from branchdesk.identity import api as identity_api
     from branchdesk.identity import views as identity_views
+    from branchdesk.ledger import api as ledger_api
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         catalog_api.router,
         customers_api.router,
         appointments_api.router,
+        ledger_api.router,
         queue_api.router,
         identity_views.router,
         catalog_views.router,

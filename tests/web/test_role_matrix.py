@@ -41,6 +41,7 @@ from tests.factories import (
     make_user,
     offer,
 )
+from tests.ledger.matrix_world import ledger_world
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.admin})
@@ -132,6 +133,24 @@ CASES = [
     Case("POST", "/api/v1/appointments/{appointment}/reschedule", ALL, json={"slot_id": LATER_SLOT_ID}),
     Case("POST", "/api/v1/appointments/{appointment}/cancel", ALL, json={"reason": "matrix"}),
     Case("POST", "/api/v1/appointments/{appointment}/check-in", ALL),
+    # accounts and the ledger
+    Case("POST", "/api/v1/accounts", CUSTOMER_EDITORS, json={"customer_number": "7777777777", "currency": "CNY", "branch_code": "HOME"}),
+    Case("GET", "/api/v1/accounts/{account}", CUSTOMER_VIEWERS),
+    Case("GET", "/api/v1/accounts/{account}/entries", CUSTOMER_VIEWERS),
+    Case("POST", "/api/v1/accounts/{account_two}/status", SUPERVISORS, json={"status": "frozen"}),
+    Case("POST", "/api/v1/deposits", SERVERS, json={"account": "{account}", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-1", "counter_code": "K1"}),
+    Case("POST", "/api/v1/withdrawals", SERVERS, json={"account": "{account}", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-2"}),
+    Case("POST", "/api/v1/transfers", SERVERS, json={"from_account": "{account}", "to_account": "{account_two}", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-3"}),
+    Case("POST", "/api/v1/transfers/batch", SERVERS, json={"transfers": [{"from_account": "{account}", "to_account": "{account_two}", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-4"}]}),
+    Case("POST", "/api/v1/fees", SERVERS, json={"account": "{account}", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-5"}),
+    Case("POST", "/api/v1/remittances", SERVERS, json={"from_account": "{account}", "beneficiary": "BOC 9", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-6"}),
+    Case("POST", "/api/v1/remittances/{remittance}/clearing", SUPERVISORS, json={"outcome": "settled", "idempotency_key": "m-7"}),
+    Case("GET", "/api/v1/postings/{posted}", CUSTOMER_VIEWERS),
+    Case("POST", "/api/v1/postings/{posted}/reverse", SERVERS, json={"idempotency_key": "m-8"}),
+    Case("GET", "/api/v1/approvals", SUPERVISORS | {Role.compliance_officer}),
+    Case("POST", "/api/v1/approvals/{pending}/approve", SUPERVISORS, json={}),
+    Case("POST", "/api/v1/approvals/{pending}/reject", SUPERVISORS, json={}),
+    Case("PUT", "/api/v1/approval-limits", SUPERVISORS, json={"branch_code": "HOME", "kind": "withdrawal", "currency": "CNY", "amount_minor": 100000}),
     # HTML pages
     Case("GET", "/login", PUBLIC, html=True),
     Case("POST", "/login", PUBLIC, html=True, form={"username": "{username}", "password": "correct horse battery", "next": "/"}),
@@ -222,6 +241,7 @@ def _world(db: Session, signer: Signer, role: Role) -> dict[str, str]:
         "customer": customer.customer_number,
         "_user_id": str(actor.id),
         **appointment_world(db, home, service),
+        **ledger_world(db, signer, home, colleague, customer),
     }
 
 
@@ -247,8 +267,20 @@ def _send(
         if case.html:
             form["csrf_token"] = values["_csrf"]
     return client.request(
-        case.method, path, headers=headers, json=case.json, data=form, follow_redirects=False
-    )
+        case.method, path, headers=headers, json=_fill(case.json, values), data=form,
+        follow_redirects=False,
+    )  # fmt: skip
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    """Placeholders such as {account} inside JSON bodies (the ledger's cases)."""
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return value.format(**values)
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, values) for v in value]
+    return value
 
 
 @pytest.mark.parametrize("role", list(Role), ids=str)
