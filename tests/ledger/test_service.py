@@ -108,9 +108,12 @@ def test_deposit_withdraw_transfer_fee_exact_balances(db: Session, signer: Signe
     )  # fmt: skip
     assert balance(db, alice) == 100_000 - 25_050 - 1_500
     assert balance(db, bob) == 25_050 - 5_000
-    till = db.execute(select(Account).where(Account.type == AccountType.till)).scalar_one()
+    mine = Account.branch_id == bank.branch.id  # committed rows of other tests may exist
+    till = db.execute(select(Account).where(mine, Account.type == AccountType.till)).scalar_one()
     assert balance(db, till) == -100_000 + 5_000  # cash held shows as a debit balance
-    fees = db.execute(select(Account).where(Account.type == AccountType.fee_income)).scalar_one()
+    fees = db.execute(
+        select(Account).where(mine, Account.type == AccountType.fee_income)
+    ).scalar_one()
     assert balance(db, fees) == 1_500
     entries = service.list_entries(db, ref=alice.number, actor=bank.teller)
     assert [(e.seq, e.amount_minor, e.balance_after_minor) for e in entries] == [
@@ -242,12 +245,8 @@ def test_maker_checker_holds_large_postings_until_another_supervisor_approves(
     approved = service.approve_posting(db, posting_id=held.id, actor=bank.other_manager, now=NOW)
     assert approved.status == PostingStatus.posted
     assert balance(db, account) == 20_000
-    audit = db.execute(
-        select(AuditEntry.action, AuditEntry.object_id).where(
-            AuditEntry.action == "posting.approve"
-        )
-    ).all()
-    assert audit == [("posting.approve", str(held.id))]
+    audit = db.execute(select(AuditEntry.action).where(AuditEntry.object_id == str(held.id))).all()
+    assert audit == [("posting.approve",)]
     small = service.post_withdrawal(
         db, account=account.number, amount_minor=20_000, currency="CNY", idempotency_key=key(),
         actor=bank.teller, now=NOW, compliance=ALLOW,
@@ -317,7 +316,9 @@ def test_remittance_through_clearing_suspense(db: Session, signer: Signer) -> No
     ).posting  # fmt: skip
     assert sent.remittance_status == RemittanceStatus.sent
     suspense = db.execute(
-        select(Account).where(Account.type == AccountType.clearing_suspense)
+        select(Account).where(
+            Account.branch_id == bank.branch.id, Account.type == AccountType.clearing_suspense
+        )
     ).scalar_one()
     assert balance(db, suspense) == 6_000
     service.record_clearing_result(
