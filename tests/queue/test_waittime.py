@@ -327,3 +327,41 @@ def test_model_beats_the_best_classical_predictor_on_a_generated_branch(
     assert result.days == 6
     assert result.scored > 300
     assert result.ratio < 0.75
+
+
+_KINDS = list(EventType)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(_KINDS),
+            st.integers(min_value=0, max_value=4),  # ticket
+            st.sampled_from(["CASH", "LOAN"]),
+            st.sampled_from(["vip", "normal", "elderly", "other"]),
+            st.sampled_from(["C1", "C2", "V1"]),
+            st.integers(min_value=0, max_value=40_000),  # seconds after the previous event
+        ),
+        max_size=40,
+    )
+)
+def test_any_event_sequence_is_absorbed_and_answers_are_non_negative(
+    steps: list[tuple[EventType, int, str, str, str, int]],
+) -> None:
+    model = WaitTimeModel(samples=4)
+    t = at(0)
+    for kind, ticket, service, priority, counter, gap in steps:
+        t += timedelta(seconds=gap)
+        event = QueueEvent(
+            t,
+            kind,
+            ticket=f"T{ticket}",
+            service=service,
+            priority=priority,
+            counter=counter,
+            services=(service,) if kind is EventType.COUNTER_OPEN else (),
+        )
+        model.observe(event)
+        for other in range(5):
+            assert model.predict_wait_seconds(f"T{other}") >= 0

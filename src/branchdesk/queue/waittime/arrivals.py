@@ -23,6 +23,7 @@ class ArrivalRates:
         self._today: dict[tuple[str, str], FloatArray] = {}
         self._today_total = np.zeros(BINS_PER_DAY)
         self.days = 0
+        self.load_prior = 8.0  # tickets: shrinks today's load factor towards 1 early in the day
         self._first_issue_tod: float | None = None
 
     def record(self, priority: str, service: str, tod: float) -> None:
@@ -53,7 +54,7 @@ class ArrivalRates:
         usual = float(self._history_total[:index].sum() + fraction * self._history_total[index])
         usual /= self.days
         seen = float(self._today_total[: index + 1].sum())
-        factor = (seen + 8.0) / (usual + 8.0)
+        factor = (seen + self.load_prior) / (usual + self.load_prior)
         return min(max(factor, 0.5), 2.0)
 
     def arrival_curve(
