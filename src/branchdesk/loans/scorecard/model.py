@@ -66,7 +66,7 @@ class TrainConfig:
     min_iv: float = 0.02
     max_correlation: float = 0.8
     folds: int = 5
-    c_grid: tuple[float, ...] = tuple(float(c) for c in np.logspace(-3, 1, 13))
+    c_grid: tuple[float, ...] = tuple(float(c) for c in np.logspace(-3, 1, 7))
     n_reasons: int = 4
     seed: int = 0
 
