@@ -62,8 +62,17 @@ def test_screen_writes_the_hits_with_reasons(tmp_path: Path) -> None:
     low = tmp_path / "low.csv"
     result = runner.invoke(
         kyc_app,
-        ["screen", "--customers", str(customers), "--watchlist", str(watchlist)]
-        + ["--out", str(low), "--threshold", "0.75"],
+        [
+            "screen",
+            "--customers",
+            str(customers),
+            "--watchlist",
+            str(watchlist),
+            "--out",
+            str(low),
+            "--threshold",
+            "0.75",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "W2" not in {r["entry_id"] for r in _rows(low)}
@@ -94,8 +103,17 @@ def test_rate_writes_levels_reasons_and_reminders(tmp_path: Path) -> None:
     with_list = tmp_path / "r2.csv"
     result = runner.invoke(
         kyc_app,
-        ["rate", "--customers", str(customers), "--out", str(with_list)]
-        + ["--today", "2026-11-29", "--watchlist", str(watchlist)],
+        [
+            "rate",
+            "--customers",
+            str(customers),
+            "--out",
+            str(with_list),
+            "--today",
+            "2026-11-29",
+            "--watchlist",
+            str(watchlist),
+        ],
     )
     assert result.exit_code == 0, result.output
     first = _rows(with_list)[0]
