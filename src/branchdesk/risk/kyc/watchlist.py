@@ -73,31 +73,39 @@ class Hit:
 
 @dataclass
 class Watchlist:
-    """Entries plus their parsed names, indexed by blocking key."""
+    """Entries plus their names, each (entry, name) pair numbered and indexed by blocking key."""
 
     entries: tuple[WatchlistEntry, ...]
-    _index: dict[str, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
+    _index: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _position: list[int] = field(default_factory=list, repr=False)
+    _name: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        index: dict[str, set[tuple[int, str]]] = defaultdict(set)
+        index: dict[str, list[int]] = defaultdict(list)
         for position, entry in enumerate(self.entries):
-            for name in entry.names:
-                if name.strip():
-                    for key in parse_name(name).keys:
-                        index[key].add((position, name))
-        self._index = {key: sorted(found) for key, found in index.items()}
+            for name in dict.fromkeys(n for n in entry.names if n.strip()):
+                number = len(self._name)
+                self._position.append(position)
+                self._name.append(name)
+                for key in parse_name(name).keys:
+                    index[key].append(number)
+        self._index = {key: tuple(numbers) for key, numbers in index.items()}
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def candidates(self, names: Iterable[ParsedName]) -> dict[int, set[str]]:
+    def candidates(self, names: Iterable[ParsedName]) -> dict[int, list[str]]:
         """Entry positions sharing a blocking key with any of the names, with the listed names."""
-        found: dict[int, set[str]] = defaultdict(set)
+        numbers: set[int] = set()
         index = self._index
         for name in names:
             for key in name.keys:
-                for position, listed in index.get(key, ()):
-                    found[position].add(listed)
+                block = index.get(key)
+                if block:
+                    numbers.update(block)
+        found: dict[int, list[str]] = {}
+        for number in sorted(numbers):
+            found.setdefault(self._position[number], []).append(self._name[number])
         return found
 
 
@@ -162,10 +170,10 @@ def _screen_parsed(
     threshold: float,
 ) -> list[Hit]:
     hits: list[Hit] = []
-    for position, listed_names in sorted(watchlist.candidates(parsed).items()):
+    for position, listed_names in watchlist.candidates(parsed).items():
         best: tuple[float, str, str, NameMatch] | None = None
         for mine in parsed:
-            for listed in sorted(listed_names):
+            for listed in listed_names:
                 match = match_texts(mine.original, listed, NAME_FLOOR)
                 if best is None or match.score > best[0]:
                     best = (match.score, mine.original, listed, match)
