@@ -79,6 +79,9 @@ DEMO_BRANCHES = [
                IdDocumentType.national_id),
 ]  # fmt: skip
 
+# services booked by appointment in the demo
+APPOINTMENT_SERVICES = ("ACCT", "LOAN", "WLTH")
+
 # code, names, prefix, handling minutes, target wait, documents, script
 SERVICES = [
     ("CASH", ("現金存提", "现金存取", "Cash deposit and withdrawal"), "A", 5, 15,
@@ -355,6 +358,48 @@ def _seed_bank(
     summary.counts.update(branches=len(specs), services=len(SERVICES), counters=counter_rows)
     _seed_staff(db, rng, summary, specs, branch_ids, demo_users=demo_users)
     _seed_customers(db, rng, summary, specs, branch_ids, customer_count, signer)
+    if demo_users:
+        _seed_appointments(db, rng, specs, branch_ids)
+
+
+def _seed_appointments(
+    db: Session,
+    rng: random.Random,
+    specs: list[BranchSpec],
+    branch_ids: dict[str, uuid.UUID],
+) -> None:
+    """Demo: half-hour slots today and tomorrow (branch-local) and a few phone bookings.
+
+    They follow the real date, so they stay out of the summary (which is the same every day).
+    """
+    from branchdesk.appointments.models import BookingChannel
+    from branchdesk.appointments.schemas import AppointmentCreate
+    from branchdesk.appointments.service import book_appointment, generate_slots, list_slots
+    from branchdesk.catalog.service import business_day
+
+    now = datetime.now(UTC)
+    for spec in specs:
+        branch = db.get(Branch, branch_ids[spec.code])
+        assert branch is not None
+        today = business_day(branch, now)
+        generate_slots(
+            db, branch=branch, start_on=today, days=2, minutes=30, capacity=2,
+            service_codes=APPOINTMENT_SERVICES, now=now,
+        )  # fmt: skip
+        free = [
+            s
+            for day in (today, today + timedelta(days=1))
+            for s in list_slots(db, branch=branch, on=day)
+            if s.starts_at > now
+        ]
+        for slot in rng.sample(free, min(6, len(free))):
+            surname, given = rng.choice(SURNAMES), rng.choice(GIVEN)
+            script = 1 if spec.locale == "zh-Hans" else 0
+            data = AppointmentCreate(
+                slot_id=slot.id, contact_name=surname[script] + given[script],
+                contact_phone=f"09{rng.randrange(10**8):08d}", locale=spec.locale,
+            )  # fmt: skip
+            book_appointment(db, data=data, channel=BookingChannel.phone, now=now, actor=None)
 
 
 def _seed_staff(
