@@ -149,6 +149,9 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(7, help="Random seed: the same seed builds the same bank."),
         branches: int | None = typer.Option(None, help="Bench: number of branches."),
         customers: int | None = typer.Option(None, help="Bench: number of customers."),
+        history_days: int = typer.Option(
+            10, min=0, max=60, help="Demo: past working days of simulated queue traffic."
+        ),
         url: str | None = typer.Option(None, help="Database URL."),
     ) -> None:
         """Build a deterministic synthetic bank (only into an empty database)."""
@@ -158,8 +161,9 @@ def register(app: typer.Typer) -> None:
         database = Database(_database_url(url))
         try:
             summary = seed_database(
-                database, profile=profile, seed=seed, branches=branches, customers=customers
-            )
+                database, profile=profile, seed=seed, branches=branches, customers=customers,
+                history_days=history_days,
+            )  # fmt: skip
         except SeedError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc

@@ -38,7 +38,18 @@ def test_upgrade_seed_is_deterministic_and_demo_users_only_in_demo(tmp_path: Pat
     first, second, bench = (f"sqlite:///{tmp_path}/{n}.db" for n in ("a", "b", "c"))
     for url in (first, second, bench):
         assert _run("db", "upgrade", "--url", url, env_extra={}).returncode == 0
-    a = _run("seed", "--profile", "demo", "--seed", "3", "--url", first, env_extra={})
+    a = _run(
+        "seed",
+        "--profile",
+        "demo",
+        "--seed",
+        "3",
+        "--history-days",
+        "0",
+        "--url",
+        first,
+        env_extra={},
+    )
     assert a.returncode == 0, a.stderr
     assert a.stdout.strip() == (
         "seeded profile demo (seed 3): 3 branches, 8 services, 18 counters, 19 staff, 240 customers"

@@ -207,6 +207,7 @@ def seed_database(
     branches: int | None = None,
     customers: int | None = None,
     only_if_empty: bool = False,
+    history_days: int = 10,
 ) -> SeedSummary:
     """Seed into an empty database. Raises SeedError (unknown profile, database not empty)."""
     if profile not in ("demo", "bench"):
@@ -226,7 +227,10 @@ def seed_database(
         else:
             specs = _bench_branches(branches or 20)
             customer_count = customers or 50_000
-        _seed_bank(db, rng, summary, specs, customer_count, signer, demo_users=profile == "demo")
+        _seed_bank(
+            db, rng, summary, specs, customer_count, signer,
+            demo_users=profile == "demo", history_days=history_days, seed=seed,
+        )  # fmt: skip
         append_audit(
             db,
             action="seed.profile",
@@ -247,6 +251,8 @@ def _seed_bank(
     signer: Signer,
     *,
     demo_users: bool,
+    history_days: int,
+    seed: int = 0,
 ) -> None:
     now = SEED_EPOCH
     service_ids: dict[str, uuid.UUID] = {}
@@ -289,7 +295,8 @@ def _seed_bank(
         )
     branch_ids: dict[str, uuid.UUID] = {}
     counter_rows = 0
-    for spec in specs:
+    past_tickets = 0
+    for index, spec in enumerate(specs):
         branch_id = _uuid(rng)
         branch_ids[spec.code] = branch_id
         db.add(
@@ -335,8 +342,10 @@ def _seed_bank(
             QueueSettings(branch_id=branch_id, enforce_opening_hours=not demo_users, updated_at=now)
         )
         db.flush()
+        counter_ids: dict[str, uuid.UUID] = {}
         for counter_code, name, is_vip, codes in COUNTERS:
             counter_id = _uuid(rng)
+            counter_ids[counter_code] = counter_id
             db.add(
                 Counter(
                     id=counter_id,
@@ -355,11 +364,51 @@ def _seed_bank(
                 [{"counter_id": counter_id, "service_type_id": service_ids[c]} for c in codes],
             )
             counter_rows += 1
+        if demo_users and history_days:
+            past_tickets += _seed_history(
+                db, spec, branch_id, service_ids, counter_ids,
+                seed=(seed * 1_000_003 + index) % (1 << 30), days=history_days,
+            )  # fmt: skip
     summary.counts.update(branches=len(specs), services=len(SERVICES), counters=counter_rows)
+    if past_tickets:
+        summary.counts["past tickets"] = past_tickets
     _seed_staff(db, rng, summary, specs, branch_ids, demo_users=demo_users)
     _seed_customers(db, rng, summary, specs, branch_ids, customer_count, signer)
     if demo_users:
         _seed_appointments(db, rng, specs, branch_ids)
+
+
+def _seed_history(
+    db: Session,
+    spec: BranchSpec,
+    branch_id: uuid.UUID,
+    service_ids: dict[str, uuid.UUID],
+    counter_ids: dict[str, uuid.UUID],
+    *,
+    seed: int,
+    days: int,
+) -> int:
+    """Past working days of simulated traffic, so the demo's wait model starts trained."""
+    from zoneinfo import ZoneInfo
+
+    from branchdesk.seed.queue_history import history_config, history_start, write_history
+
+    zone = ZoneInfo(spec.timezone)
+    local = datetime.now(zone)
+    today, offset = local.date(), local.utcoffset()
+    config = history_config(
+        [(code, is_vip, codes) for code, _name, is_vip, codes in COUNTERS],
+        {code: minutes for code, _n, _p, minutes, _t, _d, _s in SERVICES},
+        utc_offset_hours=int(offset.total_seconds() // 3600) if offset else 8,
+        start=history_start(today, days),
+        days=days,
+        tickets_per_day=180,
+    )
+    return write_history(
+        db, branch_id=branch_id, branch_code=spec.code, config=config, seed=seed,
+        service_ids=service_ids, prefixes={code: prefix for code, _n, prefix, *_rest in SERVICES},
+        counter_ids=counter_ids,
+    )  # fmt: skip
 
 
 def _seed_appointments(

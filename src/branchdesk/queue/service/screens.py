@@ -119,12 +119,18 @@ def estimate_wait(
     that serve the service)."""
     if ticket.state != TicketState.waiting:
         return None
-    if estimator is not None and ticket.checked_in_at is not None:
-        # The learned model follows the physical queue; a remote ticket joins it at check-in.
+    hall = hall or hall_view(db, branch=_branch_of(db, ticket), now=now)
+    mine = next((w for w in hall.waiting if w.id == ticket.id), None)
+    serving_now = mine is not None and any(
+        v.is_open and mine.service_code in v.service_codes for v in hall.counters.values()
+    )
+    # The learned model follows the physical queue while counters serve it; a remote ticket
+    # joins it at check-in, and with no counter open for the service there is nothing to learn
+    # from, so those cases use the standard times.
+    if estimator is not None and ticket.checked_in_at is not None and serving_now:
         learned = estimator.estimate(ticket.branch_id, ticket.id, now)
         if learned is not None:
             return learned
-    hall = hall or hall_view(db, branch=_branch_of(db, ticket), now=now)
     return _standard_estimate(hall, ticket.id, now)
 
 
