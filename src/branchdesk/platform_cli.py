@@ -140,7 +140,14 @@ def register(app: typer.Typer) -> None:
         port: int | None = typer.Option(None, help="Port (default BRANCHDESK_PORT or 8000)."),
     ) -> None:
         """Serve the web app and API. Never creates users: provision them with `users create`."""
+        from branchdesk.migrations import is_current
+
         settings = get_settings()
+        if not is_current(settings.database_url):
+            typer.echo(
+                "error: the database schema is not current: run `branchdesk db upgrade`", err=True
+            )
+            raise typer.Exit(2)
         _serve(host or settings.host, port or settings.port)
 
     @app.command()

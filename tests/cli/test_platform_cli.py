@@ -96,3 +96,11 @@ def test_users_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
     assert "error: role:" in bad_role.stderr
     verify = _run("audit", "verify", "--url", url, env_extra={})
     assert verify.stdout.strip() == "audit chain intact: 1 entries"
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    served = _run(
+        "serve", "--port", "1", env_extra={"BRANCHDESK_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    )
+    assert served.returncode == 2
+    assert "run `branchdesk db upgrade`" in served.stderr

@@ -27,3 +27,20 @@ def upgrade(url: str, revision: str = "heads") -> None:
 def check(url: str) -> None:
     """Fail when the models and the migrations disagree (`alembic check`)."""
     command.check(alembic_config(url))
+
+
+def is_current(url: str) -> bool:
+    """True when the database is at the latest revision(s)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from branchdesk.core.db import make_engine
+
+    script = ScriptDirectory.from_config(alembic_config(url))
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == set(script.get_heads())
