@@ -18,7 +18,13 @@ from branchdesk.loans.scorecard.artifact import (
     write_artifact,
 )
 from branchdesk.loans.scorecard.compare import compare_models
-from branchdesk.loans.scorecard.data import CreditDataError, code_target, detect_kinds, fingerprint
+from branchdesk.loans.scorecard.data import (
+    CreditDataError,
+    code_target,
+    detect_kinds,
+    fingerprint,
+    read_csv,
+)
 from branchdesk.loans.scorecard.lifecycle import train_to_directory
 from branchdesk.loans.scorecard.metrics import auc, delong_test, ks
 from branchdesk.loans.scorecard.model import Scaling, Scorecard, TrainConfig, train_scorecard
@@ -246,3 +252,12 @@ def test_champion_challenger_keeps_champion_unless_clearly_better(
     assert result.auc_difference > 0
     tie = compare_models(scorecard, scorecard, features, bad)
     assert tie.decision == "keep champion (no significant difference)"
+
+
+def test_csv_with_byte_order_mark_and_semicolons_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_bytes("\ufeffamount;purpose;y\n1,5;car;bad\n2;;good\n".encode())
+    frame = read_csv(path)
+    assert list(frame.columns) == ["amount", "purpose", "y"]
+    assert frame["amount"].tolist() == ["1,5", "2"]
+    assert frame["purpose"].isna().tolist() == [False, True]

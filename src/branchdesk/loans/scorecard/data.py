@@ -30,12 +30,26 @@ class CreditDataError(RuleViolation):
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """All cells as stripped text, empty cells as missing; raises ``CreditDataError``."""
+    """All cells as text, empty cells as missing; raises ``CreditDataError``.
+
+    UTF-8 (with or without a byte-order mark); the separator is a comma unless the header
+    line holds more semicolons, tabs or pipes.
+    """
     if not path.is_file():
         raise CreditDataError(f"cannot read {path}: no such file")
     try:
+        with path.open(encoding="utf-8-sig") as stream:
+            header = stream.readline()
+        # comma unless the header clearly uses another common separator
+        separator = max([",", ";", "\t", "|"], key=lambda s: (header.count(s), s == ","))
         frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True
+            path,
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+            encoding="utf-8-sig",
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise CreditDataError(f"cannot read {path} as CSV: {exc}") from exc
