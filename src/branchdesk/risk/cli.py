@@ -252,3 +252,24 @@ def kyc_rate(
     _write_or_exit(out, header, rows)
     summary = ", ".join(f"{level} {counts.get(level, 0)}" for level in ("low", "medium", "high"))
     print(f"{len(rows)} customers rated ({summary}) on {on}, written to {out}")
+
+
+@kyc_app.command("generate")
+def kyc_generate(
+    seed: int = typer.Option(..., "--seed", help="Random seed (same seed, same files)."),
+    customers: int = typer.Option(100_000, "--customers", min=1, help="Customers to generate."),
+    entries: int = typer.Option(10_000, "--entries", min=1, help="Watch-list entries."),
+    planted: int = typer.Option(50, "--planted", min=0, help="Entries that list customers."),
+    out_customers: Path = typer.Option(..., "--out-customers", help="Customers CSV to write."),
+    out_watchlist: Path = typer.Option(..., "--out-watchlist", help="Watch-list CSV to write."),
+) -> None:
+    """Write synthetic customers and a watch list whose first `--planted` entries list customers
+    under another spelling (entry ids W000000...), for measuring `kyc screen`."""
+    from branchdesk.risk.kyc.io import write_customers, write_watchlist
+    from branchdesk.risk.kyc.synth import generate_customers, generate_watchlist
+
+    people = generate_customers(customers, seed)
+    listed = generate_watchlist(entries, seed + 1, people, min(planted, entries))
+    write_customers(out_customers, people)
+    write_watchlist(out_watchlist, listed)
+    print(f"{len(people)} customers to {out_customers}, {len(listed)} entries to {out_watchlist}")

@@ -36,6 +36,8 @@ __all__ = [
     "read_customers",
     "read_watchlist",
     "write_csv",
+    "write_customers",
+    "write_watchlist",
 ]
 
 CUSTOMER_REQUIRED = ("customer_id", "customer_type", "name")
@@ -317,3 +319,54 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def write_customers(path: Path, customers: Iterable[Customer]) -> None:
+    """Write customers in the format `read_customers` reads (atomically)."""
+    rows = (
+        (
+            c.customer_id,
+            c.customer_type.value,
+            c.name,
+            ";".join(c.aliases),
+            _day(c.birth_date),
+            c.country,
+            c.residence_country,
+            c.occupation,
+            c.industry,
+            c.id_type,
+            c.id_number,
+            _day(c.id_expires_on),
+            c.address,
+            c.phone,
+            c.registration_number,
+            ";".join(c.beneficial_owners),
+            "true" if c.is_pep else "false",
+            ";".join(c.products),
+            ";".join(c.channels),
+            "" if c.cash_share_percent is None else str(c.cash_share_percent),
+        )
+        for c in customers
+    )
+    write_csv(path, CUSTOMER_COLUMNS, rows)
+
+
+def write_watchlist(path: Path, entries: Iterable[WatchlistEntry]) -> None:
+    """Write watch-list entries in the format `read_watchlist` reads (atomically)."""
+    rows = (
+        (
+            e.entry_id,
+            e.names[0],
+            e.list_source,
+            _day(e.listed_on),
+            ";".join(e.names[1:]),
+            _day(e.birth_date) or (str(e.birth_year) if e.birth_year else ""),
+            e.country,
+        )
+        for e in entries
+    )
+    write_csv(path, WATCHLIST_COLUMNS, rows)

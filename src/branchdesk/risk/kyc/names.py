@@ -39,6 +39,7 @@ __all__ = [
     "NameMatch",
     "ParsedName",
     "Reading",
+    "cantonese_readings",
     "match_names",
     "match_texts",
     "parse_name",
@@ -311,6 +312,12 @@ def _pinyin_of(char: str) -> tuple[str, ...]:
 def _cantonese_of(char: str) -> tuple[str, ...]:
     table = _cantonese_table().by_char
     return tuple(dict.fromkeys((*table.get(char, ()), *table.get(_s2t.convert(char), ()))))
+
+
+def cantonese_readings(han: str) -> tuple[tuple[str, ...], ...]:
+    """Hong Kong Government romanisations of each Han character; () if one has none."""
+    readings = tuple(_cantonese_of(ch) for ch in _HAN.findall(han))
+    return readings if readings and all(readings) else ()
 
 
 def _alts(syllables: list[str]) -> tuple[tuple[str, ...], ...]:

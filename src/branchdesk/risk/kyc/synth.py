@@ -38,6 +38,7 @@ _WESTERN_SURNAMES = (
     "Petrov", "Rossi", "Dubois", "Andersson", "Okafor", "Haddad", "Tanaka", "Kim", "Patel",
 )  # fmt: skip
 _S2T = OpenCC("s2t")
+_T2S = OpenCC("t2s")
 _COUNTRIES = ("CN", "CN", "CN", "CN", "HK", "TW", "SG", "US", "GB", "MY")
 
 
@@ -75,6 +76,33 @@ def _any_name(rng: random.Random) -> tuple[str, str]:
     return han, _render(han, rng)
 
 
+def _variant(name: str, rng: random.Random) -> str:
+    """The same name as another list would write it: other script, order or romanisation."""
+    from branchdesk.risk.kyc.names import cantonese_readings
+
+    if any("\u4e00" <= ch <= "\u9fff" for ch in name):
+        if rng.random() < 0.3:
+            readings = cantonese_readings(name)
+            if readings:
+                parts = [rng.choice(r) for r in readings]
+                return f"{parts[0].upper()} {' '.join(p.capitalize() for p in parts[1:])}"
+        for _ in range(10):
+            other = _render(str(_T2S.convert(name)), rng)
+            if other != name:
+                return other
+        return name
+    if "," in name:
+        surname, _, given = name.partition(",")
+        return f"{given.strip()} {surname.strip().upper()}"
+    words = name.split()
+    capitals = [w for w in words if w.isupper() and len(w) > 1]
+    if len(words) < 2 or len(capitals) != 1:
+        return name.upper()  # the order is unknown: keep it
+    surname = capitals[0]
+    given = " ".join(w for w in words if w != surname)
+    return f"{given} {surname}" if rng.random() < 0.5 else f"{surname}, {given}"
+
+
 def _birth(rng: random.Random) -> date:
     return date(1940, 1, 1) + timedelta(days=rng.randrange(365 * 65))
 
@@ -99,13 +127,13 @@ def generate_customers(count: int, seed: int) -> list[Customer]:
 def generate_watchlist(
     count: int, seed: int, planted_from: Sequence[Customer] = (), planted: int = 0
 ) -> list[WatchlistEntry]:
-    """`count` random entries, the first `planted` of them copies of customers' identities."""
+    """`count` random entries; the first `planted` list customers' identities (name re-written)."""
     rng = random.Random(seed)
     entries = []
     for number in range(count):
         if number < planted and planted_from:
             source = planted_from[rng.randrange(len(planted_from))]
-            names = (source.name,)
+            names = (_variant(source.name, rng),)
             born, country = source.birth_date, source.country
         else:
             _, name = _any_name(rng)
