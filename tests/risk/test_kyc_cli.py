@@ -227,3 +227,36 @@ def test_kyc_group_is_registered_on_the_branchdesk_command() -> None:
     assert done.returncode == 0, done.stderr
     assert "screen" in done.stdout
     assert "rate" in done.stdout
+
+
+def test_generate_writes_files_that_read_back_and_screen_finds_the_planted(tmp_path: Path) -> None:
+    customers, watchlist = tmp_path / "c.csv", tmp_path / "w.csv"
+    result = runner.invoke(
+        kyc_app,
+        [
+            "generate",
+            "--seed",
+            "5",
+            "--customers",
+            "300",
+            "--entries",
+            "200",
+            "--planted",
+            "10",
+            "--out-customers",
+            str(customers),
+            "--out-watchlist",
+            str(watchlist),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    people, entries = read_customers(customers), read_watchlist(watchlist)
+    assert (len(people), len(entries)) == (300, 200)
+    out = tmp_path / "hits.csv"
+    result = runner.invoke(
+        kyc_app,
+        ["screen", "--customers", str(customers), "--watchlist", str(watchlist), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    found = {row["entry_id"] for row in _rows(out)}
+    assert {f"W{n:06d}" for n in range(10)} <= found
