@@ -36,7 +36,7 @@ _CORRECTION_WARMUP = 50
 # the answer mixes the mean-value look-ahead (weight) with the sampled runs (1 - weight);
 # another weight replaces the default once its discounted squared error is 5% lower
 _BLEND_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
-_DEFAULT_BLEND = 1  # index of the weight used until another one is clearly better
+_DEFAULT_BLEND = 0  # index of the weight used until another one is clearly better
 _BLEND_WARMUP = 200
 _BLEND_MEMORY = 0.999
 _STEP_BUDGET = 2500  # simulated calls per prediction, shared by the sampled runs
