@@ -28,6 +28,7 @@ from branchdesk.core.security import Signer
 from branchdesk.identity.models import User
 from branchdesk.identity.roles import Role
 from branchdesk.queue.models import QueueSettings
+from branchdesk.queue.screens_support import checkin_code
 from tests.appointments.matrix_world import LATER_SLOT_ID, SLOT_ID, appointment_world
 from tests.factories import (
     NOW,
@@ -182,6 +183,34 @@ CASES = [
     Case("POST", "/services/new", ADMIN, html=True, form={"code": "NEWS", "name_zh_hant": "新", "name_zh_hans": "新", "name_en": "New", "ticket_prefix": "Z", "standard_handling_minutes": "5", "target_max_wait_minutes": "10"}),
     Case("GET", "/services/MATRIX", ALL, html=True),
     Case("POST", "/services/MATRIX", ADMIN, html=True, form={"name_zh_hant": "矩陣", "name_zh_hans": "矩阵", "name_en": "Matrix", "standard_handling_minutes": "6", "target_max_wait_minutes": "15", "script": "v2", "is_active": "on"}),
+    # queue screens: public hall devices and phones, teller console, lobby desk
+    Case("GET", "/kiosk/HOME", PUBLIC, html=True),
+    Case("POST", "/kiosk/HOME/tickets", PUBLIC, html=True, form={"service_code": "MATRIX"}),
+    Case("GET", "/display/HOME", PUBLIC, html=True),
+    Case("GET", "/t/{waiting_token}", PUBLIC, html=True),
+    Case("POST", "/t/{waiting_token}/cancel", PUBLIC, html=True, form={}),
+    Case("POST", "/t/{remote_token}/check-in", PUBLIC, html=True, form={"code": "{checkin_code}"}),
+    Case("GET", "/b/HOME/take", PUBLIC, html=True),
+    Case("POST", "/b/HOME/take", PUBLIC, html=True, form={"service_code": "MATRIX", "contact_phone": "0912 345 678"}),
+    Case("GET", "/b/HOME/queue.json", PUBLIC),
+    Case("GET", "/b/HOME/events", PUBLIC, params={"timeout": "0"}),
+    Case("GET", "/console", SERVERS, html=True),
+    Case("GET", "/console/HOME/K1", SERVERS, html=True),
+    Case("POST", "/console/HOME/K1/pause", SERVERS, html=True, form={}),
+    Case("POST", "/console/HOME/K2/call-next", SERVERS, html=True, form={}),
+    Case("POST", "/console/HOME/K1/recall", SERVERS, html=True, form={"ticket_id": "{called}"}),
+    Case("POST", "/console/HOME/K1/start", SERVERS, html=True, form={"ticket_id": "{called}"}),
+    Case("POST", "/console/HOME/K1/complete", SERVERS, html=True, form={"ticket_id": "{serving}", "outcome_code": "done"}),
+    Case("POST", "/console/HOME/K1/no-show", SERVERS, html=True, form={"ticket_id": "{recalled}"}),
+    Case("POST", "/console/HOME/K1/transfer", SERVERS, html=True, form={"ticket_id": "{serving}", "target": "counter:K2"}),
+    Case("POST", "/console/HOME/K1/park", SERVERS, html=True, form={"ticket_id": "{called}"}),
+    Case("POST", "/console/HOME/K1/unpark", SERVERS, html=True, form={"ticket_id": "{parked}"}),
+    Case("GET", "/lobby/HOME", ALL, html=True),
+    Case("POST", "/lobby/HOME/tickets", ALL, html=True, form={"service_code": "MATRIX", "priority": "vip"}),
+    Case("POST", "/lobby/HOME/tickets/{waiting}/cancel", QUEUE_MANAGERS, html=True, form={}),
+    Case("POST", "/lobby/HOME/tickets/{remote}/check-in", ALL, html=True, form={}),
+    Case("POST", "/lobby/HOME/tickets/{no_show}/rejoin", QUEUE_MANAGERS, html=True, form={}),
+    Case("POST", "/lobby/HOME/tickets/{parked}/unpark", SERVERS, html=True, form={}),
     # appointments pages
     Case("GET", "/branches/HOME/appointments", ALL, html=True),
     Case("POST", "/branches/HOME/appointments", ALL, html=True, form={"slot_id": SLOT_ID, "contact_name": "Lin", "contact_phone": "0911"}),
@@ -236,6 +265,8 @@ def _world(db: Session, signer: Signer, role: Role) -> dict[str, str]:
     _ = other_service
     return {
         **{name: str(t.id) for name, t in tickets.items()},
+        **{f"{name}_token": t.public_token for name, t in tickets.items()},
+        "checkin_code": checkin_code(signer, home.id, today),
         "username": actor.username,
         "colleague": colleague.username,
         "customer": customer.customer_number,
@@ -268,7 +299,7 @@ def _send(
             form["csrf_token"] = values["_csrf"]
     return client.request(
         case.method, path, headers=headers, json=_fill(case.json, values), data=form,
-        follow_redirects=False,
+        params=case.params or None, follow_redirects=False,
     )  # fmt: skip
 
 
