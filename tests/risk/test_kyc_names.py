@@ -78,6 +78,15 @@ def test_different_people_stay_below_the_default_threshold(
     assert score(left, right) < 0.85
 
 
+def test_western_name_without_its_middle_name_matches_but_chinese_given_names_do_not() -> None:
+    match = match_texts("John Michael Smith", "John Smith")
+    assert (match.score, match.given_score) == (0.94, 0.9)
+    assert match.method == "spelling, a given or middle name left out"
+    assert score("Ahmed Ali Khan", "KHAN, Ahmed") == 0.94
+    assert score("Wang Xiao Ming", "Wang Xiao") == 0.685  # 王晓明 is not 王晓
+    assert score("王晓明", "王晓") == 0.6138
+
+
 def test_explanation_names_both_readings() -> None:
     match = match_texts("陳大文", "Chan Tai Man")
     assert match.explain() == (

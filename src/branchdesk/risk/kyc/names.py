@@ -17,6 +17,7 @@ given name; the best pair wins and is returned with its parts (`NameMatch`), so 
 - Han name against a Latin one scores at most 0.95: a transliteration cannot tell homophones
   apart. Two Latin names in different romanisation systems ("Chan Tai Man" / "Chen Da Wen") are
   only related through Han characters, so they are compared as spellings and do not match.
+- A Western given name that leaves out a middle name keeps 0.9 of its words' similarity.
 - name score = 0.4 x surname + 0.6 x given name; a surname below 0.85 multiplies the score by
   the surname score, so different surnames do not match on a shared given name.
 """
@@ -62,6 +63,7 @@ VARIANT_SCORE = 0.9
 DISTINCT_SYLLABLE_FACTOR = 0.5
 TRANSLITERATION_CAP = 0.95
 RESYLLABIFIED_FACTOR = 0.95
+DROPPED_WORD_FACTOR = 0.9
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _SEPARATORS = re.compile(r"[\s\-‐‑–—_./·•・]+")
@@ -80,6 +82,7 @@ class Reading:
     han_given: str = ""
     surname_text: str = ""  # first alternatives run together, set by `_reading`
     given_text: str = ""
+    given_words: tuple[str, ...] = ()  # Latin readings: the given name's words as written
 
     @property
     def is_han(self) -> bool:
@@ -271,6 +274,21 @@ def _part_similarity(
     return RESYLLABIFIED_FACTOR * _joined_similarity(text_a, text_b), True
 
 
+def _dropped_words(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Western names that leave out a middle name ("John Smith" / "John Michael Smith").
+
+    Only when no word is a single Chinese syllable: 王晓 and 王晓明 are different names.
+    """
+    if not a or not b or len(a) == len(b):
+        return 0.0
+    vocabulary = _syllables()
+    if any(word in vocabulary for word in (*a, *b)):
+        return 0.0
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    found = sum(max(_joined_similarity(x, y) for y in long) for x in short)
+    return DROPPED_WORD_FACTOR * found / len(short)
+
+
 def _char_similarity(a: str, b: str, pinyin_a: tuple[str, ...], pinyin_b: tuple[str, ...]) -> float:
     if a == b:
         return 1.0
@@ -329,10 +347,18 @@ def _first_text(syllables: tuple[tuple[str, ...], ...]) -> str:
 
 
 def _reading(
-    system: str, surname: tuple[tuple[str, ...], ...], given: tuple[tuple[str, ...], ...]
+    system: str,
+    surname: tuple[tuple[str, ...], ...],
+    given: tuple[tuple[str, ...], ...],
+    given_words: tuple[str, ...] = (),
 ) -> Reading:
     return Reading(
-        system, surname, given, surname_text=_first_text(surname), given_text=_first_text(given)
+        system,
+        surname,
+        given,
+        surname_text=_first_text(surname),
+        given_text=_first_text(given),
+        given_words=given_words,
     )
 
 
@@ -389,7 +415,12 @@ def _parse_latin(original: str, text: str) -> ParsedName:
                 ("surname last", words[-1:], words[:-1]),
             ]
     readings = [
-        _reading(system, _alts(_syllabify(sur)), _alts(_syllabify(giv)))
+        _reading(
+            system,
+            _alts(_syllabify(sur)),
+            _alts(_syllabify(giv)),
+            tuple(p for word in giv for p in _SEPARATORS.split(word) if p),
+        )
         for system, sur, giv in orders
     ]
     return ParsedName(original, "", tuple(readings), _keys(readings))
@@ -483,7 +514,7 @@ def _compare_han(left: ParsedName, right: ParsedName) -> NameMatch:
 
 
 def _compare_syllables(left: ParsedName, right: ParsedName, floor: float) -> NameMatch:
-    best: tuple[float, float, float, bool, Reading, Reading] | None = None
+    best: tuple[float, float, float, str, Reading, Reading] | None = None
     surname_need = floor * 0.8  # below this a surname cannot reach the floor (gate and weight)
     for a in left.readings:
         if a.is_han:
@@ -500,19 +531,22 @@ def _compare_syllables(left: ParsedName, right: ParsedName, floor: float) -> Nam
             if bound < floor or (best is not None and bound <= best[0]):
                 continue  # even a perfect given name could not reach the floor or the best
             given, given_joined = _part_similarity(a.given, b.given, a.given_text, b.given_text)
+            note = ", run-together syllables" if surname_joined or given_joined else ""
+            if a.given_words and b.given_words:
+                dropped = _dropped_words(a.given_words, b.given_words)
+                if dropped > given:
+                    given, note = dropped, ", a given or middle name left out"
             score = min(cap, _combine(surname, given, has_given))
             if best is None or score > best[0]:
-                best = (score, surname, given, surname_joined or given_joined, a, b)
+                best = (score, surname, given, note, a, b)
     if best is None:
         method = "below the floor" if floor > 0 else "nothing comparable"
         return NameMatch(0.0, 0.0, 0.0, method, left.original, right.original)
-    score, surname, given, joined, a, b = best
+    score, surname, given, note, a, b = best
     if a.from_han or b.from_han:
-        method = f"{a.system if a.from_han else b.system} of the characters"
+        method = f"{a.system if a.from_han else b.system} of the characters{note}"
     else:
-        method = "spelling" if score < 1.0 else "same spelling"
-    if joined:
-        method += ", run-together syllables"
+        method = f"{'spelling' if score < 1.0 else 'same spelling'}{note}"
     return NameMatch(
         round(score, 4), round(surname, 4), round(given, 4), method, a.text(), b.text()
     )
