@@ -135,3 +135,31 @@ def test_command_rejects_a_bad_line_with_exit_code_2_and_its_number(bad: str, re
     assert reason in result.stderr
     assert "Traceback" not in result.stderr
     assert [a["ticket"] for a in _answers(result.stdout)] == ["20260105-0001"]
+
+
+def test_generate_then_evaluate_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from branchdesk.queue.cli import waittime_app
+
+    runner = CliRunner()
+    out = tmp_path / "branch.jsonl"
+    generated = runner.invoke(
+        waittime_app,
+        ["generate", "--seed", "8", "--out", str(out), "--days", "5", "--counters", "3"],
+    )
+    assert generated.exit_code == 0
+    assert "3 counters" in generated.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines == list(stream_lines(random_branch(8, days=5, counters=3), 8))
+    evaluated = runner.invoke(
+        waittime_app, ["evaluate", "--stream", str(out), "--warmup-days", "3"]
+    )
+    assert evaluated.exit_code == 0
+    assert f"{out}: {len(lines)} events, 5 days" in evaluated.output
+    assert "ratio to best baseline" in evaluated.output
+    assert "ms/event" in evaluated.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(lines[0] + "\n{oops\n", encoding="utf-8")
+    refused = runner.invoke(waittime_app, ["evaluate", "--stream", str(bad)])
+    assert refused.exit_code == 2
