@@ -70,7 +70,15 @@ class _Pending:
 
 
 class WaitTimeModel:
-    """Online wait-time estimate for one branch (one instance per branch)."""
+    """Online wait-time estimate for one branch (one instance per branch).
+
+    Feed every event of the branch with `observe` (in time order) and ask
+    `predict_wait_seconds` for a waiting ticket. `samples` is the number of sampled look-ahead
+    runs per answer (0: the mean-value run only); `seed` makes the draws reproducible.
+    `use_correction` turns on a residual ridge regression over the look-ahead, used only while
+    it beats the plain look-ahead on the waits seen; it is off by default because on the
+    generated branches it did not pay.
+    """
 
     def __init__(self, *, use_correction: bool = False, samples: int = 16, seed: int = 0) -> None:
         self.use_correction = use_correction
