@@ -363,13 +363,11 @@ def _reading(
 
 
 def _parse_han(original: str, text: str) -> ParsedName:
-    if "·" in text or "•" in text:  # transliterated foreign name: 约翰·史密斯, keep as one part
-        chars = "".join(_HAN.findall(text))
-        simplified = _t2s.convert(chars)
+    chars = "".join(_HAN.findall(text))
+    simplified = _t2s.convert(chars)
+    if "·" in text or "•" in text:  # transliterated foreign name (约翰·史密斯): no Chinese surname
         surname_len = 0
     else:
-        chars = "".join(_HAN.findall(text))
-        simplified = _t2s.convert(chars)
         surname_len = 2 if len(simplified) >= 3 and simplified[:2] in COMPOUND_SURNAMES else 1
     surname, given = simplified[:surname_len], simplified[surname_len:]
     readings: list[Reading] = [Reading("characters", (), (), surname, given)]
@@ -379,7 +377,7 @@ def _parse_han(original: str, text: str) -> ParsedName:
         tuple(_pinyin_of(c) for c in given),
     )
     readings.append(pinyin_reading)
-    original_chars = "".join(_HAN.findall(text))
+    original_chars = chars
     cantonese = [
         tuple(dict.fromkeys((*_cantonese_of(o), *_cantonese_of(s))))
         for o, s in zip(original_chars, simplified, strict=True)
@@ -445,7 +443,7 @@ def _syllabify(words: list[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
 def parse_name(name: str) -> ParsedName:
     """Parse a name in Han characters (Traditional or Simplified) or Latin script."""
     text = unicodedata.normalize("NFKC", name).strip()
@@ -563,7 +561,7 @@ def match_names(left: ParsedName, right: ParsedName, floor: float = 0.0) -> Name
     return _compare_syllables(left, right, floor)
 
 
-@lru_cache(maxsize=1_000_000)
+@lru_cache(maxsize=65536)
 def match_texts(left: str, right: str, floor: float = 0.0) -> NameMatch:
     """`match_names` of two name strings, parsed and compared once per distinct pair."""
     return match_names(parse_name(left), parse_name(right), floor)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from branchdesk.risk.kyc.customer import Customer
-from branchdesk.risk.kyc.names import NameMatch, ParsedName, match_texts, parse_name
+from branchdesk.risk.kyc.names import NameMatch, ParsedName, match_names, parse_name
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -64,37 +64,37 @@ class Hit:
     customer_name: str
     listed_name: str
     name_method: str
-    birth_date_agreement: (
-        str  # same, same year, same year only, day/month swapped, different, unknown
-    )
+    # same, same year, same year only, day/month swapped, different, unknown
+    birth_date_agreement: str
     country_agreement: str  # same, different, unknown
     reasons: tuple[str, ...]
 
 
 @dataclass
 class Watchlist:
-    """Entries plus their names, each (entry, name) pair numbered and indexed by blocking key."""
+    """Entries plus their parsed names; each (entry, name) pair is numbered and indexed by key."""
 
     entries: tuple[WatchlistEntry, ...]
     _index: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _position: list[int] = field(default_factory=list, repr=False)
-    _name: list[str] = field(default_factory=list, repr=False)
+    _parsed: list[ParsedName] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[int]] = defaultdict(list)
         for position, entry in enumerate(self.entries):
             for name in dict.fromkeys(n for n in entry.names if n.strip()):
-                number = len(self._name)
+                number = len(self._parsed)
+                parsed = parse_name(name)
                 self._position.append(position)
-                self._name.append(name)
-                for key in parse_name(name).keys:
+                self._parsed.append(parsed)
+                for key in parsed.keys:
                     index[key].append(number)
         self._index = {key: tuple(numbers) for key, numbers in index.items()}
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def candidates(self, names: Iterable[ParsedName]) -> dict[int, list[str]]:
+    def candidates(self, names: Iterable[ParsedName]) -> dict[int, list[ParsedName]]:
         """Entry positions sharing a blocking key with any of the names, with the listed names."""
         numbers: set[int] = set()
         index = self._index
@@ -103,9 +103,9 @@ class Watchlist:
                 block = index.get(key)
                 if block:
                     numbers.update(block)
-        found: dict[int, list[str]] = {}
+        found: dict[int, list[ParsedName]] = {}
         for number in sorted(numbers):
-            found.setdefault(self._position[number], []).append(self._name[number])
+            found.setdefault(self._position[number], []).append(self._parsed[number])
         return found
 
 
@@ -174,9 +174,9 @@ def _screen_parsed(
         best: tuple[float, str, str, NameMatch] | None = None
         for mine in parsed:
             for listed in listed_names:
-                match = match_texts(mine.original, listed, NAME_FLOOR)
+                match = match_names(mine, listed, NAME_FLOOR)
                 if best is None or match.score > best[0]:
-                    best = (match.score, mine.original, listed, match)
+                    best = (match.score, mine.original, listed.original, match)
         if best is None or best[0] < NAME_FLOOR:
             continue
         _, customer_name, listed_name, match = best
