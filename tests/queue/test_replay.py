@@ -111,13 +111,24 @@ def test_command_flushes_each_answer_before_reading_the_next_event(tmp_path: Pat
     assert received[0]["predicted_wait_seconds"] == 0
 
 
+def test_command_rejects_a_bad_line_with_exit_code_2_and_its_number() -> None:
+    stream = "\n".join([*LINES[:2], "not json at all", LINES[3]]) + "\n"
+    result = subprocess.run(
+        _command(), input=stream, capture_output=True, text=True, timeout=60, env=_env()
+    )
+    assert result.returncode == 2
+    assert "line 3" in result.stderr
+    assert "not valid JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [a["ticket"] for a in _answers(result.stdout)] == ["20260105-0001"]
+
+
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [
-        ("not json at all", "not valid JSON"),
         (
             '{"ts": "2026-01-05T09:03:00", "type": "completed", "ticket": "20260105-0001"}',
-            "no UTC offset",
+            "field 'ts' has no UTC offset",
         ),
         (
             '{"ts": "2026-01-05T09:03:00+08:00", "type": "teleported", "ticket": "x"}',
@@ -125,16 +136,16 @@ def test_command_flushes_each_answer_before_reading_the_next_event(tmp_path: Pat
         ),
     ],
 )
-def test_command_rejects_a_bad_line_with_exit_code_2_and_its_number(bad: str, reason: str) -> None:
+def test_replay_command_names_the_reason(bad: str, reason: str) -> None:
+    from typer.testing import CliRunner
+
+    from branchdesk.queue.cli import waittime_app
+
     stream = "\n".join([*LINES[:2], bad, LINES[3]]) + "\n"
-    result = subprocess.run(
-        _command(), input=stream, capture_output=True, text=True, timeout=60, env=_env()
-    )
-    assert result.returncode == 2
-    assert "line 3" in result.stderr
-    assert reason in result.stderr
-    assert "Traceback" not in result.stderr
-    assert [a["ticket"] for a in _answers(result.stdout)] == ["20260105-0001"]
+    result = CliRunner().invoke(waittime_app, ["replay"], input=stream)
+    assert result.exit_code == 2
+    assert f"bad input on line 3: {reason}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_generate_then_evaluate_commands(tmp_path: Path) -> None:
