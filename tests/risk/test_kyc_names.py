@@ -90,7 +90,7 @@ def test_western_name_without_its_middle_name_matches_but_chinese_given_names_do
 def test_explanation_names_both_readings() -> None:
     match = match_texts("陳大文", "Chan Tai Man")
     assert match.explain() == (
-        "cantonese of the characters: 'CHAN daaiman' ~ 'CHAN taiman', surname 1.00, "
+        "cantonese of the characters: 'CHAN tai man' ~ 'CHAN tai man', surname 1.00, "
         "given name 1.00, name score 0.95"
     )
 
@@ -114,6 +114,14 @@ def test_comma_and_capitals_fix_the_surname() -> None:
         assert readings[0].surname_text == "chen"
         assert readings[0].given_text == "dawen"
     assert len(parse_name("Chen Dawen").readings) == 2  # surname first or last
+
+
+def test_only_run_together_pinyin_is_split_into_syllables() -> None:
+    assert parse_name("Chen Dawen").readings[0].given == (("da",), ("wen",))
+    assert parse_name("Ouyang Zhiqiang").readings[0].surname == (("ou",), ("yang",))
+    assert parse_name("John Smith").readings[0].given == (("smith",),)
+    assert parse_name("José Núñez").readings[0].surname == (("jose",),)
+    assert score("John Smith", "Jon Smith") == 0.85
 
 
 def test_blocking_keys_are_shared_by_matching_names() -> None:

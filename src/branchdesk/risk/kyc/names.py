@@ -13,7 +13,10 @@ given name; the best pair wins and is returned with its parts (`NameMatch`), so 
 - Same characters after Traditional -> Simplified conversion: 1.0 per character; a different
   character with the same pinyin (a homophone, 小 / 晓) counts 0.75.
 - Syllables: identical 1.0; the same syllable in another Mandarin romanisation (Wade-Giles
-  "hsiao" / pinyin "xiao", "chang" / "zhang") 0.9; otherwise 0.7 x edit-distance similarity.
+  "hsiao" / pinyin "xiao", "chang" / "zhang") 0.9; two different Chinese syllables (two
+  different characters) 0.5 x their edit-distance similarity; other words (Western names) their
+  edit-distance similarity. Parts with different syllable counts ("Dawen" that could not be
+  split) compare as run-together spellings at 0.95 x edit-distance similarity.
 - Han name against a Latin one scores at most 0.95: a transliteration cannot tell homophones
   apart. Two Latin names in different romanisation systems ("Chan Tai Man" / "Chen Da Wen") are
   only related through Han characters, so they are compared as spellings and do not match.
@@ -132,6 +135,11 @@ class NameMatch:
 @lru_cache(maxsize=1)
 def _syllables() -> frozenset[str]:
     """Every toneless pinyin syllable pypinyin knows, plus Cantonese romanisations."""
+    return _pinyin_syllables() | _cantonese_table().syllables
+
+
+@lru_cache(maxsize=1)
+def _pinyin_syllables() -> frozenset[str]:
     marked: set[str] = set()
     for readings in pinyin_dict.values():
         marked.update(readings.split(","))
@@ -140,8 +148,17 @@ def _syllables() -> frozenset[str]:
         plain = _canonical_syllable(_ascii(to_normal(reading)))
         if plain.isalpha():
             found.add(plain)
-    found.update(_cantonese_table().syllables)
     return frozenset(found)
+
+
+# Interjection syllables (啊 a, 嗯 n/ng, 呣 m ...) would chop Western names into nonsense.
+_NOT_SPLIT_OUT = frozenset({"a", "e", "o", "n", "m", "ng", "r", "hm", "hng"})
+
+
+@lru_cache(maxsize=1)
+def _split_vocabulary() -> frozenset[str]:
+    """Syllables a run-together word may be split into: pinyin, without the interjections."""
+    return _pinyin_syllables() - _NOT_SPLIT_OUT
 
 
 def _ascii(text: str) -> str:
@@ -157,8 +174,8 @@ def _canonical_syllable(syllable: str) -> str:
 
 
 def _segment(word: str) -> tuple[str, ...]:
-    """Split a run of letters into the fewest pinyin/Cantonese syllables, or keep it whole."""
-    vocabulary = _syllables()
+    """Split a run of letters into the fewest pinyin syllables ("dawen"), or keep it whole."""
+    vocabulary = _split_vocabulary()
     if word in vocabulary or len(word) > 30:
         return (word,)
     n = len(word)
@@ -541,12 +558,24 @@ def _compare_syllables(left: ParsedName, right: ParsedName, floor: float) -> Nam
         method = "below the floor" if floor > 0 else "nothing comparable"
         return NameMatch(0.0, 0.0, 0.0, method, left.original, right.original)
     score, surname, given, note, a, b = best
+    left_text = f"{_shown(a.surname, b.surname).upper()} {_shown(a.given, b.given)}".strip()
+    right_text = f"{_shown(b.surname, a.surname).upper()} {_shown(b.given, a.given)}".strip()
     if a.from_han or b.from_han:
         method = f"{a.system if a.from_han else b.system} of the characters{note}"
     else:
         method = f"{'spelling' if score < 1.0 else 'same spelling'}{note}"
     return NameMatch(
-        round(score, 4), round(surname, 4), round(given, 4), method, a.text(), b.text()
+        round(score, 4), round(surname, 4), round(given, 4), method, left_text, right_text
+    )
+
+
+def _shown(part: tuple[tuple[str, ...], ...], other: tuple[tuple[str, ...], ...]) -> str:
+    """A part's syllables for people, each heteronym shown in the reading that matched."""
+    if len(part) != len(other):
+        return " ".join(alternatives[0] for alternatives in part)
+    return " ".join(
+        max(mine, key=lambda s: max(syllable_similarity(s, t) for t in theirs))
+        for mine, theirs in zip(part, other, strict=True)
     )
 
 
