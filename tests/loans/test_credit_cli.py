@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from branchdesk.loans.cli import credit_app
 from branchdesk.loans.scorecard.synth import generate_applicants
@@ -74,11 +73,11 @@ def test_score_writes_one_row_per_applicant_in_order(workdir: Path) -> None:
     # scoring the rows reversed gives the same scores reversed
     lines = (workdir / "applicants.csv").read_text().splitlines()
     (workdir / "reversed.csv").write_text("\n".join([lines[0], *lines[:0:-1]]) + "\n")
-    result = run(
+    again = run(
         ["score", "--model", workdir / "model", "--data", workdir / "reversed.csv",
          "--out", workdir / "rev.csv"]
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    assert again.exit_code == 0, again.output
     with (workdir / "rev.csv").open(newline="") as stream:
         reversed_rows = list(csv.DictReader(stream))
     assert [r["score"] for r in reversed_rows] == [r["score"] for r in rows][::-1]
@@ -107,8 +106,8 @@ def test_stability_compare_and_evaluate_report(workdir: Path) -> None:
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "one.csv").write_text("x,y\n1,good\n2,good\n3,good\n")
     (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\x00garbage")
-    model = ["--out", tmp_path / "m"]
-    cases = [
+    model: list[str | Path] = ["--out", tmp_path / "m"]
+    cases: list[tuple[list[str | Path], str]] = [
         (["train", "--data", tmp_path / "one.csv", "--target", "y", "--bad-value", "bad", *model], "single class"),
         (["train", "--data", tmp_path / "one.csv", "--target", "z", "--bad-value", "bad", *model], "'z' not found"),
         (["train", "--data", tmp_path / "binary.csv", "--target", "y", "--bad-value", "bad", *model], "cannot read"),
@@ -148,3 +147,22 @@ def test_header_only_file_scores_to_an_empty_table(workdir: Path, tmp_path: Path
     )
     assert result.exit_code == 0, result.output
     assert out.read_text() == "probability_bad,score,reasons\n"
+
+
+def test_too_little_data_trains_without_out_of_fold_metrics(tmp_path: Path) -> None:
+    (tmp_path / "tiny.csv").write_text("x,c,y\n1,a,bad\n2,b,good\n3,a,good\n")
+    common: list[str | Path] = [
+        "--data",
+        tmp_path / "tiny.csv",
+        "--target",
+        "y",
+        "--bad-value",
+        "bad",
+    ]
+    result = run(["train", *common, "--out", tmp_path / "m"])
+    assert result.exit_code == 0, result.output
+    metadata = json.loads((tmp_path / "m" / "metadata.json").read_text())
+    assert metadata["metrics"]["out_of_fold"]["auc"] is None
+    result = run(["evaluate", *common, "--splits", "2"])
+    assert result.exit_code == 2
+    assert "too few rows of each class" in result.output

@@ -37,6 +37,14 @@ def _run(step: Any, *args: Any, **kwargs: Any) -> Any:
         _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
 
 
+def _metrics_text(metrics: dict[str, Any]) -> str:
+    def shown(key: str) -> str:
+        value = metrics.get(key)
+        return "n/a" if value is None else f"{value:.4f}"
+
+    return f"AUC {shown('auc')}  KS {shown('ks')}  Gini {shown('gini')}"
+
+
 @credit_app.command("train")
 def train(
     data: Path = typer.Option(..., "--data", help="Training CSV: one applicant per row."),
@@ -56,7 +64,7 @@ def train(
     print(f"  {rows['rows']} rows, {rows['bads']} bad ({rows['bad_rate']:.1%})")
     print(f"  characteristics: {', '.join(meta['selected_features'])}")
     for name, m in (("train", train_m), ("out of fold", oof)):
-        print(f"  {name:12s} AUC {m['auc']:.4f}  KS {m['ks']:.4f}  Gini {m['gini']:.4f}")
+        print(f"  {name:12s} " + _metrics_text(m))
     print(f"  in {time.perf_counter() - started:.1f} s")
 
 
@@ -132,7 +140,7 @@ def compare(
     result = _run(compare_on_file, champion, challenger, data, target=target, bad_value=bad_value)
     print(f"{result.n_rows} rows, {result.n_bad} bad")
     for name, m in (("champion", result.champion), ("challenger", result.challenger)):
-        print(f"  {name:10s}  AUC {m['auc']:.4f}  KS {m['ks']:.4f}  Gini {m['gini']:.4f}")
+        print(f"  {name:12s} " + _metrics_text(m))
     print(f"AUC difference {result.auc_difference:+.4f}, DeLong p = {result.p_value:.4f}")
     print(f"decision: {result.decision}")
 

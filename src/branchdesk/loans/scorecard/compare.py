@@ -21,8 +21,8 @@ from .model import Scorecard
 class Comparison:
     n_rows: int
     n_bad: int
-    champion: dict[str, float]
-    challenger: dict[str, float]
+    champion: dict[str, float | None]
+    challenger: dict[str, float | None]
     auc_difference: float
     p_value: float
     alpha: float

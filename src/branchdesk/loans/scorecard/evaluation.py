@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .binning import FloatArray, IntArray
-from .data import ColumnKind, detect_kinds
+from .data import ColumnKind, CreditDataError, detect_kinds
 from .metrics import auc
 from .model import TrainConfig, train_scorecard
 
@@ -68,9 +68,14 @@ def split_evaluation(
     y = np.asarray(bad, dtype=np.int64)
     results: list[SplitResult] = []
     for seed in range(splits):
-        train, test = train_test_split(
-            np.arange(len(y)), test_size=test_share, stratify=y, random_state=seed
-        )
+        try:
+            train, test = train_test_split(
+                np.arange(len(y)), test_size=test_share, stratify=y, random_state=seed
+            )
+        except ValueError as exc:
+            raise CreditDataError(
+                f"too few rows of each class for a stratified split: {exc}"
+            ) from exc
         model = train_scorecard(
             features.iloc[train].reset_index(drop=True), y[train], config, kinds
         )

@@ -35,10 +35,18 @@ def ks(bad: npt.ArrayLike, risk: npt.ArrayLike) -> float:
     return float(np.max(np.abs(cdf_bad - cdf_good)))
 
 
-def summary(bad: npt.ArrayLike, risk: npt.ArrayLike) -> dict[str, float]:
-    """AUC, KS and Gini (2 AUC - 1), rounded to 4 decimals."""
-    a = auc(bad, risk)
-    return {"auc": round(a, 4), "ks": round(ks(bad, risk), 4), "gini": round(2 * a - 1, 4)}
+def summary(bad: npt.ArrayLike, risk: npt.ArrayLike) -> dict[str, float | None]:
+    """AUC, KS and Gini (2 AUC - 1), rounded to 4 decimals; None where not defined.
+
+    Undefined when a class is absent or any risk is unknown (too little data to cross-validate).
+    """
+    r = np.asarray(risk, dtype=np.float64)
+    if len(r) == 0 or np.isnan(r).any():
+        return {"auc": None, "ks": None, "gini": None}
+    a, k = auc(bad, r), ks(bad, r)
+    if math.isnan(a):
+        return {"auc": None, "ks": None, "gini": None}
+    return {"auc": round(a, 4), "ks": round(k, 4), "gini": round(2 * a - 1, 4)}
 
 
 def _structural_components(

@@ -72,20 +72,25 @@ class StabilityReport:
         return {
             "n_development": self.n_development,
             "n_actual": self.n_actual,
-            "score_psi": round(self.score_psi, 6),
+            "score_psi": _number(self.score_psi, 6),
             "score_verdict": self.score_verdict,
             "score_bands": self.score_bands,
             "characteristics": [
                 {
                     "name": c.name,
-                    "csi": round(c.csi, 6),
-                    "points_shift": round(c.points_shift, 4),
+                    "csi": _number(c.csi, 6),
+                    "points_shift": _number(c.points_shift, 4),
                     "verdict": c.verdict,
                     "bins": c.bins,
                 }
                 for c in self.characteristics
             ],
         }
+
+
+def _number(value: float, digits: int) -> float | None:
+    """JSON has no NaN: an index without data is null."""
+    return None if math.isnan(value) else round(value, digits)
 
 
 def _band_labels(edges: list[float]) -> list[str]:
