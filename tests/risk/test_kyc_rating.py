@@ -14,6 +14,7 @@ from branchdesk.risk.kyc.completeness import (
     id_expiry,
     kyc_status,
     missing_information,
+    reminders_due,
 )
 from branchdesk.risk.kyc.customer import Customer, CustomerType
 from branchdesk.risk.kyc.rating import (
@@ -210,6 +211,18 @@ def test_reminder_dates_before_and_after_expiry() -> None:
     long_gone = id_expiry(date(2025, 1, 1), today=TODAY)
     assert long_gone.next_reminder_on is None
     assert long_gone.describe() == "ID expired on 2025-01-01 (697 days ago)"
+
+
+def test_reminders_due_today() -> None:
+    in_a_week = replace(COMPLETE, customer_id="A", id_expires_on=date(2026, 12, 6))
+    in_ten_days = replace(COMPLETE, customer_id="B", id_expires_on=date(2026, 12, 9))
+    expired_yesterday = replace(COMPLETE, customer_id="C", id_expires_on=date(2026, 11, 28))
+    no_date = replace(COMPLETE, customer_id="D", id_expires_on=None)
+    due = reminders_due([in_a_week, in_ten_days, expired_yesterday, no_date], today=TODAY)
+    assert [(c.customer_id, e.status) for c, e in due] == [
+        ("A", IdStatus.EXPIRING),
+        ("C", IdStatus.EXPIRED),
+    ]
 
 
 def test_expired_kyc_blocks_money_leaving_but_not_coming_in() -> None:

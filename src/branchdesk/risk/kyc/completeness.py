@@ -9,7 +9,7 @@ on or after today.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -26,6 +26,7 @@ __all__ = [
     "id_expiry",
     "kyc_status",
     "missing_information",
+    "reminders_due",
 ]
 
 REQUIRED_FIELDS: Mapping[CustomerType, tuple[str, ...]] = {
@@ -180,3 +181,15 @@ def kyc_status(customer: Customer, *, today: date, warn_days: int = 30) -> KycSt
         long_term=customer.id_type in LONG_TERM_ID_TYPES,
     )
     return KycStatus(expiry, missing_information(customer))
+
+
+def reminders_due(
+    customers: Iterable[Customer], *, today: date, warn_days: int = 30
+) -> list[tuple[Customer, IdExpiry]]:
+    """Customers to remind today (a reminder date of their ID falls on `today`), in input order."""
+    due: list[tuple[Customer, IdExpiry]] = []
+    for customer in customers:
+        expiry = kyc_status(customer, today=today, warn_days=warn_days).id_expiry
+        if today in expiry.reminders_on:
+            due.append((customer, expiry))
+    return due
