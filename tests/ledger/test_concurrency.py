@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from branchdesk.core.db import Database
+from branchdesk.core.errors import DomainError
 from branchdesk.core.security import Signer
 from branchdesk.identity.roles import Role
 from branchdesk.ledger import service
@@ -18,6 +19,7 @@ from branchdesk.ledger.errors import InsufficientFunds
 from branchdesk.ledger.models import Account, Entry, Posting
 from branchdesk.ledger.schemas import AccountOpen
 from branchdesk.ledger.service.compliance import AllowAll
+from branchdesk.ledger.service.posting import TransferItem
 from tests.factories import NOW, make_branch, make_counter, make_customer, make_user, principal
 
 THREADS = 8
@@ -27,8 +29,9 @@ OPENING_BALANCE = 100_000
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("batch_size", [1, 10], ids=["single", "batches"])
 def test_concurrent_transfers_keep_the_total_and_apply_each_key_once(
-    database: Database, signer: Signer
+    database: Database, signer: Signer, batch_size: int
 ) -> None:
     run = uuid.uuid4().hex[:8]
     allow = AllowAll()
@@ -57,27 +60,33 @@ def test_concurrent_transfers_keep_the_total_and_apply_each_key_once(
 
     def client(worker: int) -> None:
         rng = random.Random(worker)
-        for n in range(TRANSFERS_PER_THREAD):
-            source, target = rng.sample(numbers, 2)
-            key = f"{run}-{worker}-{n}"
-            amount = rng.randint(1, 60_000)
+        for n in range(TRANSFERS_PER_THREAD // batch_size):
+            items = []
+            for i in range(batch_size):
+                source, target = rng.sample(numbers, 2)
+                items.append(
+                    TransferItem(from_account=source, to_account=target, currency="CNY",
+                                 amount_minor=rng.randint(1, 60_000),
+                                 idempotency_key=f"{run}-{worker}-{n}-{i}")
+                )  # fmt: skip
             for _attempt in range(2 if n % 5 == 0 else 1):  # every fifth one is retried
                 try:
                     with database.unit_of_work() as db:
-                        result = service.post_transfer(
-                            db, from_account=source, to_account=target, amount_minor=amount,
-                            currency="CNY", idempotency_key=key, actor=teller, now=NOW,
-                            compliance=allow,
-                        )  # fmt: skip
-                    outcome = "replayed" if result.is_replay else "applied"
-                except InsufficientFunds:
-                    outcome = "insufficient"
+                        results = service.post_transfer_batch(
+                            db, items=items, actor=teller, now=NOW, compliance=allow
+                        )
                 except BaseException as exc:
                     with lock:
                         failures.append(exc)
                     return
                 with lock:
-                    outcomes[outcome] += 1
+                    for result in results:
+                        if isinstance(result, InsufficientFunds):
+                            outcomes["insufficient"] += 1
+                        elif isinstance(result, DomainError):
+                            failures.append(result)
+                        else:
+                            outcomes["replayed" if result.is_replay else "applied"] += 1
 
     threads = [threading.Thread(target=client, args=(w,)) for w in range(THREADS)]
     for thread in threads:

@@ -18,7 +18,6 @@ from branchdesk.core.web import DbSession
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.deps import ApiUser
 from branchdesk.identity.principal import Principal
-from branchdesk.identity.roles import Permission
 from branchdesk.ledger import service
 from branchdesk.ledger.models import PostingStatus, RemittanceStatus
 from branchdesk.ledger.schemas import (
@@ -41,6 +40,7 @@ from branchdesk.ledger.schemas import (
     TransferBody,
 )
 from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
+from branchdesk.ledger.service.posting import TransferItem
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 
@@ -227,55 +227,45 @@ def post_transfer_batch(
     db: DbSession, principal: ApiUser, compliance: Compliance, body: BatchBody
 ) -> BatchResult:
     """Up to 1,000 transfers; each is applied, replayed, held or refused on its own."""
-    principal.require(Permission.posting_create)
+
+    def audit_refusal(index: int, item: TransferItem, exc: DomainError) -> None:
+        # the batch commits, so the refusal's audit row rides in the same transaction
+        append_audit(
+            db, action="posting.transfer", object_type="posting", now=utcnow(),
+            actor_id=principal.user_id, actor_label=principal.label, outcome="refused",
+            detail={"from_account": item.from_account, "to_account": item.to_account,
+                    "amount_minor": item.amount_minor, "currency": item.currency,
+                    "idempotency_key": item.idempotency_key, "error": exc.code,
+                    "reason": exc.detail, "batch_index": index},
+        )  # fmt: skip
+
+    items = [TransferItem(**t.model_dump()) for t in body.transfers]
+    outcomes = service.post_transfer_batch(
+        db, items=items, actor=principal, now=utcnow(), compliance=compliance,
+        on_refusal=audit_refusal,
+    )  # fmt: skip
     results: list[BatchItemResult] = []
     counts = {"applied": 0, "replayed": 0, "pending": 0, "refused": 0}
-    for index, item in enumerate(body.transfers):
-        savepoint = db.begin_nested()
-        try:
-            result = _transfer(db, principal, compliance, item)
-        except DomainError as exc:
-            savepoint.rollback()
-            if isinstance(exc, Forbidden):
-                raise
-            append_audit(
-                db,
-                action="posting.transfer",
-                object_type="posting",
-                now=utcnow(),
-                actor_id=principal.user_id,
-                actor_label=principal.label,
-                outcome="refused",
-                detail={
-                    "from_account": item.from_account,
-                    "to_account": item.to_account,
-                    **_money_detail(item),
-                    "error": exc.code,
-                    "reason": exc.detail,
-                    "batch_index": index,
-                },
-            )
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, DomainError):
             counts["refused"] += 1
             results.append(
-                BatchItemResult(index=index, outcome="refused", error=exc.code, detail=exc.detail)
+                BatchItemResult(
+                    index=index, outcome="refused", error=outcome.code, detail=outcome.detail
+                )
             )
             continue
-        savepoint.commit()
-        status = result.posting.status
-        if result.is_replay:
-            outcome = "replayed"
+        if outcome.is_replay:
+            label = "replayed"
             counts["replayed"] += 1
-        elif status == PostingStatus.posted:
-            outcome = "applied"
+        elif outcome.posting.status == PostingStatus.posted:
+            label = "applied"
             counts["applied"] += 1
         else:
-            outcome = str(status)
+            label = str(outcome.posting.status)
             counts["pending"] += 1
-        results.append(
-            BatchItemResult(
-                index=index, outcome=outcome, posting=service.posting_read(db, result.posting)
-            )
-        )
+        read = service.posting_read(db, outcome.posting)
+        results.append(BatchItemResult(index=index, outcome=label, posting=read))
     return BatchResult(**counts, results=results)
 
 

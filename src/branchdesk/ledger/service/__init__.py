@@ -31,6 +31,7 @@ from branchdesk.ledger.service.posting import (
     post_fee,
     post_remittance,
     post_transfer,
+    post_transfer_batch,
     post_withdrawal,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "post_fee",
     "post_remittance",
     "post_transfer",
+    "post_transfer_batch",
     "post_withdrawal",
     "posting_read",
     "record_clearing_result",

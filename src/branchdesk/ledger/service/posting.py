@@ -10,7 +10,7 @@ RETURNING``, and the entries are inserted in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from branchdesk.core.errors import RuleViolation
+from branchdesk.core.errors import DomainError, Forbidden, RuleViolation
 from branchdesk.core.events import record_event
 from branchdesk.core.ids import new_id
 from branchdesk.core.money import CURRENCY_EXPONENTS
@@ -610,3 +610,60 @@ def post_remittance(
         memo=memo,
         beneficiary=beneficiary,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TransferItem:
+    from_account: str
+    to_account: str
+    amount_minor: int
+    currency: str
+    idempotency_key: str | None
+    branch_code: str | None = None
+    memo: str = ""
+
+
+def post_transfer_batch(
+    db: Session,
+    *,
+    items: Sequence[TransferItem],
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    on_refusal: Callable[[int, TransferItem, DomainError], None] | None = None,
+) -> list[PostingResult | DomainError]:
+    """Each transfer applied, replayed, held or refused on its own (one savepoint each).
+
+    Every account the batch names is locked first, in id order, so that two batches touching
+    the same accounts in different orders wait for each other instead of deadlocking.
+    Raises Forbidden only; other refusals come back in the list (and go to ``on_refusal``).
+    """
+    actor.require(Permission.posting_create)
+    numbers = {ref for item in items for ref in (item.from_account, item.to_account)}
+    db.execute(
+        select(Account.id)
+        .where(Account.number.in_(sorted(numbers)))
+        .order_by(Account.id)
+        .with_for_update()
+    ).all()
+    results: list[PostingResult | DomainError] = []
+    for index, item in enumerate(items):
+        savepoint = db.begin_nested()
+        try:
+            result = post_transfer(
+                db, from_account=item.from_account, to_account=item.to_account,
+                amount_minor=item.amount_minor, currency=item.currency,
+                idempotency_key=item.idempotency_key, actor=actor, now=now,
+                compliance=compliance, branch_code=item.branch_code, memo=item.memo,
+            )  # fmt: skip
+        except DomainError as exc:
+            savepoint.rollback()
+            if isinstance(exc, Forbidden):
+                raise
+            if on_refusal is not None:
+                on_refusal(index, item, exc)
+            results.append(exc)
+            continue
+        savepoint.commit()
+        results.append(result)
+    return results
