@@ -15,7 +15,7 @@ merged (pool adjacent violators) until the WOE is strictly monotonic, in the dir
 keeps the most information. A single peak or valley is allowed only when it is clearly better:
 at least 1.5 times the IV and a likelihood-ratio gain significant at p < 0.001. Categorical
 characteristics pool rare categories (under 1% of rows), are ordered by bad rate and merged up
-to the minimum bin size.
+to the minimum bin size and until their WOE is strictly ordered (near-equal groups merge).
 """
 
 from __future__ import annotations
@@ -393,7 +393,7 @@ def fit_numeric(
 def fit_categorical(
     name: str, values: Any, bad: IntArray, config: BinningConfig | None = None
 ) -> FeatureBinning:
-    """Pool rare categories, order by bad rate, merge neighbours up to the minimum bin size."""
+    """Pool rare categories, order by bad rate, merge neighbours to size and strict WOE order."""
     config = config or BinningConfig()
     texts = to_text(values)
     y = np.asarray(bad, dtype=np.int64)
@@ -424,6 +424,7 @@ def fit_categorical(
     g_arr, b_arr = g_arr[order], b_arr[order]
     blocks = [[i] for i in range(len(keys))]
     _merge_small(blocks, g_arr, b_arr, config.min_bin_share * total)
+    _enforce_woe_trend(blocks, g_arr, b_arr, config.smoothing, bad_rate_increasing=True)
     for slot, block in enumerate(blocks):
         members: list[str] = []
         for i in block:
