@@ -29,6 +29,9 @@ def score(left: str, right: str) -> float:
         ("吕小红", "Lyu Xiaohong", 0.95, "pinyin of the characters"),
         ("吕小红", "LU Xiaohong", 0.95, "pinyin of the characters"),
         ("歐陽志強", "Ouyang Zhiqiang", 0.95, "pinyin of the characters"),
+        ("李登輝", "Lee Teng-hui", 0.95, "pinyin of the characters"),  # Taiwan: Lee, Wade-Giles
+        ("陈伟", "TAN Wei", 0.95, "pinyin of the characters"),  # Singapore Hokkien surname
+        ("王家衛", "Wong Kar Wai", 0.95, "cantonese of the characters"),
     ],
 )
 def test_same_person_in_other_scripts_orders_and_spellings(

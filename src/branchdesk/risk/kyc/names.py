@@ -40,6 +40,7 @@ from pypinyin.pinyin_dict import pinyin_dict
 
 __all__ = [
     "COMPOUND_SURNAMES",
+    "SURNAME_SPELLINGS",
     "NameMatch",
     "ParsedName",
     "Reading",
@@ -58,6 +59,20 @@ COMPOUND_SURNAMES = frozenset(
         "闻人", "呼延", "钟离", "申屠", "独孤", "太史", "百里", "东郭", "公冶", "赫连",
     }
 )  # fmt: skip
+
+# Established non-pinyin spellings of common surnames (Taiwan Wade-Giles, Hong Kong, Hokkien and
+# Teochew in Singapore and Malaysia), accepted for the surname of a pinyin reading.
+SURNAME_SPELLINGS = {
+    "李": "lee", "林": "lim lam", "陈": "tan chan chin", "王": "wong ong", "黄": "wong ng ooi",
+    "吴": "ng goh woo", "张": "cheung teo chong", "郑": "cheng tay", "许": "hsu hui koh",
+    "蔡": "tsai choi chua", "叶": "yeh yip yap", "郭": "kuo kwok kuek", "刘": "lau liu",
+    "杨": "yeung yong", "周": "chow chou chew", "徐": "hsu tsui chee", "谢": "hsieh tse chia",
+    "曾": "tsang tseng", "梁": "leung neo", "罗": "law lo lor", "邱": "khoo yau chiu",
+    "洪": "hung ang", "苏": "so soh", "卢": "lo loh", "胡": "wu woo", "江": "kong kang",
+    "彭": "pang phang", "潘": "poon phua", "孙": "suen soon", "朱": "chu choo", "高": "ko kao koh",
+    "钟": "chung chong", "余": "yu yee", "马": "ma beh", "邓": "tang teng", "冯": "fung pang",
+    "赵": "chiu chao teoh", "何": "ho hoh", "魏": "ngai wei", "龚": "kung kong",
+}  # fmt: skip
 
 SURNAME_WEIGHT = 0.4
 SURNAME_GATE = 0.85
@@ -388,10 +403,12 @@ def _parse_han(original: str, text: str) -> ParsedName:
         surname_len = 2 if len(simplified) >= 3 and simplified[:2] in COMPOUND_SURNAMES else 1
     surname, given = simplified[:surname_len], simplified[surname_len:]
     readings: list[Reading] = [Reading("characters", (), (), surname, given)]
+    surname_readings = [_pinyin_of(c) for c in surname]
+    if len(surname) == 1 and surname in SURNAME_SPELLINGS:
+        spellings = (*surname_readings[0], *SURNAME_SPELLINGS[surname].split())
+        surname_readings = [tuple(dict.fromkeys(spellings))]
     pinyin_reading = _reading(
-        "pinyin",
-        tuple(_pinyin_of(c) for c in surname),
-        tuple(_pinyin_of(c) for c in given),
+        "pinyin", tuple(surname_readings), tuple(_pinyin_of(c) for c in given)
     )
     readings.append(pinyin_reading)
     original_chars = chars
@@ -519,7 +536,10 @@ def _han_part(
 def _compare_han(left: ParsedName, right: ParsedName) -> NameMatch:
     a, b = left.readings[0], right.readings[0]
     pa, pb = left.readings[1], right.readings[1]
-    surname = _han_part(a.han_surname, b.han_surname, pa.surname, pb.surname)
+    # Mandarin sounds only: dialect surname spellings (陈 Tan, 谭 Tam) make no homophones
+    mandarin_a = tuple(_pinyin_of(c) for c in a.han_surname)
+    mandarin_b = tuple(_pinyin_of(c) for c in b.han_surname)
+    surname = _han_part(a.han_surname, b.han_surname, mandarin_a, mandarin_b)
     given = _han_part(a.han_given, b.han_given, pa.given, pb.given)
     score = _combine(surname, given, bool(a.han_given or b.han_given))
     method = "same characters" if score == 1.0 else "characters and their sound"
