@@ -23,6 +23,7 @@ from branchdesk.loans.scorecard.data import (
     code_target,
     detect_kinds,
     fingerprint,
+    identifier_columns,
     read_csv,
 )
 from branchdesk.loans.scorecard.lifecycle import train_to_directory
@@ -261,3 +262,14 @@ def test_csv_with_byte_order_mark_and_semicolons_is_read(tmp_path: Path) -> None
     assert list(frame.columns) == ["amount", "purpose", "y"]
     assert frame["amount"].tolist() == ["1,5", "2"]
     assert frame["purpose"].isna().tolist() == [False, True]
+
+
+def test_identifier_columns_are_left_out() -> None:
+    frame, _ = generate_applicants(300, seed=4)
+    frame.insert(0, "Unnamed: 0", range(300))
+    frame["region_id"] = ["north", "south", "east"] * 100
+    features, bad = code_target(frame, "outcome", "bad")
+    assert identifier_columns(features) == ["Unnamed: 0"]
+    model = train_scorecard(features, bad, FAST)
+    assert "Unnamed: 0" not in model.kinds
+    assert "region_id" in model.kinds

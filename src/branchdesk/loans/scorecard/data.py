@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import math
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,28 @@ def detect_kinds(frame: pd.DataFrame) -> dict[str, ColumnKind]:
         )
         kinds[str(column)] = "numeric" if is_numeric else "categorical"
     return kinds
+
+
+_IDENTIFIER_NAME = re.compile(
+    r"^(unnamed: ?\d+|index|row|row ?(id|number)|id|.*[ _.]id|id[ _.].*)$"
+)
+
+
+def identifier_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns named like an identifier (``id``, ``customer_id``, ``Unnamed: 0``) whose values
+    are all present and all different: a row label, not a characteristic of the applicant."""
+    found = []
+    for column in frame.columns:
+        name = str(column).strip().casefold()
+        values = frame[column]
+        if (
+            _IDENTIFIER_NAME.match(name)
+            and len(values) >= 20
+            and values.notna().all()
+            and values.nunique() == len(values)
+        ):
+            found.append(str(column))
+    return found
 
 
 def _same_value(cell: str, wanted: str) -> bool:

@@ -74,8 +74,8 @@ def train_to_directory(
         "features": [
             {
                 "name": name,
-                "kind": kinds[name],
-                "iv": scorecard.candidate_iv[name],
+                "kind": kinds[name] if name in scorecard.candidate_iv else "identifier",
+                "iv": scorecard.candidate_iv.get(name),
                 "selected": name in selected,
             }
             for name in features.columns

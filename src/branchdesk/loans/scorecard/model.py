@@ -32,7 +32,7 @@ from .binning import (
     fit_numeric,
     to_text,
 )
-from .data import ColumnKind, CreditDataError, detect_kinds
+from .data import ColumnKind, CreditDataError, detect_kinds, identifier_columns
 from .metrics import auc
 
 
@@ -230,14 +230,18 @@ def train_scorecard(
     config: TrainConfig | None = None,
     kinds: dict[str, ColumnKind] | None = None,
 ) -> Scorecard:
-    """Fit bins, select characteristics, fit the regression; raises ``CreditDataError``."""
+    """Fit bins, select characteristics, fit the regression; raises ``CreditDataError``.
+
+    Identifier columns (see ``identifier_columns``) are left out before anything is fitted.
+    """
     config = config or TrainConfig()
     y = np.asarray(bad, dtype=np.int64)
     if len(y) != len(features):
         raise CreditDataError("features and target have different lengths")
     if y.sum() == 0 or y.sum() == len(y):
         raise CreditDataError("the target has a single class; a scorecard needs goods and bads")
-    kinds = kinds or detect_kinds(features)
+    features = features.drop(columns=identifier_columns(features))
+    kinds = {n: k for n, k in (kinds or detect_kinds(features)).items() if n in features.columns}
     binnings = fit_binnings(features, y, kinds, config.binning)
     woe = pd.DataFrame({n: b.transform(features[n].tolist()) for n, b in binnings.items()})
     chosen = _select(binnings, woe, config)
