@@ -358,3 +358,19 @@ def test_time_deposit_interest_is_rounded_half_even() -> None:
         )
         == 51
     )
+
+
+def test_aml_check_blocks_money_passing_straight_through(db: Session, signer: Signer) -> None:
+    from branchdesk.ledger.errors import PostingBlocked
+    from branchdesk.ledger.service.compliance import AmlCheck
+
+    bank = make_bank(db, signer)
+    a, b, c = (open_account(db, bank) for _ in range(3))
+    deposit(db, bank, a, 30_000_000)
+    _transfer(db, bank, a, b, 30_000_000)
+    _transfer(db, bank, b, c, 29_500_000)
+    before = counts(db)
+    with pytest.raises(PostingBlocked, match="pass_through"), db.begin_nested():
+        _transfer(db, bank, c, a, 29_000_000, compliance=AmlCheck())
+    assert counts(db) == before
+    assert balance(db, c) == 29_500_000

@@ -23,6 +23,9 @@ from branchdesk.risk.aml.config import RuleConfig
 from branchdesk.risk.aml.io import Posting as AmlPosting
 
 SELF_BANK = "SELF"
+# module-level aliases, so the history statement is compiled once and cached
+_OTHER_ENTRY = aliased(Entry)
+_OTHER_ACCOUNT = aliased(Account)
 
 
 class Verdict(StrEnum):
@@ -121,6 +124,8 @@ class AmlCheck:
         if channel is None or not customer_legs:
             return ALLOW
         since = posting.booked_at - timedelta(days=self.history_days)
+        customers = {leg.customer_id for leg in customer_legs if leg.customer_id is not None}
+        rows = self._history(db, customer_ids=customers, since=since)
         holds: list[str] = []
         reports: list[str] = []
         for leg in customer_legs:
@@ -137,13 +142,10 @@ class AmlCheck:
                 counterparty_account=other.account_number if other else posting.beneficiary,
                 counterparty_bank=SELF_BANK if other else ("" if channel == "cash" else "OTHER"),
             )
-            assert leg.customer_id is not None
-            history = self._history(db, customer_id=leg.customer_id, since=since)
+            history = [p for p in rows if p.customer_id == str(leg.customer_id)]
             related: Sequence[AmlPosting] = ()
             if other is not None:
-                related = self._history(
-                    db, customer_id=None, since=since, account_id=other.account_id
-                )
+                related = [p for p in rows if p.account_id == other.account_number]
             # silence before the account existed is not dormancy
             start = max(since, leg.opened_at) if leg.opened_at else since
             decision = aml_hook.check_posting(
@@ -159,49 +161,52 @@ class AmlCheck:
         return ComplianceDecision(Verdict.allow, "", tuple(reports))
 
     def _history(
-        self,
-        db: Session,
-        *,
-        customer_id: uuid.UUID | None,
-        since: datetime,
-        account_id: uuid.UUID | None = None,
+        self, db: Session, *, customer_ids: set[uuid.UUID], since: datetime
     ) -> list[AmlPosting]:
-        other_entry = aliased(Entry)
-        other_account = aliased(Account)
+        """One query: the customers' recent movements, with the other side of transfers."""
         stmt = (
-            select(Entry, Account.number, Account.customer_id, Posting.kind, other_account.number)
+            select(
+                Entry.posting_id,
+                Entry.booked_at,
+                Entry.amount_minor,
+                Entry.currency,
+                Account.number,
+                Account.customer_id,
+                Posting.kind,
+                _OTHER_ACCOUNT.number,
+            )
             .join(Account, Account.id == Entry.account_id)
             .join(Posting, Posting.id == Entry.posting_id)
             .outerjoin(
-                other_entry,
-                (other_entry.posting_id == Entry.posting_id)
-                & (other_entry.account_id != Entry.account_id)
+                _OTHER_ENTRY,
+                (_OTHER_ENTRY.posting_id == Entry.posting_id)
+                & (_OTHER_ENTRY.account_id != Entry.account_id)
                 & (Posting.kind == PostingKind.transfer),
             )
-            .outerjoin(other_account, other_account.id == other_entry.account_id)
-            .where(Entry.booked_at >= since, Account.type.in_(list(CUSTOMER_TYPES)))
+            .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
+            .where(
+                Entry.booked_at >= since,
+                Account.customer_id.in_(sorted(customer_ids)),
+                Account.type.in_(sorted(CUSTOMER_TYPES)),
+            )
             .order_by(Entry.booked_at.desc())
-            .limit(self.max_history)
+            .limit(self.max_history * len(customer_ids))
         )
-        if account_id is not None:
-            stmt = stmt.where(Entry.account_id == account_id)
-        else:
-            stmt = stmt.where(Account.customer_id == customer_id)
-        rows = db.execute(stmt).all()
         postings = []
-        for entry, number, owner, kind, counterparty in reversed(rows):
+        for row in reversed(db.execute(stmt).all()):
+            posting_id, booked_at, amount, currency, number, owner, kind, counterparty = row
             channel = _CHANNELS.get(PostingKind(kind))
             if channel is None:
                 continue
             postings.append(
                 AmlPosting(
-                    txn_id=f"{entry.posting_id}:{number}",
-                    booked_at=entry.booked_at,
+                    txn_id=f"{posting_id}:{number}",
+                    booked_at=booked_at,
                     account_id=number,
                     customer_id=str(owner),
-                    direction="credit" if entry.amount_minor > 0 else "debit",
-                    amount_minor=abs(entry.amount_minor),
-                    currency=entry.currency,
+                    direction="credit" if amount > 0 else "debit",
+                    amount_minor=abs(amount),
+                    currency=currency,
                     channel=channel,
                     counterparty_account=counterparty or "",
                     counterparty_bank="" if channel == "cash" else SELF_BANK,
