@@ -403,13 +403,13 @@ def _parse_han(original: str, text: str) -> ParsedName:
         surname_len = 2 if len(simplified) >= 3 and simplified[:2] in COMPOUND_SURNAMES else 1
     surname, given = simplified[:surname_len], simplified[surname_len:]
     readings: list[Reading] = [Reading("characters", (), (), surname, given)]
-    surname_readings = [_pinyin_of(c) for c in surname]
-    if len(surname) == 1 and surname in SURNAME_SPELLINGS:
-        spellings = (*surname_readings[0], *SURNAME_SPELLINGS[surname].split())
-        surname_readings = [tuple(dict.fromkeys(spellings))]
-    pinyin_reading = _reading(
-        "pinyin", tuple(surname_readings), tuple(_pinyin_of(c) for c in given)
+    mandarin = _reading(
+        "pinyin", tuple(_pinyin_of(c) for c in surname), tuple(_pinyin_of(c) for c in given)
     )
+    pinyin_reading = mandarin
+    if len(surname) == 1 and surname in SURNAME_SPELLINGS:
+        spellings = (*mandarin.surname[0], *SURNAME_SPELLINGS[surname].split())
+        pinyin_reading = _reading("pinyin", (tuple(dict.fromkeys(spellings)),), mandarin.given)
     readings.append(pinyin_reading)
     original_chars = chars
     cantonese = [
@@ -420,7 +420,10 @@ def _parse_han(original: str, text: str) -> ParsedName:
         readings.append(
             _reading("cantonese", tuple(cantonese[:surname_len]), tuple(cantonese[surname_len:]))
         )
-    return ParsedName(original, simplified, tuple(readings), _keys(readings))
+    # Two Han names meet only on Mandarin keys (their characters decide); the dialect spellings
+    # and Cantonese keys are there to meet Latin names.
+    keys = {"m" + key for key in _keys([mandarin])} | {"d" + key for key in _keys(readings)}
+    return ParsedName(original, simplified, tuple(readings), frozenset(keys))
 
 
 def _parse_latin(original: str, text: str) -> ParsedName:
@@ -455,7 +458,9 @@ def _parse_latin(original: str, text: str) -> ParsedName:
         )
         for system, sur, giv in orders
     ]
-    return ParsedName(original, "", tuple(readings), _keys(readings))
+    keys = _keys(readings)
+    both = {"m" + key for key in keys} | {"d" + key for key in keys}
+    return ParsedName(original, "", tuple(readings), frozenset(both))
 
 
 def _words(text: str) -> list[str]:
@@ -491,7 +496,7 @@ def parse_name(name: str) -> ParsedName:
 _MAX_KEYS_PER_READING = 8  # surname reading combinations (heteronyms)
 
 
-def _keys(readings: list[Reading]) -> frozenset[str]:
+def _keys(readings: list[Reading]) -> set[str]:
     """Blocking keys per reading: coarse surname + coarse first, and + coarse last, given syllable.
 
     Two names share a key when some reading of each has the same surname up to romanisation and
@@ -507,7 +512,7 @@ def _keys(readings: list[Reading]) -> frozenset[str]:
             for end, alternatives in enumerate(ends):
                 for syllable in alternatives:
                     keys.add(f"{surname_key}|{end}{coarse_key(syllable) if syllable else ''}")
-    return frozenset(keys)
+    return keys
 
 
 # --- matching ---------------------------------------------------------------------------
