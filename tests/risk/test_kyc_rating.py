@@ -9,23 +9,27 @@ from pathlib import Path
 
 import pytest
 
-from branchdesk.risk.kyc.completeness import (
+# KYC needs pypinyin>=0.55, opencc-python-reimplemented>=0.1.7, cantonese-romanisation>=1.0.5.
+for _module in ("pypinyin", "opencc", "cantoroman"):
+    pytest.importorskip(_module, reason=f"KYC dependency {_module} is not installed")
+
+from branchdesk.risk.kyc.completeness import (  # noqa: E402
     IdStatus,
     id_expiry,
     kyc_status,
     missing_information,
     reminders_due,
 )
-from branchdesk.risk.kyc.customer import Customer, CustomerType
-from branchdesk.risk.kyc.rating import (
+from branchdesk.risk.kyc.customer import Customer, CustomerType  # noqa: E402
+from branchdesk.risk.kyc.rating import (  # noqa: E402
     DEFAULT_RATING,
     RatingConfigError,
     RiskLevel,
     load_rating_config,
     rate,
 )
-from branchdesk.risk.kyc.restrictions import Operation, RestrictionPolicy, decide
-from branchdesk.risk.kyc.watchlist import Hit
+from branchdesk.risk.kyc.restrictions import Operation, RestrictionPolicy, decide  # noqa: E402
+from branchdesk.risk.kyc.watchlist import Hit  # noqa: E402
 
 TODAY = date(2026, 11, 29)
 
