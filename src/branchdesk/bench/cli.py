@@ -59,3 +59,55 @@ def bench_queue(
         typer.echo(f"pgbench (same {clients} clients, {pg.seconds} s): tps {pg.tps:.1f}, {latency}")
         typer.echo(f"lifecycles/s / pgbench tps = {ratio:.3f}")
         typer.echo(f"pgbench command: {pg.command}")
+
+
+@bench_app.command("ledger")
+def bench_ledger(
+    url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of a running branchdesk."),
+    username: str = typer.Option(..., help="A staff user who may open accounts and post."),
+    password: str = typer.Option(..., prompt=True, hide_input=True),
+    branch: str = typer.Option("TPE01", help="Branch code where the bench accounts are opened."),
+    accounts: int = typer.Option(200, help="Funded accounts that the transfers move between."),
+    clients: int = typer.Option(8, help="Concurrent HTTP clients (and pgbench clients)."),
+    seconds: float = typer.Option(30.0, help="Duration of each phase."),
+    batch_size: int = typer.Option(100, help="Transfers per batch request (at most 1,000)."),
+    pgbench_url: str | None = typer.Option(
+        None, help="PostgreSQL URL: run pgbench beside, same clients."
+    ),
+) -> None:
+    """Single and batch transfers/s and p99 through the HTTP API, beside pgbench."""
+    from branchdesk.bench.ledger import run_ledger_bench
+    from branchdesk.bench.pgbench import run_pgbench
+
+    token = httpx.post(
+        f"{url}/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    if token.status_code != 200:
+        typer.echo(f"error: cannot log in as {username}: {token.text}", err=True)
+        raise typer.Exit(2)
+    single, batch = asyncio.run(
+        run_ledger_bench(
+            base_url=url,
+            token=token.json()["access_token"],
+            branch=branch,
+            accounts=accounts,
+            clients=clients,
+            seconds=seconds,
+            batch_size=min(max(batch_size, 2), 1000),
+        )
+    )
+    typer.echo(f"branchdesk ledger ({clients} clients, {accounts} accounts)")
+    typer.echo(single.describe())
+    typer.echo(batch.describe())
+    if pgbench_url:
+        pg = run_pgbench(pgbench_url, clients=clients, seconds=int(seconds))
+        typer.echo(f"pgbench (same {clients} clients, {pg.seconds} s): tps {pg.tps:.1f}, "
+                   f"latency avg {pg.latency_ms} ms")  # fmt: skip
+        if pg.tps:
+            typer.echo(
+                f"single transfers/s / pgbench tps = {single.transfers_per_second / pg.tps:.3f}"
+            )
+            typer.echo(
+                f"batch transfers/s / pgbench tps = {batch.transfers_per_second / pg.tps:.3f}"
+            )
+        typer.echo(f"pgbench command: {pg.command}")
