@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -321,3 +321,17 @@ def test_generate_slots_follows_opening_hours_and_skips_holidays(db: Session, wo
         )
         == 0
     )
+
+
+def test_early_check_in_just_before_midnight_is_allowed(db: Session, world: World) -> None:
+    from branchdesk.queue.models import QueueSettings
+
+    db.add(QueueSettings(branch_id=world.branch.id, enforce_opening_hours=False, updated_at=NOW))
+    midnight = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)  # 00:00 Wednesday in Taipei
+    slot = make_slot(db, world.branch, world.service, starts_at=midnight + timedelta(minutes=10))
+    appointment = _book(db, world, slot=slot)
+    result = service.check_in_appointment(
+        db, reference=appointment.reference, now=midnight - timedelta(minutes=10),
+        actor=world.teller,
+    )  # fmt: skip
+    assert (result.is_late, result.ticket.priority) == (False, "appointment")
