@@ -32,8 +32,8 @@ def _book(
     db: Session, world: World, slot: AppointmentSlot | None = None, **fields: object
 ) -> Appointment:
     values: dict[str, object] = {"contact_name": "Lin", "contact_phone": "0911-000-111"}
-    values.update(fields)
-    data = AppointmentCreate(slot_id=(slot or world.slot).id, **values)  # type: ignore[arg-type]
+    values.update(fields, slot_id=(slot or world.slot).id)
+    data = AppointmentCreate.model_validate(values)
     return service.book_appointment(
         db, data=data, channel=BookingChannel.phone, now=NOW, actor=world.teller
     )
