@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +23,10 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.security import Signer
 from branchdesk.identity.models import User
 from branchdesk.identity.roles import Role
+from branchdesk.queue.live import FeedItem
 from branchdesk.queue.models import QueueSettings, Ticket
 from branchdesk.queue.screens_support import checkin_code, public_event
+from branchdesk.queue.views import _event_stream
 from tests.browser_support import live_server
 from tests.conftest import TEST_SECRET
 from tests.factories import (
@@ -381,3 +385,76 @@ def test_event_stream_with_zero_timeout_ends_at_once(live_base: str) -> None:
     r = httpx.get(f"{live_base}/b/TPE01/events?timeout=0", timeout=5)
     assert (r.status_code, r.text) == (200, "retry: 3000\n\n")
     assert httpx.get(f"{live_base}/b/NOPE/events?timeout=0", timeout=5).status_code == 404
+
+
+# --- the event stream's own behaviour (no server) ---------------------------------------------
+
+
+class _FakeRequest:
+    def __init__(self, disconnect_after: int) -> None:
+        self.checks = 0
+        self.disconnect_after = disconnect_after
+
+    async def is_disconnected(self) -> bool:
+        self.checks += 1
+        return self.checks > self.disconnect_after
+
+
+class _FakeFeed:
+    def __init__(self, items: list[FeedItem]) -> None:
+        self.items = items
+        self.subscribed = 0
+        self.unsubscribed = 0
+
+    async def subscribe(self, branch_id: uuid.UUID | None) -> AsyncIterator[FeedItem]:
+        self.subscribed += 1
+        try:
+            for item in self.items:
+                yield item
+            await asyncio.Event().wait()  # nothing more happens
+        finally:
+            self.unsubscribed += 1
+
+
+def _collect(request: _FakeRequest, source: _FakeFeed, timeout: float) -> list[str]:
+    async def run() -> list[str]:
+        # the fakes stand in for starlette's Request and the EventFeed
+        stream = _event_stream(request, source, uuid.uuid4(), timeout)  # type: ignore[arg-type]
+        chunks = [chunk async for chunk in stream]
+        await asyncio.sleep(0.05)  # let the cancelled pump finish
+        return chunks
+
+    return asyncio.run(run())
+
+
+def test_stream_sends_public_events_heartbeats_and_unsubscribes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("branchdesk.queue.views.HEARTBEAT_SECONDS", 0.05)
+    branch_id = uuid.uuid4()
+    source = _FakeFeed(
+        [
+            FeedItem(7, branch_id, "ticket.called", {"type": "called", "number": "A-001",
+                     "counter": "C01", "service": "CASH", "ts": "t", "ticket": "secret"}),
+            FeedItem(8, branch_id, "customer.updated", {"type": "updated", "number": "x"}),
+        ]
+    )  # fmt: skip
+    chunks = _collect(_FakeRequest(disconnect_after=1000), source, timeout=0.3)
+    assert chunks[0] == "retry: 3000\n\n"
+    assert chunks[1] == (
+        'id: 7\nevent: queue\ndata: {"type": "called", "number": "A-001", "counter": "C01", '
+        '"service": "CASH", "ts": "t"}\n\n'
+    )
+    assert set(chunks[2:]) == {": heartbeat\n\n"}
+    assert len(chunks) >= 4
+    assert (source.subscribed, source.unsubscribed) == (1, 1)
+
+
+def test_stream_stops_when_the_browser_goes_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("branchdesk.queue.views.HEARTBEAT_SECONDS", 0.05)
+    source = _FakeFeed([])
+    started = time.monotonic()
+    chunks = _collect(_FakeRequest(disconnect_after=2), source, timeout=60)
+    assert time.monotonic() - started < 5
+    assert chunks == ["retry: 3000\n\n", ": heartbeat\n\n", ": heartbeat\n\n"]
+    assert (source.subscribed, source.unsubscribed) == (1, 1)
