@@ -14,6 +14,7 @@ import typer
 from branchdesk.risk.aml.config import RuleConfig, RuleConfigError, load_config
 
 if TYPE_CHECKING:
+    from branchdesk.risk.kyc.customer import Customer
     from branchdesk.risk.kyc.watchlist import Hit
 
 T = TypeVar("T")
@@ -149,11 +150,12 @@ def _write_or_exit(path: Path, header: Sequence[str], rows: Iterable[Sequence[ob
         raise typer.Exit(2) from None
 
 
-def _screen_hits(customers_path: Path, watchlist_path: Path, threshold: float) -> list[Hit]:
-    from branchdesk.risk.kyc.io import read_customers, read_watchlist
+def _screen_hits(
+    customers: Sequence[Customer], watchlist_path: Path, threshold: float
+) -> list[Hit]:
+    from branchdesk.risk.kyc.io import read_watchlist
     from branchdesk.risk.kyc.watchlist import Watchlist, screen_all
 
-    customers = _read_or_exit(read_customers, customers_path)
     entries = _read_or_exit(read_watchlist, watchlist_path)
     return screen_all(customers, Watchlist(tuple(entries)), threshold)
 
@@ -166,8 +168,11 @@ def kyc_screen(
     threshold: float = typer.Option(0.85, "--threshold", min=0.0, max=1.0, help="Hit score."),
 ) -> None:
     """Screen every customer against a watch list; malformed input writes nothing."""
+    from branchdesk.risk.kyc.io import read_customers
+
     started = time.perf_counter()
-    hits = _screen_hits(customers, watchlist, threshold)
+    people = _read_or_exit(read_customers, customers)
+    hits = _screen_hits(people, watchlist, threshold)
     rows = (
         (
             hit.customer_id,
@@ -215,7 +220,7 @@ def kyc_rate(
         print(f"{config_path}: invalid rating rules: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
     people = _read_or_exit(read_customers, customers)
-    hits = _screen_hits(customers, watchlist, threshold) if watchlist is not None else []
+    hits = _screen_hits(people, watchlist, threshold) if watchlist is not None else []
     by_customer: dict[str, list[Hit]] = {}
     for hit in hits:
         by_customer.setdefault(hit.customer_id, []).append(hit)
