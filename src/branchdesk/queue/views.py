@@ -379,9 +379,14 @@ async def _event_stream(
 async def queue_events(
     request: Request,
     branch_id: Annotated[uuid.UUID, Depends(_public_branch_id)],
-    timeout: Annotated[float, Query(ge=0, le=3600)] = 300,
+    timeout: Annotated[float, Query(ge=0, le=3600)] = 60,
 ) -> StreamingResponse:
-    """Server-sent events of the branch queue (public fields only); browsers reconnect."""
+    """Server-sent events of the branch queue (public fields only); browsers reconnect.
+
+    Streams end after ``timeout`` seconds because uvicorn's graceful shutdown waits for open
+    responses: a short stream keeps a restart short, and a screen that reconnects re-renders
+    its live parts, so nothing is missed in between.
+    """
     return StreamingResponse(
         _event_stream(request, feed(request), branch_id, timeout),
         media_type="text/event-stream",
