@@ -10,12 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-# KYC needs pypinyin>=0.55, opencc-python-reimplemented>=0.1.7, cantonese-romanisation>=1.0.5.
-for _module in ("pypinyin", "opencc", "cantoroman"):
-    pytest.importorskip(_module, reason=f"KYC dependency {_module} is not installed")
-
-from branchdesk.risk.cli import kyc_app  # noqa: E402
-from branchdesk.risk.kyc.io import KycFormatError, read_customers, read_watchlist  # noqa: E402
+from branchdesk.risk.cli import kyc_app
+from branchdesk.risk.kyc.io import KycFormatError, read_customers, read_watchlist
 
 CUSTOMERS = """\
 customer_id,customer_type,name,aliases,birth_date,country,residence_country,occupation,id_type,id_number,id_expires_on,address,phone,is_pep,products,channels,cash_share_percent

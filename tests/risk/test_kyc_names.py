@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-# KYC needs pypinyin>=0.55, opencc-python-reimplemented>=0.1.7, cantonese-romanisation>=1.0.5.
-for _module in ("pypinyin", "opencc", "cantoroman"):
-    pytest.importorskip(_module, reason=f"KYC dependency {_module} is not installed")
-
-from branchdesk.risk.kyc.names import coarse_key, match_texts, parse_name  # noqa: E402
+from branchdesk.risk.kyc.names import coarse_key, match_texts, parse_name
 
 
 def score(left: str, right: str) -> float:

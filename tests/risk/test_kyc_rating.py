@@ -9,27 +9,23 @@ from pathlib import Path
 
 import pytest
 
-# KYC needs pypinyin>=0.55, opencc-python-reimplemented>=0.1.7, cantonese-romanisation>=1.0.5.
-for _module in ("pypinyin", "opencc", "cantoroman"):
-    pytest.importorskip(_module, reason=f"KYC dependency {_module} is not installed")
-
-from branchdesk.risk.kyc.completeness import (  # noqa: E402
+from branchdesk.risk.kyc.completeness import (
     IdStatus,
     id_expiry,
     kyc_status,
     missing_information,
     reminders_due,
 )
-from branchdesk.risk.kyc.customer import Customer, CustomerType  # noqa: E402
-from branchdesk.risk.kyc.rating import (  # noqa: E402
+from branchdesk.risk.kyc.customer import Customer, CustomerType
+from branchdesk.risk.kyc.rating import (
     DEFAULT_RATING,
     RatingConfigError,
     RiskLevel,
     load_rating_config,
     rate,
 )
-from branchdesk.risk.kyc.restrictions import Operation, RestrictionPolicy, decide  # noqa: E402
-from branchdesk.risk.kyc.watchlist import Hit  # noqa: E402
+from branchdesk.risk.kyc.restrictions import Operation, RestrictionPolicy, decide
+from branchdesk.risk.kyc.watchlist import Hit
 
 TODAY = date(2026, 11, 29)
 

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-# KYC needs pypinyin>=0.55, opencc-python-reimplemented>=0.1.7, cantonese-romanisation>=1.0.5.
-for _module in ("pypinyin", "opencc", "cantoroman"):
-    pytest.importorskip(_module, reason=f"KYC dependency {_module} is not installed")
-
-from branchdesk.risk.kyc.customer import Customer, CustomerType  # noqa: E402
-from branchdesk.risk.kyc.synth import generate_customers, generate_watchlist  # noqa: E402
-from branchdesk.risk.kyc.watchlist import (  # noqa: E402
+from branchdesk.risk.kyc.customer import Customer, CustomerType
+from branchdesk.risk.kyc.synth import generate_customers, generate_watchlist
+from branchdesk.risk.kyc.watchlist import (
     Watchlist,
     WatchlistEntry,
     changed_entries,
