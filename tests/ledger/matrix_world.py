@@ -9,6 +9,7 @@ from branchdesk.core.security import Signer
 from branchdesk.customers.models import Customer
 from branchdesk.identity.models import User
 from branchdesk.ledger import service
+from branchdesk.ledger.models import AccountType
 from branchdesk.ledger.schemas import AccountOpen
 from branchdesk.ledger.service.compliance import AllowAll
 from tests.factories import NOW, make_customer, principal
@@ -53,6 +54,17 @@ def ledger_world(
         idempotency_key="w4",
         **common,
     )  # type: ignore[arg-type]
+    term = service.open_account(
+        db,
+        data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
+                         branch_code="HOME", type=AccountType.time_deposit, term_months=6,
+                         rate_bps=150),
+        actor=actor, now=NOW,
+    )  # fmt: skip
+    service.post_transfer(
+        db, from_account=first.number, to_account=term.number, amount_minor=5_000,
+        idempotency_key="w6", **common,
+    )  # type: ignore[arg-type]  # fmt: skip
     pending = service.reverse_posting(db, posting_id=funded.posting.id, idempotency_key="w5", actor=actor, now=NOW, compliance=allow)  # fmt: skip
     return {
         "account": first.number,
@@ -60,4 +72,5 @@ def ledger_world(
         "posted": str(posted.posting.id),
         "remittance": str(sent.posting.id),
         "pending": str(pending.posting.id),
+        "time_deposit": term.number,
     }

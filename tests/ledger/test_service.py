@@ -374,3 +374,38 @@ def test_aml_check_blocks_money_passing_straight_through(db: Session, signer: Si
         _transfer(db, bank, c, a, 29_000_000, compliance=AmlCheck())
     assert counts(db) == before
     assert balance(db, c) == 29_500_000
+
+
+@pytest.mark.parametrize(
+    ("days", "interest", "memo"),
+    [(10, 68, "early withdrawal"), (365, 18_500, "matured")],
+)
+def test_time_deposit_pays_interest_by_product_rule_and_closes(
+    db: Session, signer: Signer, days: int, interest: int, memo: str
+) -> None:
+    from datetime import timedelta
+
+    bank = make_bank(db, signer)
+    current = open_account(db, bank)
+    term = open_account(db, bank, type=AccountType.time_deposit, term_months=12, rate_bps=185)
+    deposit(db, bank, current, 1_000_000)
+    _transfer(db, bank, current, term, 1_000_000)
+    with pytest.raises(RuleViolation, match="time deposit"), db.begin_nested():
+        _transfer(db, bank, term, current, 1)
+    result = service.withdraw_time_deposit(
+        db, account=term.number, to_account=current.number, idempotency_key=key(),
+        actor=bank.teller, now=NOW + timedelta(days=days), compliance=ALLOW,
+    )  # fmt: skip
+    assert result.posting.memo == memo
+    assert result.posting.amount_minor == 1_000_000 + interest
+    assert balance(db, current) == 1_000_000 + interest
+    assert balance(db, term) == 0
+    db.refresh(term)
+    assert term.status == AccountStatus.closed
+    expense = db.execute(
+        select(Account).where(
+            Account.branch_id == bank.branch.id, Account.type == AccountType.interest_expense
+        )
+    ).scalar_one()
+    assert balance(db, expense) == -interest
+    assert_ledger_consistent(db)

@@ -146,6 +146,7 @@ CASES = [
     Case("POST", "/api/v1/fees", SERVERS, json={"account": "{account}", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-5"}),
     Case("POST", "/api/v1/remittances", SERVERS, json={"from_account": "{account}", "beneficiary": "BOC 9", "amount_minor": 500, "currency": "CNY", "idempotency_key": "m-6"}),
     Case("POST", "/api/v1/remittances/{remittance}/clearing", SUPERVISORS, json={"outcome": "settled", "idempotency_key": "m-7"}),
+    Case("POST", "/api/v1/time-deposits/{time_deposit}/withdraw", SERVERS, json={"to_account": "{account}", "idempotency_key": "m-9"}),
     Case("GET", "/api/v1/postings/{posted}", CUSTOMER_VIEWERS),
     Case("POST", "/api/v1/postings/{posted}/reverse", SERVERS, json={"idempotency_key": "m-8"}),
     Case("GET", "/api/v1/approvals", SUPERVISORS | {Role.compliance_officer}),

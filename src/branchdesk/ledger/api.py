@@ -37,6 +37,7 @@ from branchdesk.ledger.schemas import (
     PostingRead,
     RemittanceBody,
     ReversalBody,
+    TimeDepositWithdrawal,
     TransferBody,
 )
 from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
@@ -340,6 +341,27 @@ def record_clearing_result(
             now=utcnow(),
             compliance=compliance,
         )
+    return _answer(db, response, result)
+
+
+@router.post("/time-deposits/{account}/withdraw", response_model=PostingRead, status_code=201)
+def withdraw_time_deposit(
+    db: DbSession,
+    principal: ApiUser,
+    compliance: Compliance,
+    account: str,
+    body: TimeDepositWithdrawal,
+    response: Response,
+) -> PostingRead:
+    """Principal and interest (contract rate at maturity, the demand rate before) paid out."""
+    detail = {"account": account, "to_account": body.to_account,
+              "idempotency_key": body.idempotency_key}  # fmt: skip
+    with audited_refusal(db, actor=principal, action="posting.time_deposit", detail=detail):
+        result = service.withdraw_time_deposit(
+            db, account=account, to_account=body.to_account,
+            idempotency_key=body.idempotency_key, actor=principal, now=utcnow(),
+            compliance=compliance, branch_code=body.branch_code,
+        )  # fmt: skip
     return _answer(db, response, result)
 
 

@@ -63,6 +63,7 @@ class PostingKind(StrEnum):
     remittance_return = "remittance_return"
     fee = "fee"
     reversal = "reversal"
+    time_deposit_withdrawal = "time_deposit_withdrawal"  # principal + interest, then closed
 
 
 class PostingStatus(StrEnum):

@@ -91,6 +91,14 @@ class RemittanceBody(_PostingBody):
     beneficiary: str = Field(min_length=1, max_length=200)
 
 
+class TimeDepositWithdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_account: AccountRef
+    idempotency_key: IdempotencyKey = None
+    branch_code: str | None = Field(default=None, max_length=16)
+
+
 class ClearingResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -33,6 +33,7 @@ from branchdesk.ledger.service.posting import (
     post_transfer,
     post_transfer_batch,
     post_withdrawal,
+    withdraw_time_deposit,
 )
 
 __all__ = [
@@ -63,4 +64,5 @@ __all__ = [
     "reject_posting",
     "reverse_posting",
     "set_approval_limit",
+    "withdraw_time_deposit",
 ]

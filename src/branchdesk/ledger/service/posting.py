@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from branchdesk.core.errors import DomainError, Forbidden, RuleViolation
+from branchdesk.core.errors import Conflict, DomainError, Forbidden, RuleViolation
 from branchdesk.core.events import record_event
 from branchdesk.core.ids import new_id
 from branchdesk.core.money import CURRENCY_EXPONENTS
@@ -110,7 +110,7 @@ def find_replay(db: Session, *, key: str, request_hash: str) -> PostingResult | 
     return PostingResult(existing, is_replay=True)
 
 
-def validate_legs(legs: Sequence[Leg], currency: str) -> None:
+def validate_legs(legs: Sequence[Leg], currency: str, *, kind: PostingKind | None = None) -> None:
     """Raises AccountClosed, AccountFrozen, AccountDormant, CurrencyMismatch, RuleViolation."""
     if not rules.is_balanced((leg.account.currency, leg.amount_minor) for leg in legs):
         raise RuleViolation("the entries of a posting must sum to zero")  # a bug if ever seen
@@ -127,7 +127,11 @@ def validate_legs(legs: Sequence[Leg], currency: str) -> None:
             raise AccountFrozen(f"account {account.number} is frozen")
         if leg.amount_minor < 0 and account.status == AccountStatus.dormant:
             raise AccountDormant(f"account {account.number} is dormant; reactivate it first")
-        if leg.amount_minor < 0 and account.type == AccountType.time_deposit:
+        if (
+            leg.amount_minor < 0
+            and account.type == AccountType.time_deposit
+            and kind != PostingKind.time_deposit_withdrawal
+        ):
             raise RuleViolation(
                 f"account {account.number} is a time deposit: withdraw it at maturity",
                 code="time_deposit_locked",
@@ -167,7 +171,8 @@ def apply_legs(db: Session, *, posting: Posting, now: datetime) -> None:
             .execution_options(populate_existing=True)
         ).scalars()
     }
-    validate_legs([Leg(locked[i], amounts[i]) for i in ordered], posting.currency)
+    kind = PostingKind(posting.kind)
+    validate_legs([Leg(locked[i], amounts[i]) for i in ordered], posting.currency, kind=kind)
     rows = []
     for account_id in ordered:
         change = amounts[account_id]
@@ -204,6 +209,8 @@ def apply_legs(db: Session, *, posting: Posting, now: datetime) -> None:
     posting.posted_at = now
     if posting.kind == PostingKind.remittance:
         posting.remittance_status = RemittanceStatus.sent
+    if kind == PostingKind.time_deposit_withdrawal:
+        _close_withdrawn_deposit(db, rows=rows, locked=locked, now=now)
     db.flush()
     record_event(
         db,
@@ -219,6 +226,29 @@ def apply_legs(db: Session, *, posting: Posting, now: datetime) -> None:
         now=now,
         branch_id=posting.branch_id,
     )
+
+
+def _close_withdrawn_deposit(
+    db: Session,
+    *,
+    rows: Sequence[Mapping[str, object]],
+    locked: Mapping[uuid.UUID, Account],
+    now: datetime,
+) -> None:
+    """The withdrawn time deposit must be empty now; it is closed."""
+    for row in rows:
+        account_id = row["account_id"]
+        assert isinstance(account_id, uuid.UUID)
+        account = locked[account_id]
+        if account.type != AccountType.time_deposit:
+            continue
+        if row["balance_after_minor"] != 0:
+            raise Conflict(
+                f"time deposit {account.number} changed meanwhile; withdraw it again",
+                code="time_deposit_changed",
+            )
+        account.status = AccountStatus.closed
+        account.closed_at = now
 
 
 def needs_approval(
@@ -255,7 +285,7 @@ def submit(
     beneficiary: str = "",
 ) -> PostingResult:
     """Raises PostingBlocked, IdempotencyKeyReused and the validation errors of ``apply_legs``."""
-    validate_legs(legs, currency)
+    validate_legs(legs, currency, kind=kind)
     posting_id = new_id()
     proposed = ProposedPosting(
         posting_id=posting_id,
@@ -667,3 +697,66 @@ def post_transfer_batch(
         savepoint.commit()
         results.append(result)
     return results
+
+
+EARLY_WITHDRAWAL_RATE_BPS = 25  # product rule: before maturity, the demand rate (0.25 % a year)
+
+
+def withdraw_time_deposit(
+    db: Session,
+    *,
+    account: str,
+    to_account: str,
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None = None,
+) -> PostingResult:
+    """Pay a time deposit's principal and interest into another account, then close it.
+
+    At or after maturity the contract rate runs from opening to maturity; before it, the
+    early-withdrawal rate runs for the days held (actual/365, ROUND_HALF_EVEN), paid from the
+    branch's interest expense. Raises AccountNotFound, RuleViolation, and those of ``submit``.
+    """
+    actor.require(Permission.posting_create)
+    key = check_key(idempotency_key)
+    digest = rules.request_hash(
+        PostingKind.time_deposit_withdrawal,
+        {"account": account, "to_account": to_account, "branch_code": branch_code},
+    )
+    replay = find_replay(db, key=key, request_hash=digest)
+    if replay:
+        return replay
+    deposit = find_account(db, account, field="account")
+    target = find_account(db, to_account, field="to_account")
+    if deposit.type != AccountType.time_deposit or deposit.rate_bps is None:
+        raise RuleViolation("not a time deposit", field="account", code="not_time_deposit")
+    if deposit.balance_minor <= 0:
+        raise InvalidAmount("the time deposit holds nothing to withdraw", field="account")
+    if target.id == deposit.id:
+        raise RuleViolation("pay into another account", field="to_account", code="same_account")
+    today = now.date()
+    matured = deposit.matures_on is not None and today >= deposit.matures_on
+    interest = rules.simple_interest_minor(
+        deposit.balance_minor,
+        rate_bps=deposit.rate_bps if matured else EARLY_WITHDRAWAL_RATE_BPS,
+        start_on=deposit.opened_at.date(),
+        end_on=deposit.matures_on if matured and deposit.matures_on else today,
+        currency=deposit.currency,
+    )
+    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=deposit.branch_id)
+    actor.require(Permission.posting_create, branch_id)
+    legs = [Leg(deposit, -deposit.balance_minor), Leg(target, deposit.balance_minor + interest)]
+    if interest:
+        expense = internal_account(
+            db, type=AccountType.interest_expense, branch_id=branch_id,
+            currency=deposit.currency, now=now,
+        )  # fmt: skip
+        legs.append(Leg(expense, -interest))
+    return submit(
+        db, kind=PostingKind.time_deposit_withdrawal, key=key, request_hash=digest,
+        branch_id=branch_id, legs=legs, amount_minor=deposit.balance_minor + interest,
+        currency=deposit.currency, actor=actor, now=now, compliance=compliance,
+        memo="matured" if matured else "early withdrawal",
+    )  # fmt: skip
