@@ -119,7 +119,12 @@ def _serve(host: str, port: int) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    # Live screens hold streams open: do not let them delay a restart by more than a few seconds
+    # (browsers reconnect and re-render).
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, access_log=False,
+        timeout_graceful_shutdown=5,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
