@@ -63,7 +63,10 @@ def bench_queue(
 
 @bench_app.command("ledger")
 def bench_ledger(
-    url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of a running branchdesk."),
+    url: str = typer.Option(
+        "http://127.0.0.1:8000",
+        help="Base URL of a running branchdesk (comma-separated: instances share the clients).",
+    ),
     username: str = typer.Option(..., help="A staff user who may open accounts and post."),
     password: str = typer.Option(..., prompt=True, hide_input=True),
     branch: str = typer.Option("TPE01", help="Branch code where the bench accounts are opened."),
@@ -79,8 +82,9 @@ def bench_ledger(
     from branchdesk.bench.ledger import run_ledger_bench
     from branchdesk.bench.pgbench import run_pgbench
 
+    first = url.split(",")[0].strip()
     token = httpx.post(
-        f"{url}/api/v1/auth/token", data={"username": username, "password": password}
+        f"{first}/api/v1/auth/token", data={"username": username, "password": password}
     )
     if token.status_code != 200:
         typer.echo(f"error: cannot log in as {username}: {token.text}", err=True)

@@ -80,7 +80,7 @@ async def open_funded_accounts(
 
 
 async def run_phase(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | list[httpx.AsyncClient],
     *,
     name: str,
     accounts: list[str],
@@ -99,7 +99,10 @@ async def run_phase(
         return {"from_account": source, "to_account": target, "currency": currency,
                 "amount_minor": rng.randint(1, 100), "idempotency_key": key}  # fmt: skip
 
+    pool = client if isinstance(client, list) else [client]
+
     async def worker(index: int) -> None:
+        client = pool[index % len(pool)]  # clients spread over the instances
         rng = random.Random(index)
         n = 0
         while time.perf_counter() < deadline:
@@ -152,18 +155,23 @@ async def run_ledger_bench(
 ) -> tuple[PhaseResult, PhaseResult]:
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
     auth = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=auth, timeout=120, limits=limits
-    ) as client:
+    urls = [u.strip() for u in base_url.split(",") if u.strip()]
+    pool = [
+        httpx.AsyncClient(base_url=url, headers=auth, timeout=120, limits=limits) for url in urls
+    ]
+    try:
         numbers = await open_funded_accounts(
-            client, branch=branch, count=accounts, balance_minor=10**12, currency=currency
+            pool[0], branch=branch, count=accounts, balance_minor=10**12, currency=currency
         )
         single = await run_phase(
-            client, name="single", accounts=numbers, currency=currency, clients=clients,
+            pool, name="single", accounts=numbers, currency=currency, clients=clients,
             seconds=seconds, batch_size=1,
         )  # fmt: skip
         batch = await run_phase(
-            client, name=f"batch of {batch_size}", accounts=numbers, currency=currency,
+            pool, name=f"batch of {batch_size}", accounts=numbers, currency=currency,
             clients=clients, seconds=seconds, batch_size=batch_size,
         )  # fmt: skip
+    finally:
+        for each in pool:
+            await each.aclose()
     return single, batch
