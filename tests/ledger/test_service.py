@@ -22,6 +22,7 @@ from branchdesk.ledger.errors import (
     InsufficientFunds,
     InvalidAmount,
     KycIncomplete,
+    OwnApproval,
 )
 from branchdesk.ledger.models import Account, AccountStatus, AccountType, PostingStatus
 from branchdesk.ledger.schemas import AccountOpen, AccountStatusChange
@@ -233,8 +234,6 @@ def test_maker_checker_holds_large_postings_until_another_supervisor_approves(
     assert held.status == PostingStatus.pending_approval
     assert balance(db, account) == 50_000
     assert [p.id for p in service.list_pending(db, actor=bank.other_manager)] == [held.id]
-    from branchdesk.ledger.errors import OwnApproval
-
     before = counts(db)
     with pytest.raises(OwnApproval):
         service.approve_posting(db, posting_id=held.id, actor=bank.manager, now=NOW)
@@ -267,8 +266,17 @@ def test_reversal_waits_for_approval_then_restores_balances(db: Session, signer:
     ).posting  # fmt: skip
     assert reversal.status == PostingStatus.pending_approval
     assert balance(db, target) == 4_000
+    with pytest.raises(Forbidden), db.begin_nested():  # a teller decides nothing
+        service.reject_posting(db, posting_id=reversal.id, actor=bank.teller, now=NOW)
     rejected = service.reject_posting(db, posting_id=reversal.id, actor=bank.manager, now=NOW)
     assert rejected.status == PostingStatus.rejected
+    assert rejected.checker_id == bank.manager.user_id
+    audit = db.execute(
+        select(AuditEntry.action, AuditEntry.outcome).where(
+            AuditEntry.object_id == str(reversal.id)
+        )
+    ).all()
+    assert audit == [("posting.reject", "ok")]
     second = service.reverse_posting(
         db, posting_id=original.id, idempotency_key=key(), actor=bank.teller, now=NOW,
         compliance=ALLOW,
