@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.identity import api as identity_api
     from branchdesk.identity import views as identity_views
     from branchdesk.ledger import api as ledger_api
+    from branchdesk.ledger import views as ledger_views
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         queue_api.router,
         identity_views.router,
         catalog_views.router,
+        ledger_views.router,
         appointments_views.router,
         queue_views.router,
     ):

@@ -183,6 +183,9 @@ CASES = [
     Case("GET", "/services/new", ADMIN, html=True),
     Case("POST", "/services/new", ADMIN, html=True, form={"code": "NEWS", "name_zh_hant": "新", "name_zh_hans": "新", "name_en": "New", "ticket_prefix": "Z", "standard_handling_minutes": "5", "target_max_wait_minutes": "10"}),
     Case("GET", "/services/MATRIX", ALL, html=True),
+    Case("GET", "/approvals", SUPERVISORS | {Role.compliance_officer}, html=True),
+    Case("POST", "/approvals/{pending}/approve", SUPERVISORS, html=True, form={}),
+    Case("POST", "/approvals/{pending}/reject", SUPERVISORS, html=True, form={"note": "no"}),
     Case("POST", "/services/MATRIX", ADMIN, html=True, form={"name_zh_hant": "矩陣", "name_zh_hans": "矩阵", "name_en": "Matrix", "standard_handling_minutes": "6", "target_max_wait_minutes": "15", "script": "v2", "is_active": "on"}),
     # queue screens: public hall devices and phones, teller console, lobby desk
     Case("GET", "/kiosk/HOME", PUBLIC, html=True),
