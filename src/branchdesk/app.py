@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from branchdesk.core.web import (
     build_templates,
     install_error_handlers,
 )
-from branchdesk.queue.live import EventFeed, LiveWaits
+from branchdesk.queue.live import EventFeed, LiveWaits, come_back_notices
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or Database(settings.database_url)
     metrics = Metrics()
     waits = LiveWaits()
-    feed = EventFeed(database, waits)
+    feed = EventFeed(database, waits, on_activity=come_back_notices(database, waits))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        learned = await asyncio.to_thread(waits.warm_up, database, now=utcnow())
-        log.info("wait-time models warmed up", extra={"command": f"{learned} events"})
+        # Learn from recent history in the background: until it is done, estimates fall back
+        # to the catalog standard, and start-up stays fast.
+        warm_up = asyncio.create_task(asyncio.to_thread(waits.warm_up, database, now=utcnow()))
+        await feed.start()  # live screens, the wait models and come-back notices follow it
         yield
         await feed.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(warm_up, timeout=1)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -92,3 +97,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ):
         app.include_router(router)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The factory `branchdesk serve` hands to uvicorn (once per worker process)."""
+    from branchdesk.core.web import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

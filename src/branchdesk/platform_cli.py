@@ -111,19 +111,19 @@ def audit_verify(url: str | None = typer.Option(None, help="Database URL.")) -> 
     raise typer.Exit(1)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
-    from branchdesk.app import create_app
     from branchdesk.core.web import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level)
     # Live screens hold streams open: do not let them delay a restart by more than a few seconds
-    # (browsers reconnect and re-render).
+    # (browsers reconnect and re-render). Several workers are several instances of the stateless
+    # app on one host (each builds its app through the factory).
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_config=None, access_log=False,
-        timeout_graceful_shutdown=5,
+        "branchdesk.app:serve_app", factory=True, host=host, port=port, workers=workers,
+        log_config=None, access_log=False, timeout_graceful_shutdown=5,
     )  # fmt: skip
 
 
@@ -143,6 +143,7 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str | None = typer.Option(None, help="Bind address (default BRANCHDESK_HOST)."),
         port: int | None = typer.Option(None, help="Port (default BRANCHDESK_PORT or 8000)."),
+        workers: int = typer.Option(1, min=1, max=64, help="Worker processes (one per core)."),
     ) -> None:
         """Serve the web app and API. Never creates users: provision them with `users create`."""
         from branchdesk.migrations import is_current
@@ -153,7 +154,7 @@ def register(app: typer.Typer) -> None:
                 "error: the database schema is not current: run `branchdesk db upgrade`", err=True
             )
             raise typer.Exit(2)
-        _serve(host or settings.host, port or settings.port)
+        _serve(host or settings.host, port or settings.port, workers)
 
     @app.command()
     def seed(

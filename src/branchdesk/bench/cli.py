@@ -23,6 +23,7 @@ def bench_queue(
     counters: str = typer.Option("C01,C02,C03,C04", help="Comma-separated counter codes."),
     seconds: float = typer.Option(30.0, help="Duration."),
     rate: float = typer.Option(200.0, help="Tickets issued per second (all kiosks together)."),
+    extra_counters: int = typer.Option(0, min=0, max=200, help="Create this many more counters."),
     pgbench_url: str | None = typer.Option(
         None, help="PostgreSQL URL: run pgbench beside, same clients."
     ),
@@ -38,12 +39,21 @@ def bench_queue(
         typer.echo(f"error: cannot log in as {username}: {token.text}", err=True)
         raise typer.Exit(2)
     counter_list = [c.strip() for c in counters.split(",") if c.strip()]
+    service_list = [s.strip() for s in services.split(",") if s.strip()]
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    for index in range(extra_counters):  # more servers than the demo branch has
+        code = f"BX{index:02d}"
+        httpx.post(
+            f"{url}/api/v1/branches/{branch}/counters", headers=headers, timeout=30,
+            json={"code": code, "name": f"Bench {index}", "service_codes": service_list},
+        )  # fmt: skip
+        counter_list.append(code)
     result = asyncio.run(
         run_queue_bench(
             base_url=url,
             token=token.json()["access_token"],
             branch=branch,
-            service_codes=[s.strip() for s in services.split(",") if s.strip()],
+            service_codes=service_list,
             counters=counter_list,
             seconds=seconds,
             issue_rate=rate,

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -64,6 +65,8 @@ def to_queue_event(payload: dict[str, Any]) -> QueueEvent | None:
     )
 
 
+MIN_POLL_GAP = 0.1  # seconds between two polls, however many notifications arrive
+COME_BACK_EVERY = 10.0  # seconds between two come-back rounds for one branch
 MIN_COMPLETIONS = 30  # below this a branch's model has not seen enough; callers fall back
 
 
@@ -285,6 +288,8 @@ class EventFeed:
                 log.exception("event feed poll failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            # A busy hall notifies many times a second: gather them into one poll.
+            await asyncio.sleep(MIN_POLL_GAP)
             self._wake.clear()
 
     async def subscribe(self, branch_id: uuid.UUID | None) -> AsyncIterator[FeedItem]:
@@ -302,12 +307,17 @@ class EventFeed:
 def come_back_notices(database: Database, waits: LiveWaits) -> Callable[[set[uuid.UUID]], None]:
     """Feed hook: after queue activity at a branch, notify remote holders whose turn is near."""
 
+    last_round: dict[uuid.UUID, float] = {}
+
     def run(branch_ids: set[uuid.UUID]) -> None:
         from branchdesk.catalog.models import Branch
         from branchdesk.core.clock import utcnow
         from branchdesk.queue.service.notices import send_come_back_notices
 
         for branch_id in branch_ids:
+            if time.monotonic() - last_round.get(branch_id, -COME_BACK_EVERY) < COME_BACK_EVERY:
+                continue
+            last_round[branch_id] = time.monotonic()
             try:
                 with database.unit_of_work() as db:
                     branch = db.get(Branch, branch_id)
