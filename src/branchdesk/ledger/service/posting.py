@@ -385,6 +385,52 @@ def _till(
     )
 
 
+def _against_bank(
+    db: Session,
+    *,
+    kind: PostingKind,
+    body: dict[str, object],
+    account_ref: str,
+    account_field: str,
+    customer_sign: int,
+    bank_account: Callable[[uuid.UUID], Account],
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None,
+    memo: str,
+    beneficiary: str = "",
+) -> PostingResult:
+    """One customer account against one of the branch's own accounts (till, fee income,
+    clearing suspense): the shared path of deposits, withdrawals, fees and remittances."""
+    actor.require(Permission.posting_create)
+    key, digest, replay = _begin(db, kind=kind, body=body, idempotency_key=idempotency_key)
+    if replay:
+        return replay
+    amount_minor, currency = int(str(body["amount_minor"])), str(body["currency"])
+    customer = find_account(db, account_ref, field=account_field)
+    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=customer.branch_id)
+    actor.require(Permission.posting_create, branch_id)
+    bank = bank_account(branch_id)
+    legs = [Leg(customer, customer_sign * amount_minor), Leg(bank, -customer_sign * amount_minor)]
+    return submit(
+        db,
+        kind=kind,
+        key=key,
+        request_hash=digest,
+        branch_id=branch_id,
+        legs=legs,
+        amount_minor=amount_minor,
+        currency=currency,
+        actor=actor,
+        now=now,
+        compliance=compliance,
+        memo=memo,
+        beneficiary=beneficiary,
+    )
+
+
 def post_deposit(
     db: Session,
     *,
@@ -400,8 +446,7 @@ def post_deposit(
     memo: str = "",
 ) -> PostingResult:
     """Cash in at the counter. Raises Forbidden, AccountNotFound, InvalidAmount, see submit."""
-    actor.require(Permission.posting_create)
-    body = {
+    body: dict[str, object] = {
         "account": account,
         "amount_minor": amount_minor,
         "currency": currency,
@@ -409,30 +454,15 @@ def post_deposit(
         "counter_code": counter_code,
         "memo": memo,
     }
-    key, digest, replay = _begin(
-        db, kind=PostingKind.deposit, body=body, idempotency_key=idempotency_key
-    )
-    if replay:
-        return replay
-    target = find_account(db, account, field="account")
-    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=target.branch_id)
-    actor.require(Permission.posting_create, branch_id)
-    till = _till(db, branch_id=branch_id, counter_code=counter_code, currency=currency, now=now)
-    legs = [Leg(target, amount_minor), Leg(till, -amount_minor)]
-    return submit(
-        db,
-        kind=PostingKind.deposit,
-        key=key,
-        request_hash=digest,
-        branch_id=branch_id,
-        legs=legs,
-        amount_minor=amount_minor,
-        currency=currency,
-        actor=actor,
-        now=now,
-        compliance=compliance,
-        memo=memo,
-    )
+    return _against_bank(
+        db, kind=PostingKind.deposit, body=body, account_ref=account, account_field="account",
+        customer_sign=1,
+        bank_account=lambda branch_id: _till(
+            db, branch_id=branch_id, counter_code=counter_code, currency=currency, now=now
+        ),
+        idempotency_key=idempotency_key, actor=actor, now=now, compliance=compliance,
+        branch_code=branch_code, memo=memo,
+    )  # fmt: skip
 
 
 def post_withdrawal(
@@ -450,8 +480,7 @@ def post_withdrawal(
     memo: str = "",
 ) -> PostingResult:
     """Cash out at the counter. Raises InsufficientFunds, AccountFrozen, ... (see submit)."""
-    actor.require(Permission.posting_create)
-    body = {
+    body: dict[str, object] = {
         "account": account,
         "amount_minor": amount_minor,
         "currency": currency,
@@ -459,30 +488,15 @@ def post_withdrawal(
         "counter_code": counter_code,
         "memo": memo,
     }
-    key, digest, replay = _begin(
-        db, kind=PostingKind.withdrawal, body=body, idempotency_key=idempotency_key
-    )
-    if replay:
-        return replay
-    source = find_account(db, account, field="account")
-    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=source.branch_id)
-    actor.require(Permission.posting_create, branch_id)
-    till = _till(db, branch_id=branch_id, counter_code=counter_code, currency=currency, now=now)
-    legs = [Leg(source, -amount_minor), Leg(till, amount_minor)]
-    return submit(
-        db,
-        kind=PostingKind.withdrawal,
-        key=key,
-        request_hash=digest,
-        branch_id=branch_id,
-        legs=legs,
-        amount_minor=amount_minor,
-        currency=currency,
-        actor=actor,
-        now=now,
-        compliance=compliance,
-        memo=memo,
-    )
+    return _against_bank(
+        db, kind=PostingKind.withdrawal, body=body, account_ref=account, account_field="account",
+        customer_sign=-1,
+        bank_account=lambda branch_id: _till(
+            db, branch_id=branch_id, counter_code=counter_code, currency=currency, now=now
+        ),
+        idempotency_key=idempotency_key, actor=actor, now=now, compliance=compliance,
+        branch_code=branch_code, memo=memo,
+    )  # fmt: skip
 
 
 def post_transfer(
@@ -553,40 +567,22 @@ def post_fee(
     memo: str = "",
 ) -> PostingResult:
     """A fee charged to an account, credited to the branch's fee income."""
-    actor.require(Permission.posting_create)
-    body = {
+    body: dict[str, object] = {
         "account": account,
         "amount_minor": amount_minor,
         "currency": currency,
         "branch_code": branch_code,
         "memo": memo,
     }
-    key, digest, replay = _begin(
-        db, kind=PostingKind.fee, body=body, idempotency_key=idempotency_key
-    )
-    if replay:
-        return replay
-    source = find_account(db, account, field="account")
-    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=source.branch_id)
-    actor.require(Permission.posting_create, branch_id)
-    income = internal_account(
-        db, type=AccountType.fee_income, branch_id=branch_id, currency=currency, now=now
-    )
-    legs = [Leg(source, -amount_minor), Leg(income, amount_minor)]
-    return submit(
-        db,
-        kind=PostingKind.fee,
-        key=key,
-        request_hash=digest,
-        branch_id=branch_id,
-        legs=legs,
-        amount_minor=amount_minor,
-        currency=currency,
-        actor=actor,
-        now=now,
-        compliance=compliance,
-        memo=memo,
-    )
+    return _against_bank(
+        db, kind=PostingKind.fee, body=body, account_ref=account, account_field="account",
+        customer_sign=-1,
+        bank_account=lambda branch_id: internal_account(
+            db, type=AccountType.fee_income, branch_id=branch_id, currency=currency, now=now
+        ),
+        idempotency_key=idempotency_key, actor=actor, now=now, compliance=compliance,
+        branch_code=branch_code, memo=memo,
+    )  # fmt: skip
 
 
 def post_remittance(
@@ -604,8 +600,7 @@ def post_remittance(
     memo: str = "",
 ) -> PostingResult:
     """Outgoing remittance: the money waits in clearing suspense until the clearing result."""
-    actor.require(Permission.posting_create)
-    body = {
+    body: dict[str, object] = {
         "from_account": from_account,
         "beneficiary": beneficiary,
         "amount_minor": amount_minor,
@@ -613,33 +608,15 @@ def post_remittance(
         "branch_code": branch_code,
         "memo": memo,
     }
-    key, digest, replay = _begin(
-        db, kind=PostingKind.remittance, body=body, idempotency_key=idempotency_key
-    )
-    if replay:
-        return replay
-    source = find_account(db, from_account, field="from_account")
-    branch_id = posting_branch(db, actor=actor, branch_code=branch_code, default=source.branch_id)
-    actor.require(Permission.posting_create, branch_id)
-    suspense = internal_account(
-        db, type=AccountType.clearing_suspense, branch_id=branch_id, currency=currency, now=now
-    )
-    legs = [Leg(source, -amount_minor), Leg(suspense, amount_minor)]
-    return submit(
-        db,
-        kind=PostingKind.remittance,
-        key=key,
-        request_hash=digest,
-        branch_id=branch_id,
-        legs=legs,
-        amount_minor=amount_minor,
-        currency=currency,
-        actor=actor,
-        now=now,
-        compliance=compliance,
-        memo=memo,
-        beneficiary=beneficiary,
-    )
+    return _against_bank(
+        db, kind=PostingKind.remittance, body=body, account_ref=from_account,
+        account_field="from_account", customer_sign=-1,
+        bank_account=lambda branch_id: internal_account(
+            db, type=AccountType.clearing_suspense, branch_id=branch_id, currency=currency, now=now
+        ),
+        idempotency_key=idempotency_key, actor=actor, now=now, compliance=compliance,
+        branch_code=branch_code, memo=memo, beneficiary=beneficiary,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
