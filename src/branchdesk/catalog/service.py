@@ -64,8 +64,7 @@ def _audit(
         object_id=str(object_id),
         branch_id=branch_id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail=detail,
     )
 

@@ -75,8 +75,7 @@ def create_customer(
         object_id=customer.id,
         branch_id=customer.home_branch_id,
         now=now,
-        actor_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "system",
+        actor=actor,
         detail={"customer_number": customer.customer_number},
     )
     return customer

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from branchdesk.core.clock import ensure_utc
 from branchdesk.identity.models import AuditChainHead, AuditEntry
+from branchdesk.identity.principal import Principal
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -49,6 +50,7 @@ def append_audit(
     action: str,
     object_type: str,
     now: datetime,
+    actor: Principal | None = None,
     actor_id: uuid.UUID | None = None,
     actor_label: str = "system",
     object_id: str | uuid.UUID | None = None,
@@ -56,7 +58,12 @@ def append_audit(
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one audit row to the caller's transaction (no personal data in ``detail``)."""
+    """Append one audit row to the caller's transaction (no personal data in ``detail``).
+
+    ``actor`` (a staff principal) fills ``actor_id`` and ``actor_label``; jobs pass a label.
+    """
+    if actor is not None:
+        actor_id, actor_label = actor.user_id, actor.label
     head = db.execute(
         select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
     ).scalar_one_or_none()

@@ -216,8 +216,8 @@ def create_user(
         object_type="user",
         object_id=user.id,
         now=now,
-        actor_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "cli",
+        actor=actor,
+        actor_label="cli",
         detail={
             "username": username,
             "role": str(data.role),
@@ -300,8 +300,7 @@ def update_user(
             object_type="user",
             object_id=user.id,
             now=now,
-            actor_id=actor.user_id,
-            actor_label=actor.label,
+            actor=actor,
             detail={"username": user.username, "changes": changes},
         )
     db.flush()
@@ -335,8 +334,7 @@ def change_password(
         object_type="user",
         object_id=user.id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
     )
     db.flush()
     return user

@@ -81,8 +81,7 @@ def audited_refusal(
             action=action,
             object_type="posting",
             now=utcnow(),
-            actor_id=actor.user_id,
-            actor_label=actor.label,
+            actor=actor,
             outcome="refused",
             detail={**detail, "error": exc.code, "reason": exc.detail},
         )

@@ -113,8 +113,7 @@ def audit(
         object_id=appointment.id,
         branch_id=appointment.branch_id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail={"reference": appointment.reference, **(detail or {})},
     )
 
@@ -244,8 +243,7 @@ def update_settings(
         object_id=branch.id,
         branch_id=branch.id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail=data.model_dump(),
     )
     record_event(

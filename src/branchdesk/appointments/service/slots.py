@@ -127,8 +127,7 @@ def generate_slots(
             object_id=branch.id,
             branch_id=branch.id,
             now=now,
-            actor_id=actor.user_id,
-            actor_label=actor.label,
+            actor=actor,
             detail={"from_on": start_on.isoformat(), "days": days, "created": created},
         )
     db.flush()

@@ -109,8 +109,7 @@ def open_account(db: Session, *, data: AccountOpen, actor: Principal, now: datet
         object_id=account.id,
         branch_id=branch.id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail={
             "number": account.number,
             "type": data.type,
@@ -177,8 +176,7 @@ def change_account_status(
         object_id=locked.id,
         branch_id=locked.branch_id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail={"was": was, "now": data.status, "reason": data.reason},
     )
     return locked

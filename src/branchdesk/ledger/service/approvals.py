@@ -120,8 +120,7 @@ def approve_posting(
         object_id=posting.id,
         branch_id=posting.branch_id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail={
             "was": str(was),
             "now": posting.status,
@@ -154,8 +153,7 @@ def reject_posting(
         object_id=posting.id,
         branch_id=posting.branch_id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail={
             "was": str(was),
             "kind": posting.kind,
@@ -355,8 +353,7 @@ def set_approval_limit(
         object_id=branch.id,
         branch_id=branch.id,
         now=now,
-        actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor=actor,
         detail={"kind": data.kind, "currency": data.currency, "amount_minor": data.amount_minor},
     )
     return limit
