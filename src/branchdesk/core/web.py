@@ -6,7 +6,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
@@ -341,9 +341,6 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
-
-
-HtmlHandler = Callable[[Request], Awaitable[Response]]
 
 
 def validate_form(schema: type[Any], data: Mapping[str, Any]) -> tuple[Any, dict[str, str]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from branchdesk.core.clock import ensure_utc
@@ -152,10 +152,6 @@ def verify_chain(db: Session, *, batch: int = 5000) -> ChainReport:
             f"entries after {last_seq} were deleted (the chain head records {head.seq})",
         )
     return ChainReport(True, checked)
-
-
-def count_entries(db: Session) -> int:
-    return int(db.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
 
 
 def list_entries(

@@ -101,7 +101,3 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
 
 # Roles whose scope is the whole bank rather than their own branches.
 BANK_WIDE_ROLES = frozenset({Role.admin})
-
-
-def roles_with(permission: Permission) -> frozenset[Role]:
-    return PERMISSIONS[permission]

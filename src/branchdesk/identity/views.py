@@ -16,7 +16,6 @@ from branchdesk.core.web import (
     DbSession,
     redirect,
     render,
-    request_locale,
     safe_next,
     validate_form,
 )
@@ -306,6 +305,3 @@ def audit_page(
             "next_before": entries[-1].seq if len(entries) == 100 else None,
         },
     )
-
-
-__all__ = ["request_locale", "router"]

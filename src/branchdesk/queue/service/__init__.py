@@ -20,8 +20,6 @@ from branchdesk.queue.service.common import (
 )
 from branchdesk.queue.service.counters import call_next, current_ticket, set_counter_status
 from branchdesk.queue.service.screens import (
-    count_open_tickets,
-    counters_for_user,
     estimate_wait,
     position,
     snapshot,
@@ -51,8 +49,6 @@ __all__ = [
     "cancel",
     "check_in",
     "complete",
-    "count_open_tickets",
-    "counters_for_user",
     "current_ticket",
     "estimate_wait",
     "get_ticket",
