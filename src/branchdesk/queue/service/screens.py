@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog import service as catalog
@@ -43,10 +42,16 @@ class HallView:
     counters: dict[uuid.UUID, CounterView]
     config: PolicyConfig
     handling_minutes: dict[str, int]
+    tickets: dict[uuid.UUID, Ticket]  # the waiting rows behind ``waiting``
+    counter_rows: list[Counter]  # ordered by code
 
 
 def hall_view(db: Session, *, branch: Branch, now: datetime) -> HallView:
-    counters = list(db.execute(select(Counter).where(Counter.branch_id == branch.id)).scalars())
+    counters = list(
+        db.execute(
+            select(Counter).where(Counter.branch_id == branch.id).order_by(Counter.code)
+        ).scalars()
+    )
     skills: dict[uuid.UUID, set[str]] = {c.id: set() for c in counters}
     if counters:
         for counter_id, code in db.execute(
@@ -58,8 +63,9 @@ def hall_view(db: Session, *, branch: Branch, now: datetime) -> HallView:
     handling = dict(
         db.execute(select(ServiceType.code, ServiceType.standard_handling_minutes)).all()
     )
+    pairs = _waiting(db, branch, now)
     return HallView(
-        waiting=[w for _ticket, w in _waiting(db, branch, now)],
+        waiting=[w for _ticket, w in pairs],
         counters={
             c.id: CounterView(
                 code=c.code,
@@ -71,6 +77,8 @@ def hall_view(db: Session, *, branch: Branch, now: datetime) -> HallView:
         },
         config=policy_config(queue_settings(db, branch)),
         handling_minutes=handling,
+        tickets={ticket.id: ticket for ticket, _w in pairs},
+        counter_rows=counters,
     )
 
 
@@ -182,13 +190,9 @@ def snapshot(
     from branchdesk.queue.schemas import CounterQueue, QueueSnapshot, RecentCall, ServiceQueue
 
     day = catalog.business_day(branch, now)
-    waiting = _waiting(db, branch, now)
-    counters = list(
-        db.execute(
-            select(Counter).where(Counter.branch_id == branch.id).order_by(Counter.code)
-        ).scalars()
-    )
     hall = hall_view(db, branch=branch, now=now)
+    waiting = [(hall.tickets[w.id], w) for w in hall.waiting]
+    counters = hall.counter_rows
     views = hall.counters
     services = []
     for offered in catalog.list_branch_services(db, branch=branch, only_enabled=True):
@@ -266,27 +270,4 @@ def snapshot(
             if t.called_at is not None
         ],
         waiting_total=sum(1 for _t, w in waiting if w.is_checked_in),
-    )
-
-
-def counters_for_user(db: Session, *, branch: Branch) -> Sequence[Counter]:
-    return list(
-        db.execute(
-            select(Counter).where(Counter.branch_id == branch.id).order_by(Counter.code)
-        ).scalars()
-    )
-
-
-def count_open_tickets(db: Session, *, branch: Branch, now: datetime) -> int:
-    day = catalog.business_day(branch, now)
-    return int(
-        db.execute(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                Ticket.branch_id == branch.id,
-                Ticket.business_on == day,
-                Ticket.state.in_([TicketState.waiting, TicketState.called, TicketState.serving]),
-            )
-        ).scalar_one()
     )
