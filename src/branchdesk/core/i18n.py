@@ -1,7 +1,9 @@
 """Languages: Traditional Chinese, Simplified Chinese and English from Babel catalogs.
 
-Catalogs live in ``branchdesk/locale/<locale>/LC_MESSAGES/messages.po`` with English msgids.
-They are read with Babel at start-up (no compile step, nothing to forget on deploy).
+Catalogs live in ``branchdesk/locale/<locale>/LC_MESSAGES/*.po`` with English msgids:
+``messages.po`` for the platform and one file per domain package that wants its own (for
+example ``portal.po``); all of a locale's files are merged, ``messages.po`` first. They are read
+with Babel at start-up (no compile step, nothing to forget on deploy).
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ class Translations:
 def translations(locale: str) -> Translations:
     if locale not in _DIRS:
         locale = "en"
-    path = LOCALE_DIR / _DIRS[locale] / "LC_MESSAGES" / "messages.po"
+    folder = LOCALE_DIR / _DIRS[locale] / "LC_MESSAGES"
+    paths = sorted(folder.glob("*.po"), key=lambda p: (p.name != "messages.po", p.name))
     messages: dict[str, str] = {}
-    if path.exists():
+    for path in paths:
         with path.open("rb") as handle:
             catalog = read_po(handle)
         for message in catalog:
