@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from branchdesk.appointments import models as appointment_models
 from branchdesk.catalog import models as catalog_models
+from branchdesk.complaints import models as complaint_models
 from branchdesk.core import events as core_events
 from branchdesk.core import references as core_references
 from branchdesk.core.db import Base
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "appointment_models",
     "catalog_models",
+    "complaint_models",
     "core_events",
     "core_references",
     "customer_models",

@@ -40,6 +40,10 @@ class Permission(StrEnum):
     posting_review = "posting.review"
     clearing_manage = "clearing.manage"
     approval_limit_manage = "approval_limit.manage"
+    complaint_view = "complaint.view"
+    complaint_handle = "complaint.handle"
+    complaint_approve_extension = "complaint.approve_extension"
+    complaint_improve = "complaint.improve"
 
 
 ALL_STAFF = frozenset(Role)
@@ -97,6 +101,19 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.posting_review: frozenset({Role.compliance_officer, Role.admin}),
     Permission.clearing_manage: SUPERVISORS,
     Permission.approval_limit_manage: SUPERVISORS,
+    Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
+    Permission.complaint_handle: frozenset(
+        {
+            Role.teller,
+            Role.lobby_manager,
+            Role.relationship_manager,
+            Role.branch_manager,
+            Role.quality_officer,
+            Role.admin,
+        }
+    ),
+    Permission.complaint_approve_extension: SUPERVISORS,
+    Permission.complaint_improve: frozenset({Role.branch_manager, Role.quality_officer, Role.admin}),
 }
 
 # Roles whose scope is the whole bank rather than their own branches.
