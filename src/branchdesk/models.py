@@ -12,6 +12,7 @@ from branchdesk.customers import models as customer_models
 from branchdesk.identity import models as identity_models
 from branchdesk.ledger import models as ledger_models
 from branchdesk.queue import models as queue_models
+from branchdesk.textanalysis import models as textanalysis_models
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "identity_models",
     "ledger_models",
     "queue_models",
+    "textanalysis_models",
 ]

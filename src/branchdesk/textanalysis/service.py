@@ -1,0 +1,191 @@
+"""Classifying text with the cached model, and keeping the corrections people make.
+
+The model is trained at first use from the shipped examples (``data/train.csv``) plus the
+stored corrections, or loaded from an artifact when ``BRANCHDESK_TEXTANALYSIS_MODEL`` names a
+directory written by ``branchdesk textanalysis train --out DIR``. It stays cached in memory;
+when ``classify`` gets a session it checks the corrections table and retrains if it changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from branchdesk.core.clock import ensure_utc
+from branchdesk.core.errors import RuleViolation
+from branchdesk.identity.audit import append_audit
+from branchdesk.identity.models import User
+from branchdesk.textanalysis.labels import FIELDS
+from branchdesk.textanalysis.model import (
+    ArtifactError,
+    Classification,
+    CorrectionExample,
+    TextModel,
+    load_artifact,
+    load_examples,
+    train,
+)
+from branchdesk.textanalysis.models import TextCorrection
+from branchdesk.textanalysis.normalize import detect_language, text_hash
+
+log = logging.getLogger(__name__)
+
+MODEL_ENV = "BRANCHDESK_TEXTANALYSIS_MODEL"
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class _CorrectionsState:
+    count: int
+    latest: datetime | None
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.model: TextModel | None = None
+        self.state: _CorrectionsState | None = None  # corrections the model was trained with
+
+
+_cache = _Cache()
+
+
+def _corrections_state(db: Session) -> _CorrectionsState:
+    count, latest = db.execute(
+        select(func.count(TextCorrection.id), func.max(TextCorrection.created_at))
+    ).one()
+    return _CorrectionsState(int(count), latest)
+
+
+def list_correction_examples(db: Session) -> list[CorrectionExample]:
+    """Every stored correction, oldest first (ids are time-ordered UUIDv7)."""
+    rows = db.scalars(select(TextCorrection).order_by(TextCorrection.id)).all()
+    return [CorrectionExample(row.text, row.field, row.corrected) for row in rows]
+
+
+def _configured_artifact() -> TextModel | None:
+    location = os.environ.get(MODEL_ENV, "").strip()
+    if not location:
+        return None
+    try:
+        return load_artifact(Path(location))
+    except ArtifactError as error:
+        log.warning("text model artifact not used, training instead: %s", error)
+        return None
+
+
+def train_model(db: Session | None = None) -> TextModel:
+    """A fresh model from the shipped examples plus the stored corrections (when a session)."""
+    corrections = list_correction_examples(db) if db is not None else []
+    return train(load_examples("train.csv"), corrections)
+
+
+def get_model(db: Session | None = None) -> TextModel:
+    """The cached model; (re)built when absent or when the corrections table changed."""
+    with _cache.lock:
+        state = _corrections_state(db) if db is not None else None
+        if _cache.model is not None and (state is None or state == _cache.state):
+            return _cache.model
+        model = None
+        if _cache.model is None and (state is None or state.count == 0):
+            model = _configured_artifact()
+        if model is None:
+            model = train_model(db)
+        _cache.model = model
+        _cache.state = state if state is not None else _CorrectionsState(0, None)
+        return model
+
+
+def reset_model_cache() -> None:
+    """Forget the cached model (tests; after replacing the configured artifact)."""
+    with _cache.lock:
+        _cache.model = None
+        _cache.state = None
+
+
+def classify(text: str, *, db: Session | None = None) -> Classification:
+    """Category, sentiment (with calibrated confidences in [0, 1]) and language of one text.
+
+    Never raises for odd input: empty or garbage text is ``other`` with low confidence. Pass
+    ``db`` so corrections stored since the model was built are learnt first.
+    """
+    return classify_many([text], db=db)[0]
+
+
+def classify_many(texts: list[str], *, db: Session | None = None) -> list[Classification]:
+    """:func:`classify` for many texts at once, in order."""
+    model = get_model(db)
+    return model.classify_many([(text or "")[:MAX_TEXT] for text in texts])
+
+
+def record_correction(
+    db: Session,
+    *,
+    text: str,
+    field: str,
+    predicted: str,
+    corrected: str,
+    source_type: str,
+    source_id: str | uuid.UUID,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+) -> TextCorrection:
+    """Keep a person's label for a text; the next model (next ``classify(db=...)``) learns it.
+
+    Raises RuleViolation (field ``text``, ``field``, ``corrected``, ``source_type``).
+    """
+    if field not in FIELDS:
+        raise RuleViolation("field must be 'category' or 'sentiment'", field="field")
+    if corrected not in FIELDS[field]:
+        raise RuleViolation(f"unknown {field} label: {corrected!r}", field="corrected")
+    if not text or not text.strip():
+        raise RuleViolation("an empty text cannot be corrected", field="text")
+    if not source_type or len(source_type) > 40:
+        raise RuleViolation("source_type must be 1-40 characters", field="source_type")
+    clipped = text[:MAX_TEXT]
+    row = TextCorrection(
+        text=clipped,
+        text_hash=text_hash(clipped),
+        language=detect_language(clipped),
+        field=field,
+        predicted=(predicted or "")[:40],
+        corrected=corrected,
+        source_type=source_type,
+        source_id=str(source_id)[:64],
+        actor_id=actor_id,
+        created_at=ensure_utc(now),
+    )
+    db.add(row)
+    db.flush()
+    actor = db.get(User, actor_id) if actor_id is not None else None
+    append_audit(
+        db,
+        action="textanalysis.correct_label",
+        object_type=source_type,
+        object_id=str(source_id)[:64],
+        now=now,
+        actor_id=actor_id,
+        actor_label=f"{actor.username} ({actor.role})" if actor is not None else "system",
+        detail={"field": field, "predicted": predicted, "corrected": corrected},
+    )
+    return row
+
+
+def list_corrections(
+    db: Session, *, source_type: str | None = None, source_id: str | uuid.UUID | None = None
+) -> list[TextCorrection]:
+    """Stored corrections, newest first, optionally for one source object."""
+    query = select(TextCorrection).order_by(TextCorrection.id.desc())
+    if source_type is not None:
+        query = query.where(TextCorrection.source_type == source_type)
+    if source_id is not None:
+        query = query.where(TextCorrection.source_id == str(source_id))
+    return list(db.scalars(query).all())
