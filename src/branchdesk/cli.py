@@ -39,6 +39,9 @@ def _register() -> None:
     from branchdesk.risk.cli import kyc_app
 
     app.add_typer(kyc_app, name="kyc")
+    from branchdesk.textanalysis.cli import textanalysis_app
+
+    app.add_typer(textanalysis_app, name="textanalysis")
 
 
 def main() -> None:
