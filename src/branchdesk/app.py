@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.catalog import api as catalog_api
     from branchdesk.catalog import views as catalog_views
     from branchdesk.customers import api as customers_api
+    from branchdesk.feedback import api as feedback_api
+    from branchdesk.feedback import views as feedback_views
     from branchdesk.identity import api as identity_api
     from branchdesk.identity import views as identity_views
     from branchdesk.ledger import api as ledger_api
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ledger_views.router,
         appointments_views.router,
         queue_views.router,
+        feedback_api.router,
+        feedback_views.router,
     ):
         app.include_router(router)
     return app

@@ -9,6 +9,7 @@ from branchdesk.core import events as core_events
 from branchdesk.core import references as core_references
 from branchdesk.core.db import Base
 from branchdesk.customers import models as customer_models
+from branchdesk.feedback import models as feedback_models
 from branchdesk.identity import models as identity_models
 from branchdesk.ledger import models as ledger_models
 from branchdesk.queue import models as queue_models
@@ -22,6 +23,7 @@ __all__ = [
     "core_events",
     "core_references",
     "customer_models",
+    "feedback_models",
     "identity_models",
     "ledger_models",
     "queue_models",

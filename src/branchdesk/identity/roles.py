@@ -40,6 +40,7 @@ class Permission(StrEnum):
     posting_review = "posting.review"
     clearing_manage = "clearing.manage"
     approval_limit_manage = "approval_limit.manage"
+    feedback_view = "feedback.view"
     complaint_view = "complaint.view"
     complaint_handle = "complaint.handle"
     complaint_approve_extension = "complaint.approve_extension"
@@ -101,6 +102,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.posting_review: frozenset({Role.compliance_officer, Role.admin}),
     Permission.clearing_manage: SUPERVISORS,
     Permission.approval_limit_manage: SUPERVISORS,
+    Permission.feedback_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
     Permission.complaint_handle: frozenset(
         {

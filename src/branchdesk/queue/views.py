@@ -26,6 +26,8 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, NotFound, RuleViolation
 from branchdesk.core.web import DbSession, redirect, render, request_locale, validate_form
 from branchdesk.customers import service as customers
+from branchdesk.feedback import service as feedback
+from branchdesk.feedback.deps import survey_tokens
 from branchdesk.identity.deps import (
     PageUser,
     PostedForm,
@@ -170,7 +172,8 @@ def kiosk_issue(request: Request, db: DbSession, branch_code: str, form: PostedF
 
 def _printed_ticket(request: Request, db: DbSession, branch: Branch, ticket: Ticket) -> Response:
     read = service.ticket_read(db, ticket=ticket, now=utcnow(), estimator=waits(request))
-    link = str(request.base_url).rstrip("/") + read.public_url
+    base = str(request.base_url).rstrip("/")
+    link = base + read.public_url
     return render(
         request,
         "queue/kiosk_ticket.html",
@@ -179,6 +182,9 @@ def _printed_ticket(request: Request, db: DbSession, branch: Branch, ticket: Tic
             "ticket": read,
             "phone_link": link,
             "qr": screens.qr_svg(link),
+            "survey_qr": screens.qr_svg(
+                base + feedback.survey_link(survey_tokens(request), ticket.id)
+            ),
         },
     )
 
@@ -231,6 +237,9 @@ def _phone_page(
             "token": token,
             "needs_checkin": read.state == TicketState.waiting and ticket.checked_in_at is None,
             "can_cancel": read.state in (TicketState.waiting, TicketState.parked),
+            "survey_url": feedback.survey_link(survey_tokens(request), ticket.id)
+            if read.state == TicketState.completed
+            else None,
             "problem": problem,
             "live_src": f"/t/{token}",
             "events_url": f"/b/{branch.code}/events",
