@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +29,8 @@ from branchdesk.complaints.models import (
     TimelineEntry,
     TimelineKind,
 )
-from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from branchdesk.core.clock import utcnow
+from branchdesk.core.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from branchdesk.core.events import record_event
 from branchdesk.core.ids import new_id
 from branchdesk.core.notify import Message, queue_notification, register_template
@@ -38,6 +41,7 @@ from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 
 AGGREGATE = "complaint"
+log = logging.getLogger(__name__)
 
 
 class TransitionRefused(Conflict):
@@ -76,6 +80,41 @@ register_template(
 
 
 # --- small helpers -------------------------------------------------------------------------
+
+
+@contextmanager
+def audited_refusal(
+    db: Session,
+    *,
+    actor: Principal | None,
+    action: str,
+    object_id: str,
+    actor_label: str = "system",
+) -> Iterator[None]:
+    """A refused change rolls back whole, then leaves one audit row in its own transaction."""
+    try:
+        yield
+    except DomainError as exc:
+        # Permission refusals change nothing and leave no trace (like the rest of the app);
+        # a supervisor approving their own request is a control breach worth recording.
+        if isinstance(exc, NotFound) or (
+            isinstance(exc, Forbidden) and exc.code != "maker_checker"
+        ):
+            raise
+        db.rollback()
+        append_audit(
+            db,
+            action=action,
+            object_type=AGGREGATE,
+            object_id=object_id,
+            now=utcnow(),
+            actor=actor,
+            actor_label=actor_label,
+            outcome="refused",
+            detail={"error": exc.code, "reason": exc.detail[:200]},
+        )
+        db.commit()
+        raise
 
 
 def _label(actor: Principal | None, fallback: str) -> str:
@@ -193,19 +232,43 @@ def recompute_due_dates(db: Session, case: Case, *, now: datetime) -> None:
     case.final_due_at = dues.final
 
 
-def _classify(text: str) -> Any | None:
-    """branchdesk.textanalysis.classify when that package is installed and works, else None."""
+# Text analysis is optional: branchdesk.textanalysis when installed, else no prediction. Tests
+# swap in a fake through ``set_classifier``.
+Classifier = Callable[[str], Any]
+_classifier_override: list[Classifier | None] = [None]
+
+
+def set_classifier(classifier: Classifier | None) -> None:
+    _classifier_override[0] = classifier
+
+
+def _textanalysis() -> Any | None:
     try:
-        module = importlib.import_module("branchdesk.textanalysis")
+        return importlib.import_module("branchdesk.textanalysis")
     except ImportError:
         return None
-    classify = getattr(module, "classify", None)
+
+
+def _classify(text: str) -> Any | None:
+    """The predicted category and sentiment, or None when no classifier is available."""
+    classify = _classifier_override[0]
+    if classify is None:
+        module = _textanalysis()
+        classify = getattr(module, "classify", None) if module is not None else None
     if classify is None:
         return None
     try:
+        # Without a session: the cached model, so intake never waits for a retrain.
         return classify(text)
     except Exception:
+        log.exception("complaint text classification failed")
         return None
+
+
+def category_choices() -> tuple[str, ...]:
+    module = _textanalysis()
+    categories = getattr(module, "CATEGORIES", ()) if module is not None else ()
+    return tuple(str(c) for c in categories)
 
 
 # --- intake --------------------------------------------------------------------------------
@@ -517,17 +580,6 @@ def transition(
         raise RuleViolation(f"unknown action {action!r}", field="action")
     target = rules.next_state(case.state, action)
     if target is None:
-        append_audit(
-            db,
-            actor=actor,
-            action=f"complaint.{action}",
-            object_type=AGGREGATE,
-            object_id=case.reference,
-            branch_id=case.branch_id,
-            outcome="refused",
-            now=now,
-            detail={"state": case.state},
-        )
         raise TransitionRefused(f"a {case.state} case cannot {action}")
     if action == "resolve":
         if not root_cause.strip():
@@ -684,7 +736,7 @@ def correct_category(
     previous = case.category
     case.category = category
     case.updated_at = now
-    recorded = _record_correction(case, category=category, actor=actor, now=now)
+    recorded = _record_correction(db, case, category=category, actor=actor, now=now)
     add_timeline(
         db,
         case,
@@ -712,23 +764,25 @@ def correct_category(
     return case
 
 
-def _record_correction(case: Case, *, category: str, actor: Principal, now: datetime) -> bool:
-    try:
-        module = importlib.import_module("branchdesk.textanalysis")
-    except ImportError:
+def _record_correction(
+    db: Session, case: Case, *, category: str, actor: Principal, now: datetime
+) -> bool:
+    """Hand the correction to branchdesk.textanalysis (True) when it knows the label."""
+    module = _textanalysis()
+    record = getattr(module, "record_correction", None) if module is not None else None
+    if record is None or category not in category_choices():
         return False
-    record = getattr(module, "record_correction", None)
-    if record is None:
-        return False
-    try:
-        record(
-            text=f"{case.subject}\n{case.body}",
-            category=category,
-            predicted=case.predicted_category,
-            source=f"complaint:{case.reference}",
-        )
-    except Exception:
-        return False
+    record(
+        db,
+        text=f"{case.subject}\n{case.body}",
+        field="category",
+        predicted=case.predicted_category or "",
+        corrected=category,
+        source_type="complaint",
+        source_id=case.id,
+        actor_id=actor.user_id,
+        now=now,
+    )
     return True
 
 
@@ -854,24 +908,9 @@ def decide_extension(
     extension = db.get(Extension, extension_id)
     if extension is None or extension.case_id != case.id:
         raise NotFound("no such extension request")
-    try:
-        actor.require(Permission.complaint_approve_extension, case.branch_id)
-        if extension.requested_by_id == actor.user_id:
-            raise Forbidden(
-                "the requester cannot approve their own extension", code="maker_checker"
-            )
-    except Forbidden:
-        append_audit(
-            db,
-            actor=actor,
-            action="complaint.extension_decide",
-            object_type=AGGREGATE,
-            object_id=case.reference,
-            branch_id=case.branch_id,
-            outcome="refused",
-            now=now,
-        )
-        raise
+    actor.require(Permission.complaint_approve_extension, case.branch_id)
+    if extension.requested_by_id == actor.user_id:
+        raise Forbidden("the requester cannot approve their own extension", code="maker_checker")
     if extension.status != ExtensionStatus.pending:
         raise Conflict("this extension request was already decided")
     extension.status = ExtensionStatus.approved if approve else ExtensionStatus.rejected
