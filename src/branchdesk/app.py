@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.identity import views as identity_views
     from branchdesk.ledger import api as ledger_api
     from branchdesk.ledger import views as ledger_views
+    from branchdesk.loans import api as loans_api
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_views.router,
         catalog_views.router,
         ledger_views.router,
+        loans_api.router,
         appointments_views.router,
         queue_views.router,
         feedback_api.router,

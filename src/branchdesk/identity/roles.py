@@ -40,6 +40,11 @@ class Permission(StrEnum):
     posting_review = "posting.review"
     clearing_manage = "clearing.manage"
     approval_limit_manage = "approval_limit.manage"
+    loan_view = "loan.view"
+    loan_create = "loan.create"
+    loan_approve = "loan.approve"
+    loan_product_manage = "loan_product.manage"
+    loan_portfolio_view = "loan_portfolio.view"
     feedback_view = "feedback.view"
     complaint_view = "complaint.view"
     complaint_handle = "complaint.handle"
@@ -102,6 +107,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.posting_review: frozenset({Role.compliance_officer, Role.admin}),
     Permission.clearing_manage: SUPERVISORS,
     Permission.approval_limit_manage: SUPERVISORS,
+    Permission.loan_view: SUPERVISORS | {Role.teller, Role.relationship_manager, Role.risk_officer},
+    Permission.loan_create: SUPERVISORS | {Role.teller, Role.relationship_manager},
+    Permission.loan_approve: SUPERVISORS,
+    Permission.loan_product_manage: frozenset({Role.admin}),
+    Permission.loan_portfolio_view: SUPERVISORS | {Role.risk_officer},
     Permission.feedback_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
     Permission.complaint_handle: frozenset(

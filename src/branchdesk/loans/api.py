@@ -1,0 +1,210 @@
+"""JSON API for loan products, applications (scored and decided at once; referrals decided by an
+approver), disbursement, repayments and loans. Money actions answer 201 when new and 200 when
+replayed by idempotency key; refused money actions leave an audit row."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.orm import Session
+
+from branchdesk.core.clock import utcnow
+from branchdesk.core.errors import DomainError, Forbidden, Unauthorized
+from branchdesk.core.web import DbSession
+from branchdesk.identity.audit import append_audit
+from branchdesk.identity.deps import ApiUser
+from branchdesk.identity.principal import Principal
+from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
+from branchdesk.loans import service
+from branchdesk.loans.schemas import (
+    ApplicationDecision,
+    DisbursementBody,
+    LoanApplicationCreate,
+    LoanApplicationRead,
+    LoanProductBody,
+    LoanProductRead,
+    LoanRead,
+    RepaymentBody,
+    RepaymentRead,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["loans"])
+
+_default_check: PrePostingCheck | None = None
+
+
+def compliance_check(request: Request) -> PrePostingCheck:
+    """The app's pre-posting check (``app.state.ledger_compliance``), else the AML rules."""
+    global _default_check
+    configured: PrePostingCheck | None = getattr(request.app.state, "ledger_compliance", None)
+    if configured is not None:
+        return configured
+    if _default_check is None:
+        _default_check = AmlCheck()
+    return _default_check
+
+
+Compliance = Annotated[PrePostingCheck, Depends(compliance_check)]
+
+
+@contextmanager
+def audited_refusal(
+    db: Session, *, actor: Principal, action: str, object_type: str, detail: dict[str, Any]
+) -> Iterator[None]:
+    """A refused loan action rolls back, then leaves one audit row in its own transaction."""
+    try:
+        yield
+    except DomainError as exc:
+        if isinstance(exc, Forbidden | Unauthorized):
+            raise
+        db.rollback()
+        append_audit(
+            db, action=action, object_type=object_type, now=utcnow(), actor=actor,
+            outcome="refused", detail={**detail, "error": exc.code, "reason": exc.detail},
+        )  # fmt: skip
+        db.commit()
+        raise
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+@router.get("/loan-products", response_model=list[LoanProductRead])
+def list_products(db: DbSession, principal: ApiUser) -> list[LoanProductRead]:
+    return [service.product_read(p) for p in service.list_products(db, actor=principal)]
+
+
+@router.post("/loan-products", response_model=LoanProductRead, status_code=201)
+def create_product(db: DbSession, principal: ApiUser, body: LoanProductBody) -> LoanProductRead:
+    return service.product_read(
+        service.create_product(db, data=body, actor=principal, now=utcnow())
+    )
+
+
+@router.put("/loan-products/{code}", response_model=LoanProductRead)
+def update_product(
+    db: DbSession, principal: ApiUser, code: str, body: LoanProductBody
+) -> LoanProductRead:
+    return service.product_read(
+        service.update_product(db, code=code, data=body, actor=principal, now=utcnow())
+    )
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+@router.post("/loan-applications", response_model=LoanApplicationRead, status_code=201)
+def create_application(
+    db: DbSession, principal: ApiUser, body: LoanApplicationCreate, response: Response
+) -> LoanApplicationRead:
+    """Take an application; it is scored and decided (approve, refer, decline) at once."""
+    application, is_replay = service.create_application(
+        db, data=body, actor=principal, now=utcnow()
+    )
+    response.status_code = 200 if is_replay else 201
+    return service.application_read(db, application)
+
+
+@router.get("/loan-applications", response_model=list[LoanApplicationRead])
+def list_applications(
+    db: DbSession, principal: ApiUser, status: str | None = None
+) -> list[LoanApplicationRead]:
+    found = service.list_applications(db, actor=principal, status=status)
+    return [service.application_read(db, a) for a in found]
+
+
+@router.get("/loan-applications/{application_id}", response_model=LoanApplicationRead)
+def get_application(
+    db: DbSession, principal: ApiUser, application_id: uuid.UUID
+) -> LoanApplicationRead:
+    application = service.get_application(db, application_id=application_id, actor=principal)
+    return service.application_read(db, application)
+
+
+@router.post("/loan-applications/{application_id}/decision", response_model=LoanApplicationRead)
+def decide_application(
+    db: DbSession, principal: ApiUser, application_id: uuid.UUID, body: ApplicationDecision
+) -> LoanApplicationRead:
+    """An approver (supervisor, not the maker) approves or declines a referred application."""
+    detail = {"application": str(application_id), "approve": body.approve}
+    with audited_refusal(
+        db, actor=principal, action="loan_application.decide", object_type="loan_application",
+        detail=detail,
+    ):  # fmt: skip
+        application = service.decide_application(
+            db, application_id=application_id, approve=body.approve, note=body.note,
+            actor=principal, now=utcnow(),
+        )  # fmt: skip
+    return service.application_read(db, application)
+
+
+@router.post(
+    "/loan-applications/{application_id}/disbursement", response_model=LoanRead, status_code=201
+)
+def disburse(
+    db: DbSession,
+    principal: ApiUser,
+    compliance: Compliance,
+    application_id: uuid.UUID,
+    body: DisbursementBody,
+    response: Response,
+) -> LoanRead:
+    """Pay an approved application out to the customer's account (one ledger posting)."""
+    detail = {"application": str(application_id), "idempotency_key": body.idempotency_key}
+    with audited_refusal(
+        db, actor=principal, action="loan.disburse", object_type="loan", detail=detail
+    ):
+        loan, is_replay = service.disburse(
+            db, application_id=application_id, account=body.account,
+            idempotency_key=body.idempotency_key, actor=principal, now=utcnow(),
+            compliance=compliance,
+        )  # fmt: skip
+    response.status_code = 200 if is_replay else 201
+    return service.loan_read(db, loan)
+
+
+# --- loans -------------------------------------------------------------------------------------
+
+
+@router.get("/loans", response_model=list[LoanRead])
+def list_loans(db: DbSession, principal: ApiUser) -> list[LoanRead]:
+    return [service.loan_read(db, loan) for loan in service.list_loans(db, actor=principal)]
+
+
+@router.get("/loans/{number}", response_model=LoanRead)
+def get_loan(db: DbSession, principal: ApiUser, number: str) -> LoanRead:
+    """The loan with its schedule, repayments, days past due and bucket."""
+    return service.loan_read(db, service.find_loan(db, number=number, actor=principal))
+
+
+@router.post("/loans/{number}/repayments", response_model=RepaymentRead, status_code=201)
+def repay(
+    db: DbSession,
+    principal: ApiUser,
+    compliance: Compliance,
+    number: str,
+    body: RepaymentBody,
+    response: Response,
+) -> RepaymentRead:
+    """Repay: penalty, then interest due, then principal due, then prepayment (re-schedules)."""
+    detail = {"loan": number, "amount_minor": body.amount_minor,
+              "idempotency_key": body.idempotency_key}  # fmt: skip
+    with audited_refusal(
+        db, actor=principal, action="loan.repay", object_type="loan", detail=detail
+    ):
+        repayment, is_replay = service.repay(
+            db, number=number, amount_minor=body.amount_minor, currency=body.currency,
+            account=body.account, idempotency_key=body.idempotency_key, actor=principal,
+            now=utcnow(), compliance=compliance,
+        )  # fmt: skip
+    response.status_code = 200 if is_replay else 201
+    return RepaymentRead(
+        posting_id=repayment.posting_id, amount_minor=repayment.amount_minor,
+        penalty_minor=repayment.penalty_minor, interest_minor=repayment.interest_minor,
+        principal_minor=repayment.principal_minor, prepayment_minor=repayment.prepayment_minor,
+        paid_on=repayment.paid_on,
+    )  # fmt: skip
