@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.loans import api as loans_api
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
+    from branchdesk.teller import views as teller_views
 
     for router in (
         ops.router,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         loans_api.router,
         appointments_views.router,
         queue_views.router,
+        teller_views.router,
         feedback_api.router,
         feedback_views.router,
     ):

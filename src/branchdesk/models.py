@@ -14,6 +14,7 @@ from branchdesk.identity import models as identity_models
 from branchdesk.ledger import models as ledger_models
 from branchdesk.loans import models as loan_models
 from branchdesk.queue import models as queue_models
+from branchdesk.teller import models as teller_models
 from branchdesk.textanalysis import models as textanalysis_models
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "ledger_models",
     "loan_models",
     "queue_models",
+    "teller_models",
     "textanalysis_models",
 ]

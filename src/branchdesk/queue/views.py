@@ -43,6 +43,7 @@ from branchdesk.queue.deps import feed, waits
 from branchdesk.queue.live import EventFeed, FeedItem
 from branchdesk.queue.models import Channel, Priority, Ticket, TicketState
 from branchdesk.queue.schemas import CompleteIn, TicketCreate
+from branchdesk.teller import service as teller
 
 router = APIRouter(include_in_schema=False)
 
@@ -466,6 +467,10 @@ def _console_page(
             "empty": empty,
             "live_src": f"/console/{branch.code}/{counter.code}",
             "events_url": f"/b/{branch.code}/events",
+            "teller": teller.console_panel(
+                db, actor=principal, branch=branch, counter=counter,
+                ticket_id=current.id if current else None,
+            ),  # fmt: skip
         },
         status_code=status_code,
     )
