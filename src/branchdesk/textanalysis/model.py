@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import pickle
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ from branchdesk.textanalysis.normalize import (
 )
 
 MODEL_VERSION = 1
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SCRIPT_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9']+")
 ARTIFACT_FILE = "model.pkl"
 META_FILE = "model.json"
 # A correction weighs as much as this many shipped examples.
@@ -77,10 +80,16 @@ def _word_analyzer(prepared: str) -> list[str]:
 
 
 def _char_analyzer(prepared: str) -> list[str]:
-    text = prepared.replace(" ", "")
+    """Han text: character 1-3-grams; Latin words: 2-5-grams inside space-padded words."""
     grams: list[str] = []
-    for size in (1, 2, 3):
-        grams.extend(text[i : i + size] for i in range(len(text) - size + 1))
+    for chunk in _SCRIPT_RUNS.findall(prepared):
+        if _HAN.match(chunk):
+            for size in (1, 2, 3):
+                grams.extend(chunk[i : i + size] for i in range(len(chunk) - size + 1))
+        else:
+            word = f" {chunk} "
+            for size in (2, 3, 4, 5):
+                grams.extend(word[i : i + size] for i in range(len(word) - size + 1))
     return grams
 
 
@@ -115,7 +124,7 @@ def _classifier(labels: np.ndarray[Any, Any]) -> CalibratedClassifierCV:
     smallest = int(np.unique(labels, return_counts=True)[1].min())
     folds = max(2, min(3, smallest))
     return CalibratedClassifierCV(
-        LogisticRegression(C=10.0, solver="saga", max_iter=2000, tol=1e-3),
+        LogisticRegression(C=10.0, solver="saga", max_iter=2000, tol=1e-3, random_state=0),
         method="sigmoid",
         cv=folds,
     )
