@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from branchdesk.complaints.models import Case
 from branchdesk.core.events import Event
 from branchdesk.feedback import service
 from branchdesk.feedback.models import SurveyInvitation, SurveyResponse
@@ -134,13 +135,24 @@ def test_a_detractor_opens_exactly_one_follow_up(
     with pytest.raises(service.SurveyAlreadyAnswered):
         _answer(db, token, csat=1, nps=0)
     assert _events(db, "feedback.detractor") == (1 if detractor else 0)
-    if detractor:
-        event = db.execute(select(Event).where(Event.type == "feedback.detractor")).scalar_one()
-        assert event.payload["response"] == str(response.id)
-        assert event.payload["ticket"] == str(ticket.id)
-        has_cases = service._complaints_open_case() is not None
-        assert (response.follow_up_case_id is not None) is has_cases
-        assert event.payload["case"] == (str(response.follow_up_case_id) if has_cases else None)
+    cases = db.execute(select(Case).where(Case.channel == "survey")).scalars().all()
+    if not detractor:
+        assert cases == []
+        assert response.follow_up_case_id is None
+        return
+    event = db.execute(select(Event).where(Event.type == "feedback.detractor")).scalar_one()
+    assert event.payload["response"] == str(response.id)
+    assert event.payload["ticket"] == str(ticket.id)
+    assert [(c.id, c.source_ref, c.related_ticket_id, c.branch_id) for c in cases] == [
+        (response.follow_up_case_id, str(response.id), ticket.id, world.branch.id)
+    ]
+    assert event.payload["case"] == str(response.follow_up_case_id)
+    # Opening the follow-up again (a retried job) finds the same case.
+    again = service.open_follow_up(
+        db, response=response, ticket=ticket, branch=world.branch, now=LATER
+    )
+    assert again == response.follow_up_case_id
+    assert db.execute(select(func.count()).select_from(Case)).scalar_one() == 1
 
 
 def test_remote_tickets_with_a_contact_get_one_invitation(db: Session, signer) -> None:  # type: ignore[no-untyped-def]

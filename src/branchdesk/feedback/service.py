@@ -7,7 +7,6 @@ domain errors: ``InvalidSurveyLink`` (404), ``SurveyNotOpen`` and ``SurveyAlread
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch, Counter, ServiceType
+from branchdesk.complaints import service as complaints
 from branchdesk.core import i18n
 from branchdesk.core.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from branchdesk.core.events import record_event
@@ -219,43 +219,33 @@ def record_refusal(
 # --- detractor follow-up ------------------------------------------------------------------------
 
 
-def _complaints_open_case() -> Any:
-    """The complaints package's ``open_case`` when it is installed, else None."""
-    try:
-        module = importlib.import_module("branchdesk.complaints.service")
-    except ImportError:
-        return None
-    return getattr(module, "open_case", None)
-
-
 def open_follow_up(
     db: Session, *, response: SurveyResponse, ticket: Ticket, branch: Branch, now: datetime
-) -> uuid.UUID | None:
+) -> uuid.UUID:
     """Open the follow-up of a detractor: a complaints case (channel "survey", keyed by the
     response id, so it is opened once) and a ``feedback.detractor`` event; returns the case id.
+    Raises RuleViolation (from the case flow) only on a bug: every value here is valid.
     """
-    case_id: uuid.UUID | None = None
-    open_case = _complaints_open_case()
-    if open_case is not None:
-        body = f"CSAT {response.csat}/5, NPS {response.nps}/10"
-        if response.comment:
-            body += f"\n\n{response.comment}"
-        case_obj = open_case(
-            db,
-            channel="survey",
-            subject=f"Survey follow-up: ticket {ticket.number} ({ticket.business_on})",
-            body=body,
-            branch_id=branch.id,
-            now=now,
-            customer_id=ticket.customer_id,
-            related_ticket_id=ticket.id,
-            severity="normal",
-            category=None,
-            actor=None,
-            source_ref=str(response.id),
-        )
-        found = getattr(case_obj, "id", None)
-        case_id = found if isinstance(found, uuid.UUID) else None
+    body = f"CSAT {response.csat}/5, NPS {response.nps}/10"
+    if response.comment:
+        body += f"\n\n{response.comment}"
+    case = complaints.open_case(
+        db,
+        channel="survey",
+        subject=f"Survey follow-up: ticket {ticket.number} ({ticket.business_on.isoformat()})",
+        body=body,
+        branch_id=branch.id,
+        now=now,
+        customer_id=ticket.customer_id,
+        related_ticket_id=ticket.id,
+        severity="normal",
+        category=None,
+        actor=None,
+        source_ref=str(response.id),
+        contact_phone=ticket.contact_phone,
+        locale=response.locale,
+    )
+    case_id = case.id
     record_event(
         db,
         type="feedback.detractor",
@@ -268,7 +258,7 @@ def open_follow_up(
             "number": ticket.number,
             "csat": response.csat,
             "nps": response.nps,
-            "case": str(case_id) if case_id else None,
+            "case": str(case_id),
         },
         now=now,
     )
@@ -406,8 +396,10 @@ def summarize(
             detractors=int(row[9] or 0),
         )
     ticket_key = _ticket_key(group_by)
-    completed = select(ticket_key, func.count()).where(
-        Ticket.state == TicketState.completed, Ticket.business_on.between(from_on, to_on)
+    completed = (
+        select(ticket_key, func.count())
+        .select_from(Ticket)
+        .where(Ticket.state == TicketState.completed, Ticket.business_on.between(from_on, to_on))
     )
     if group_by == GroupBy.region:
         completed = completed.join(Branch, Branch.id == Ticket.branch_id)
