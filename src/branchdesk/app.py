@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.appointments import views as appointments_views
     from branchdesk.catalog import api as catalog_api
     from branchdesk.catalog import views as catalog_views
+    from branchdesk.complaints import api as complaints_api
+    from branchdesk.complaints import views as complaints_views
     from branchdesk.customers import api as customers_api
     from branchdesk.feedback import api as feedback_api
     from branchdesk.feedback import views as feedback_views
@@ -99,6 +101,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         loans_api.router,
         appointments_views.router,
         queue_views.router,
+        complaints_api.router,
+        complaints_api.hooks,
+        complaints_views.router,
         teller_views.router,
         feedback_api.router,
         feedback_views.router,

@@ -27,6 +27,9 @@ def _register() -> None:
     from branchdesk.appointments.cli import appointments_app
 
     app.add_typer(appointments_app, name="appointments")
+    from branchdesk.complaints.cli import complaints_app
+
+    app.add_typer(complaints_app, name="complaints")
     from branchdesk.feedback.cli import feedback_app
 
     app.add_typer(feedback_app, name="feedback")

@@ -29,6 +29,7 @@ from branchdesk.complaints.models import (
     TimelineEntry,
     TimelineKind,
 )
+from branchdesk.complaints.schemas import CaseCreate
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from branchdesk.core.events import record_event
@@ -979,4 +980,91 @@ def handlers_for_branch(db: Session, *, branch_id: uuid.UUID) -> Sequence[User]:
             )
             .order_by(User.display_name)
         ).scalars()
+    )
+
+
+def open_case_for_staff(db: Session, *, data: CaseCreate, actor: Principal, now: datetime) -> Case:
+    """A complaint taken at the counter, on the phone (or typed in from a letter or chat).
+
+    Raises Forbidden, RuleViolation (unknown branch or customer)."""
+    branch = db.execute(
+        select(Branch).where(Branch.code == data.branch_code.strip().upper())
+    ).scalar_one_or_none()
+    if branch is None:
+        raise RuleViolation("no such branch", field="branch_code")
+    actor.require(Permission.complaint_handle, branch.id)
+    customer_id = None
+    contact_email, contact_phone = data.contact_email.strip(), data.contact_phone.strip()
+    if data.customer_number:
+        from branchdesk.customers.models import Customer
+
+        customer = db.execute(
+            select(Customer).where(Customer.customer_number == data.customer_number.strip())
+        ).scalar_one_or_none()
+        if customer is None:
+            raise RuleViolation("no such customer", field="customer_number")
+        customer_id = customer.id
+        contact_email = contact_email or customer.email
+        contact_phone = contact_phone or customer.phone
+    if contact_email and "@" not in contact_email:
+        raise RuleViolation("not an e-mail address", field="contact_email")
+    return open_case(
+        db,
+        channel=data.channel,
+        subject=data.subject,
+        body=data.body,
+        branch_id=branch.id,
+        now=now,
+        customer_id=customer_id,
+        related_ticket_id=data.related_ticket_id,
+        related_posting_id=data.related_posting_id,
+        severity=data.severity,
+        category=data.category,
+        actor=actor,
+        contact_name=data.contact_name.strip(),
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        locale=data.locale,
+    )
+
+
+def open_case_from_public_form(
+    db: Session,
+    *,
+    branch_code: str,
+    subject: str,
+    body: str,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    locale: str,
+    now: datetime,
+) -> Case:
+    """The public web form (no login). Raises RuleViolation with the field."""
+    branch = db.execute(
+        select(Branch).where(Branch.code == branch_code.strip().upper())
+    ).scalar_one_or_none()
+    if branch is None or not branch.is_active:
+        raise RuleViolation("choose a branch", field="branch_code")
+    if not body.strip():
+        raise RuleViolation("describe what happened", field="body")
+    if len(body) > 10_000 or len(subject) > 200 or len(contact_name) > 120:
+        raise RuleViolation("the text is too long", field="body")
+    contact_email, contact_phone = contact_email.strip()[:254], contact_phone.strip()[:32]
+    if not contact_email and not contact_phone:
+        raise RuleViolation("give an e-mail address or a phone number", field="contact_email")
+    if contact_email and "@" not in contact_email:
+        raise RuleViolation("not an e-mail address", field="contact_email")
+    return open_case(
+        db,
+        channel=CaseChannel.web,
+        subject=subject,
+        body=body,
+        branch_id=branch.id,
+        now=now,
+        contact_name=contact_name.strip(),
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        thread_key=contact_email.lower() or None,
+        locale=locale,
     )
