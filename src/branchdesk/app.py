@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.identity import views as identity_views
     from branchdesk.ledger import api as ledger_api
     from branchdesk.ledger import views as ledger_views
+    from branchdesk.portal import api as portal_api
+    from branchdesk.portal import views as portal_views
     from branchdesk.loans import api as loans_api
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
@@ -94,10 +96,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         customers_api.router,
         appointments_api.router,
         ledger_api.router,
+        portal_api.router,
+        portal_api.staff_router,
         queue_api.router,
         identity_views.router,
         catalog_views.router,
         ledger_views.router,
+        portal_views.router,
         loans_api.router,
         appointments_views.router,
         queue_views.router,

@@ -12,6 +12,7 @@ from branchdesk.customers import models as customer_models
 from branchdesk.feedback import models as feedback_models
 from branchdesk.identity import models as identity_models
 from branchdesk.ledger import models as ledger_models
+from branchdesk.portal import models as portal_models
 from branchdesk.loans import models as loan_models
 from branchdesk.queue import models as queue_models
 from branchdesk.teller import models as teller_models
@@ -28,6 +29,7 @@ __all__ = [
     "feedback_models",
     "identity_models",
     "ledger_models",
+    "portal_models",
     "loan_models",
     "queue_models",
     "teller_models",

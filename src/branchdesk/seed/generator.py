@@ -30,6 +30,7 @@ from branchdesk.customers.models import Customer, IdDocumentType
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User, user_branches
 from branchdesk.identity.roles import Role
+from branchdesk.portal.seed import enrol_demo_customers
 from branchdesk.queue.models import QueueSettings
 from branchdesk.seed.names import ENGLISH_FIRST, ENGLISH_LAST, GIVEN, SURNAMES
 
@@ -231,6 +232,8 @@ def seed_database(
             db, rng, summary, specs, customer_count, signer,
             demo_users=profile == "demo", history_days=history_days, seed=seed,
         )  # fmt: skip
+        if profile == "demo":  # online-banking logins for demo customers who hold accounts
+            summary.counts["portal logins"] = enrol_demo_customers(db, now=SEED_EPOCH)
         append_audit(
             db,
             action="seed.profile",

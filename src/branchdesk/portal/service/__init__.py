@@ -1,0 +1,80 @@
+"""The portal's services: logins, banking (accounts, statements, transfers), QR payment
+requests, branch visits and notification preferences."""
+
+from branchdesk.portal.service.auth import (
+    activate,
+    enrol,
+    find_customer,
+    logout,
+    resend_code,
+    start_login,
+    verify_login,
+)
+from branchdesk.portal.service.banking import (
+    CHANNEL_USERNAME,
+    DailyLimitExceeded,
+    account_summary,
+    audit_refusal,
+    channel_principal,
+    daily_limit,
+    list_accounts,
+    make_transfer,
+    owned_account,
+    recent_transfers,
+    statement,
+    transfer_key,
+    used_today,
+)
+from branchdesk.portal.service.common import (
+    CodeRejected,
+    CustomerPrincipal,
+    InvalidLogin,
+    PortalAccountLocked,
+    TooSoon,
+    home_day,
+    load_customer_principal,
+)
+from branchdesk.portal.service.preferences import get_preferences, update_preferences, wants
+from branchdesk.portal.service.qr import (
+    PayloadInvalid,
+    create_payment_request,
+    parse_payload,
+    pay_payment_request,
+)
+
+__all__ = [
+    "CHANNEL_USERNAME",
+    "CodeRejected",
+    "CustomerPrincipal",
+    "DailyLimitExceeded",
+    "InvalidLogin",
+    "PayloadInvalid",
+    "PortalAccountLocked",
+    "TooSoon",
+    "account_summary",
+    "activate",
+    "audit_refusal",
+    "channel_principal",
+    "create_payment_request",
+    "daily_limit",
+    "enrol",
+    "find_customer",
+    "get_preferences",
+    "home_day",
+    "list_accounts",
+    "load_customer_principal",
+    "logout",
+    "make_transfer",
+    "owned_account",
+    "parse_payload",
+    "pay_payment_request",
+    "recent_transfers",
+    "resend_code",
+    "start_login",
+    "statement",
+    "transfer_key",
+    "update_preferences",
+    "used_today",
+    "verify_login",
+    "wants",
+]
