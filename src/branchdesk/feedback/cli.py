@@ -100,3 +100,63 @@ def summary_command(
     finally:
         database.dispose()
     typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+@feedback_app.command("seed")
+def seed_command(
+    share: float = typer.Option(0.3, min=0.0, max=1.0, help="Share of visits that answer."),
+    seed: int = typer.Option(7, help="Random seed (answers are deterministic per ticket)."),
+    url: str | None = typer.Option(None, help="Database URL."),
+) -> None:
+    """Answer surveys for past completed tickets (demo history; opens no follow-up cases)."""
+    from branchdesk.feedback.seed import seed_responses
+
+    database = Database(url or get_settings().database_url)
+    try:
+        with database.unit_of_work() as db:
+            written = seed_responses(db, seed=seed, share=share)
+    finally:
+        database.dispose()
+    typer.echo(f"seeded {written} survey responses")
+
+
+@feedback_app.command("bench")
+def bench_command(
+    url: str = typer.Option(..., help="URL of an EMPTY database (it is migrated and filled)."),
+    branches: int = typer.Option(20, min=1, max=500),
+    days: int = typer.Option(365, min=1, max=731),
+    tickets_per_day: int = typer.Option(120, min=1, max=2000, help="Per branch."),
+    runs: int = typer.Option(3, min=1, max=20),
+    seed: int = typer.Option(7),
+) -> None:
+    """Time the survey roll-ups (API and dashboard queries) on a generated year of history."""
+    from datetime import timedelta
+
+    from branchdesk.core.clock import utcnow
+    from branchdesk.feedback.bench import build_history, time_queries
+    from branchdesk.migrations import upgrade
+
+    upgrade(url)
+    database = Database(url)
+    end_on = utcnow().date()
+    start_on = end_on - timedelta(days=days - 1)
+    try:
+        started = time.perf_counter()
+        with database.unit_of_work() as db:
+            tickets, responses = build_history(
+                db, branches=branches, days=days, tickets_per_day=tickets_per_day,
+                end_on=end_on, seed=seed,
+            )  # fmt: skip
+        built = time.perf_counter() - started
+        with database.engine.connect() as conn:  # fresh statistics, as after a nightly ANALYZE
+            conn.exec_driver_sql("ANALYZE")
+        with database.read_only() as db:
+            timings = time_queries(
+                db, from_on=start_on, to_on=end_on, branch_code="FB000", runs=runs
+            )
+    finally:
+        database.dispose()
+    typer.echo(f"{database.dialect}: {branches} branches x {days} days: {tickets} completed "
+               f"tickets, {responses} responses (built in {built:.0f} s)")  # fmt: skip
+    for label, ms in timings.items():
+        typer.echo(f"  {label:<28} {ms:>9.1f} ms (median of {runs})")
