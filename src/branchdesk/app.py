@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.portal import api as portal_api
     from branchdesk.portal import views as portal_views
     from branchdesk.loans import api as loans_api
+    from branchdesk.loans import views as loans_views
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
     from branchdesk.teller import views as teller_views
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ledger_views.router,
         portal_views.router,
         loans_api.router,
+        loans_views.router,
         appointments_views.router,
         queue_views.router,
         complaints_api.router,

@@ -36,6 +36,9 @@ def _register() -> None:
     from branchdesk.loans.cli import credit_app
 
     app.add_typer(credit_app, name="credit")
+    from branchdesk.loans.cli import loans_app
+
+    app.add_typer(loans_app, name="loans")
     from branchdesk.portal.cli import portal_app
 
     app.add_typer(portal_app, name="portal")

@@ -164,3 +164,70 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     from branchdesk.loans.scorecard.lifecycle import write_text_atomically
 
     _run(write_text_atomically, json.dumps(data, indent=2, ensure_ascii=False) + "\n", path)
+
+
+loans_app = typer.Typer(
+    no_args_is_help=True,
+    help="Loans: the daily servicing job (days past due, penalty), default products and model.",
+)
+
+
+def _database(url: str | None) -> Any:
+    from branchdesk.core.config import get_settings
+    from branchdesk.core.db import Database
+
+    return Database(url or get_settings().database_url)
+
+
+@loans_app.command("daily")
+def daily(
+    as_of: str = typer.Option(..., "--as-of", help="Business date, YYYY-MM-DD."),
+    url: str | None = typer.Option(None, help="Database URL."),
+) -> None:
+    """Update days past due and buckets; accrue penalty for every day up to --as-of (idempotent)."""
+    from datetime import date
+
+    from branchdesk.core.clock import utcnow
+    from branchdesk.loans.service import run_daily
+
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    database = _database(url)
+    try:
+        with database.unit_of_work() as db:
+            result = run_daily(db, as_of=day, now=utcnow())
+    finally:
+        database.dispose()
+    print(
+        f"{result.as_of}: {result.loans} loans, {result.overdue} overdue, "
+        f"{result.days_accrued} loan-days of penalty, {result.penalty_accrued_minor} minor units"
+    )
+
+
+@loans_app.command("seed-products")
+def seed_products_command(url: str | None = typer.Option(None, help="Database URL.")) -> None:
+    """Create the default personal, mortgage, car and business products (existing codes kept)."""
+    from branchdesk.core.clock import utcnow
+    from branchdesk.loans.service.products import seed_products
+
+    database = _database(url)
+    try:
+        with database.unit_of_work() as db:
+            created = seed_products(db, now=utcnow())
+    finally:
+        database.dispose()
+    print(f"{created} loan products created")
+
+
+@loans_app.command("default-model")
+def default_model(
+    out: Path = typer.Option(..., "--out", help="Model directory to write."),
+) -> None:
+    """Write the default scorecard (trained on generated applicants) to a model directory."""
+    from branchdesk.core.clock import utcnow
+    from branchdesk.loans.service.scoring import write_default_model
+
+    version = _run(write_default_model, out, now=utcnow())
+    print(f"model {version} written to {out}")

@@ -88,7 +88,7 @@ def _check(data: LoanProductBody) -> None:
         raise RuleViolation("the refer DSR is above the maximum DSR", field="decision_rules")
 
 
-def _apply(product: LoanProduct, data: LoanProductBody, now: datetime) -> None:
+def apply_product(product: LoanProduct, data: LoanProductBody, now: datetime) -> None:
     product.kind = data.kind
     product.name_zh_hant = data.name_zh_hant
     product.name_zh_hans = data.name_zh_hans
@@ -149,7 +149,7 @@ def create_product(
     if taken is not None:
         raise Conflict("a loan product with this code exists", field="code", code="code_taken")
     product = LoanProduct(id=new_id(), code=data.code, created_at=now)
-    _apply(product, data, now)
+    apply_product(product, data, now)
     db.add(product)
     db.flush()
     append_audit(
@@ -168,10 +168,79 @@ def update_product(
     if data.code != product.code:
         raise RuleViolation("the code of a product cannot change", field="code")
     _check(data)
-    _apply(product, data, now)
+    apply_product(product, data, now)
     db.flush()
     append_audit(
         db, action="loan_product.update", object_type="loan_product", object_id=product.id,
         now=now, actor=actor, detail={"code": product.code},
     )  # fmt: skip
     return product
+
+
+def default_products() -> list[LoanProductBody]:
+    """The four products a new bank starts with (``branchdesk loans seed-products``)."""
+    common = {"currency": "CNY", "penalty_rate": Decimal("0.18")}
+    return [
+        LoanProductBody.model_validate({**common, **p})
+        for p in (
+            {
+                "code": "PERSONAL", "kind": "personal", "name_zh_hant": "個人信用貸款",
+                "name_zh_hans": "个人信用贷款", "name_en": "Personal loan",
+                "min_amount_minor": 1_000_00, "max_amount_minor": 500_000_00,
+                "min_term_months": 6, "max_term_months": 60, "rate_type": "fixed",
+                "fixed_rate": Decimal("0.0885"), "repayment_method": "equal_instalment",
+                "fee_bps": 100, "required_documents": ["id_document", "income_proof"],
+            },
+            {
+                "code": "MORTGAGE", "kind": "mortgage", "name_zh_hant": "房屋貸款",
+                "name_zh_hans": "住房贷款", "name_en": "Mortgage",
+                "min_amount_minor": 100_000_00, "max_amount_minor": 10_000_000_00,
+                "min_term_months": 60, "max_term_months": 360, "rate_type": "floating",
+                "reference_rate_name": "LPR 5Y", "reference_rate": Decimal("0.0395"),
+                "margin": Decimal("0.0030"), "repayment_method": "equal_instalment",
+                "fee_flat_minor": 500_00,
+                "required_documents": ["id_document", "income_proof", "property_valuation"],
+                "decision_rules": {"max_age_at_maturity": 75},
+            },
+            {
+                "code": "CAR", "kind": "car", "name_zh_hant": "汽車貸款",
+                "name_zh_hans": "汽车贷款", "name_en": "Car loan", "min_amount_minor": 20_000_00,
+                "max_amount_minor": 1_000_000_00, "min_term_months": 12, "max_term_months": 60,
+                "rate_type": "fixed", "fixed_rate": Decimal("0.0650"),
+                "repayment_method": "equal_principal", "fee_bps": 50,
+                "required_documents": ["id_document", "income_proof", "vehicle_quote"],
+            },
+            {
+                "code": "BUSINESS", "kind": "business", "name_zh_hant": "小微企業貸款",
+                "name_zh_hans": "小微企业贷款", "name_en": "Small business loan",
+                "min_amount_minor": 50_000_00, "max_amount_minor": 3_000_000_00,
+                "min_term_months": 6, "max_term_months": 36, "rate_type": "floating",
+                "reference_rate_name": "LPR 1Y", "reference_rate": Decimal("0.0345"),
+                "margin": Decimal("0.0150"), "repayment_method": "interest_only",
+                "grace_months": 0, "fee_bps": 75,
+                "required_documents": [
+                    "id_document", "business_registration", "financial_statements",
+                    "bank_statements",
+                ],
+                "decision_rules": {"approve_score": 580, "decline_score": 500},
+            },
+        )
+    ]  # fmt: skip
+
+
+def seed_products(db: Session, *, now: datetime) -> int:
+    """Create the default products that do not exist yet (an operator's job); returns how many."""
+    created = 0
+    for data in default_products():
+        taken = db.execute(
+            select(LoanProduct.id).where(LoanProduct.code == data.code)
+        ).scalar_one_or_none()
+        if taken is not None:
+            continue
+        _check(data)
+        product = LoanProduct(id=new_id(), code=data.code, created_at=now)
+        apply_product(product, data, now)
+        db.add(product)
+        created += 1
+    db.flush()
+    return created

@@ -1,0 +1,310 @@
+"""HTML pages of loans: applications (take, see the assessment, decide a referral, pay out),
+a loan with its schedule and repayments, the portfolio, and the admin's product page."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from branchdesk.core.clock import utcnow
+from branchdesk.core.errors import DomainError, RuleViolation
+from branchdesk.core.money import CURRENCY_EXPONENTS, to_minor
+from branchdesk.core.web import DbSession, redirect, render
+from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
+from branchdesk.loans import service
+from branchdesk.loans.api import audited_refusal, compliance_check
+from branchdesk.loans.schemas import (
+    CHECKING_CHOICES,
+    DOCUMENT_CHOICES,
+    HOUSING_CHOICES,
+    PURPOSE_CHOICES,
+    SAVINGS_CHOICES,
+    LoanApplicationCreate,
+    LoanProductBody,
+)
+from branchdesk.loans.service.portfolio import portfolio_summary
+
+router = APIRouter(include_in_schema=False)
+
+MONEY_FIELDS = {
+    "amount": "amount_minor",
+    "monthly_income": "monthly_income_minor",
+    "monthly_obligations": "monthly_obligations_minor",
+}
+
+
+def _text(form: dict[str, str | list[str]], name: str) -> str:
+    value = form.get(name, "")
+    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
+
+
+def _list(form: dict[str, str | list[str]], name: str) -> list[str]:
+    value = form.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _minor(text: str, currency: str, field: str) -> int:
+    try:
+        amount = Decimal(text.replace(",", ""))
+    except InvalidOperation as exc:
+        raise RuleViolation("not an amount", field=field) from exc
+    if not amount.is_finite() or amount < 0:
+        raise RuleViolation("not an amount", field=field)
+    minor = to_minor(amount, currency)
+    if Decimal(minor).scaleb(-CURRENCY_EXPONENTS[currency]) != amount:
+        raise RuleViolation("too many decimal places", field=field)
+    return minor
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for error in exc.errors():
+        location = [str(p) for p in error.get("loc", ())]
+        found.setdefault(location[0] if location else "form", str(error.get("msg", "invalid")))
+    return found
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "checking_choices": CHECKING_CHOICES,
+        "savings_choices": SAVINGS_CHOICES,
+        "housing_choices": HOUSING_CHOICES,
+        "purpose_choices": PURPOSE_CHOICES,
+        "document_choices": DOCUMENT_CHOICES,
+    }
+
+
+def _index(
+    request: Request,
+    db: DbSession,
+    principal: Principal,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    applications = [
+        service.application_read(db, a) for a in service.list_applications(db, actor=principal)
+    ]
+    loans = [service.loan_read(db, loan) for loan in service.list_loans(db, actor=principal)]
+    products = [
+        service.product_read(p) for p in service.list_products(db, actor=principal) if p.is_active
+    ]
+    return render(
+        request,
+        "loans/index.html",
+        {
+            "applications": applications,
+            "loans": loans,
+            "products": products,
+            "can_apply": principal.can(Permission.loan_create),
+            "can_see_portfolio": principal.can(Permission.loan_portfolio_view),
+            "errors": errors or {},
+            "values": values or {},
+            "new_key": f"page-{uuid.uuid4()}",
+            **_choices(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def loans_page(request: Request, db: DbSession, principal: PageUser) -> Response:
+    return _index(request, db, principal)
+
+
+@router.post("/loans/applications")
+def take_application(
+    request: Request, db: DbSession, principal: PageUser, form: PostedForm
+) -> Response:
+    principal.require(Permission.loan_create)
+    values: dict[str, Any] = {
+        k: v for k, v in form.items() if isinstance(v, str) and v != "" and k != "documents"
+    }
+    body: dict[str, Any] = {k: v for k, v in values.items() if k not in MONEY_FIELDS}
+    body["documents"] = _list(form, "documents")
+    body["has_consent"] = _text(form, "has_consent") == "yes"
+    try:
+        product = service.find_product(db, _text(form, "product_code"), field="product_code")
+        for text_field, minor_field in MONEY_FIELDS.items():
+            if text_field in values:
+                body[minor_field] = _minor(values[text_field], product.currency, text_field)
+        data = LoanApplicationCreate.model_validate(body)
+        application, _ = service.create_application(db, data=data, actor=principal, now=utcnow())
+    except ValidationError as exc:
+        return _index(request, db, principal, errors=_errors(exc), values=values, status_code=422)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        return _index(
+            request, db, principal, errors={exc.field or "form": exc.detail}, values=values,
+            status_code=exc.status_code,
+        )  # fmt: skip
+    return redirect(f"/loans/applications/{application.id}")
+
+
+def _application_page(
+    request: Request,
+    db: DbSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    application = service.get_application(db, application_id=application_id, actor=principal)
+    read = service.application_read(db, application)
+    return render(
+        request,
+        "loans/application.html",
+        {
+            "a": read,
+            "can_decide": principal.can(Permission.loan_approve, application.branch_id)
+            and application.maker_id != principal.user_id,
+            "can_disburse": principal.can(Permission.loan_create, application.branch_id),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/loans/applications/{application_id}", response_class=HTMLResponse)
+def application_page(
+    request: Request, db: DbSession, principal: PageUser, application_id: uuid.UUID
+) -> Response:
+    return _application_page(request, db, principal, application_id)
+
+
+@router.post("/loans/applications/{application_id}/decision")
+def decide(
+    db: DbSession, principal: PageUser, application_id: uuid.UUID, form: PostedForm
+) -> Response:
+    approve = _text(form, "decision") == "approve"
+    detail = {"application": str(application_id), "approve": approve}
+    with audited_refusal(
+        db, actor=principal, action="loan_application.decide", object_type="loan_application",
+        detail=detail,
+    ):  # fmt: skip
+        service.decide_application(
+            db, application_id=application_id, approve=approve, note=_text(form, "note")[:300],
+            actor=principal, now=utcnow(),
+        )  # fmt: skip
+    return redirect(f"/loans/applications/{application_id}")
+
+
+@router.post("/loans/applications/{application_id}/disbursement")
+def disburse(
+    request: Request, db: DbSession, principal: PageUser, application_id: uuid.UUID,
+    form: PostedForm,
+) -> Response:  # fmt: skip
+    detail = {"application": str(application_id)}
+    with audited_refusal(
+        db, actor=principal, action="loan.disburse", object_type="loan", detail=detail
+    ):
+        loan, _ = service.disburse(
+            db, application_id=application_id, account=_text(form, "account"),
+            idempotency_key=_text(form, "idempotency_key") or f"page-{uuid.uuid4()}",
+            actor=principal, now=utcnow(), compliance=compliance_check(request),
+        )  # fmt: skip
+    return redirect(f"/loans/{loan.number}")
+
+
+@router.get("/loans/portfolio", response_class=HTMLResponse)
+def portfolio_page(request: Request, db: DbSession, principal: PageUser) -> Response:
+    summary = portfolio_summary(db, actor=principal, now=utcnow())
+    return render(request, "loans/portfolio.html", {"p": summary})
+
+
+@router.get("/loans/{number}", response_class=HTMLResponse)
+def loan_page(request: Request, db: DbSession, principal: PageUser, number: str) -> Response:
+    loan = service.find_loan(db, number=number, actor=principal)
+    return render(
+        request,
+        "loans/loan.html",
+        {
+            "loan": service.loan_read(db, loan),
+            "can_repay": principal.can(Permission.loan_create, loan.branch_id),
+            "new_key": f"page-{uuid.uuid4()}",
+        },
+    )
+
+
+@router.post("/loans/{number}/repayments")
+def repay(
+    request: Request, db: DbSession, principal: PageUser, number: str, form: PostedForm
+) -> Response:
+    loan = service.find_loan(db, number=number, actor=principal)
+    detail = {"loan": loan.number}
+    with audited_refusal(
+        db, actor=principal, action="loan.repay", object_type="loan", detail=detail
+    ):
+        service.repay(
+            db, number=loan.number,
+            amount_minor=_minor(_text(form, "amount"), loan.currency, "amount"),
+            currency=loan.currency,
+            idempotency_key=_text(form, "idempotency_key") or f"page-{uuid.uuid4()}",
+            actor=principal, now=utcnow(), compliance=compliance_check(request),
+        )  # fmt: skip
+    return redirect(f"/loans/{loan.number}")
+
+
+@router.get("/loan-products", response_class=HTMLResponse)
+def products_page(request: Request, db: DbSession, principal: PageUser) -> Response:
+    return _products(request, db, principal)
+
+
+def _products(
+    request: Request,
+    db: DbSession,
+    principal: Principal,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    products = [service.product_read(p) for p in service.list_products(db, actor=principal)]
+    return render(
+        request,
+        "loans/products.html",
+        {
+            "products": products,
+            "can_manage": principal.can(Permission.loan_product_manage),
+            "errors": errors or {},
+            "document_choices": DOCUMENT_CHOICES,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/loan-products")
+def create_product(
+    request: Request, db: DbSession, principal: PageUser, form: PostedForm
+) -> Response:
+    principal.require(Permission.loan_product_manage)
+    body: dict[str, Any] = {
+        k: v for k, v in form.items() if isinstance(v, str) and v != "" and k != "documents"
+    }
+    body["required_documents"] = _list(form, "documents")
+    try:
+        currency = str(body.get("currency", ""))
+        for text_field in ("min_amount", "max_amount", "fee_flat"):
+            if text_field in body and currency in CURRENCY_EXPONENTS:
+                body[f"{text_field}_minor"] = _minor(body.pop(text_field), currency, text_field)
+        data = LoanProductBody.model_validate(body)
+        service.create_product(db, data=data, actor=principal, now=utcnow())
+    except ValidationError as exc:
+        return _products(request, db, principal, errors=_errors(exc), status_code=422)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        return _products(
+            request, db, principal, errors={exc.field or "form": exc.detail},
+            status_code=exc.status_code,
+        )  # fmt: skip
+    return redirect("/loan-products")

@@ -1,0 +1,109 @@
+"""Loans routes in the role matrix (tests/web/test_role_matrix.py): products, applications,
+referral decisions, disbursement, loans, repayments, the portfolio and the pages."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from branchdesk.core.ids import new_id
+from branchdesk.core.security import Signer
+from branchdesk.identity.roles import Role
+from branchdesk.ledger import service as ledger
+from branchdesk.ledger.schemas import AccountOpen
+from branchdesk.loans import service
+from branchdesk.loans.models import LoanProduct
+from branchdesk.loans.service.products import apply_product
+from tests.factories import NOW, principal
+from tests.loans.helpers import ALLOW, GOOD, MIDDLE, World, application_body, personal_product
+from tests.matrix import ADMIN, SUPERVISORS, Case, WorldContext
+
+LOAN_VIEWERS = SUPERVISORS | {Role.teller, Role.relationship_manager, Role.risk_officer}
+LOAN_MAKERS = SUPERVISORS | {Role.teller, Role.relationship_manager}
+PORTFOLIO = SUPERVISORS | {Role.risk_officer}
+
+PRODUCT = personal_product("MTX").model_dump(mode="json")
+APPLICATION = {
+    "customer_number": "{customer}", "product_code": "MTX", "amount_minor": 300_000,
+    "term_months": 12, "monthly_income_minor": 2_000_000, "monthly_obligations_minor": 0,
+    "documents": ["id_document", "income_proof"], "has_consent": True,
+    "idempotency_key": "matrix-app", **{k: (str(v) if v is not None and k == "employment_years"
+                                          else v) for k, v in GOOD.items()},
+}  # fmt: skip
+APPLICATION_FORM = {
+    "customer_number": "{customer}", "product_code": "MTX", "amount": "3000.00",
+    "term_months": "12", "monthly_income": "20000", "monthly_obligations": "0",
+    "checking_account_status": "no checking account", "savings_account": "1000 or more",
+    "housing": "own", "purpose": "car (used)", "employment_years": "10",
+    "residence_years": "4", "documents": "id_document", "has_consent": "yes",
+    "idempotency_key": "matrix-page-app",
+}  # fmt: skip
+
+CASES = [
+    Case("GET", "/api/v1/loan-products", LOAN_VIEWERS),
+    Case("POST", "/api/v1/loan-products", ADMIN, json={**PRODUCT, "code": "MTX2"}),
+    Case("PUT", "/api/v1/loan-products/MTX", ADMIN, json={**PRODUCT, "fee_bps": 50}),
+    Case("POST", "/api/v1/loan-applications", LOAN_MAKERS, json=APPLICATION),
+    Case("GET", "/api/v1/loan-applications", LOAN_VIEWERS),
+    Case("GET", "/api/v1/loan-applications/{loan_referred}", LOAN_VIEWERS),
+    Case("POST", "/api/v1/loan-applications/{loan_referred}/decision", SUPERVISORS,
+         json={"approve": True, "note": "ok"}),
+    Case("POST", "/api/v1/loan-applications/{loan_approved}/disbursement", LOAN_MAKERS,
+         json={"account": "{loan_account}", "idempotency_key": "matrix-dis"}),
+    Case("GET", "/api/v1/loans", LOAN_VIEWERS),
+    Case("GET", "/api/v1/loans/{loan_number}", LOAN_VIEWERS),
+    Case("POST", "/api/v1/loans/{loan_number}/repayments", LOAN_MAKERS,
+         json={"amount_minor": 1_000, "currency": "CNY", "idempotency_key": "matrix-pay"}),
+    Case("GET", "/loans", LOAN_VIEWERS, html=True),
+    Case("POST", "/loans/applications", LOAN_MAKERS, form=APPLICATION_FORM, html=True),
+    Case("GET", "/loans/applications/{loan_referred}", LOAN_VIEWERS, html=True),
+    Case("POST", "/loans/applications/{loan_referred}/decision", SUPERVISORS,
+         form={"decision": "approve", "note": "ok"}, html=True),
+    Case("POST", "/loans/applications/{loan_approved}/disbursement", LOAN_MAKERS,
+         form={"account": "{loan_account}", "idempotency_key": "matrix-page-dis"}, html=True),
+    Case("GET", "/loans/portfolio", PORTFOLIO, html=True),
+    Case("GET", "/loans/{loan_number}", LOAN_VIEWERS, html=True),
+    Case("POST", "/loans/{loan_number}/repayments", LOAN_MAKERS,
+         form={"amount": "10.00", "idempotency_key": "matrix-page-pay"}, html=True),
+    Case("GET", "/loan-products", LOAN_VIEWERS, html=True),
+    Case("POST", "/loan-products", ADMIN, html=True, form={
+        "code": "MTX3", "kind": "car", "currency": "CNY", "name_zh_hant": "車",
+        "name_zh_hans": "车", "name_en": "Car", "min_amount": "1000", "max_amount": "90000",
+        "min_term_months": "12", "max_term_months": "60", "rate_type": "fixed",
+        "fixed_rate": "0.065", "repayment_method": "equal_principal", "penalty_rate": "0.18",
+        "documents": "id_document",
+    }),
+]  # fmt: skip
+
+
+def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
+    """A product MTX, a referred and an approved application, a paid-out loan (maker: colleague)."""
+    maker = principal(db, ctx.colleague)
+    product = LoanProduct(id=new_id(), code="MTX", created_at=NOW)
+    apply_product(product, personal_product("MTX"), NOW)  # written directly: no admin here
+    db.add(product)
+    db.flush()
+    account = ledger.open_account(
+        db,
+        data=AccountOpen(customer_number=ctx.customer.customer_number, currency="CNY",
+                         branch_code=ctx.home.code),
+        actor=maker, now=NOW,
+    )  # fmt: skip
+    loans = World(ctx.home, maker, maker, maker, maker, ctx.customer, account, product)
+    made = {
+        name: service.create_application(
+            db, data=application_body(loans, profile, idempotency_key=f"mx-{name}"), actor=maker,
+            now=NOW,
+        )[0]
+        for name, profile in (("referred", MIDDLE), ("approved", GOOD), ("active", GOOD))
+    }  # fmt: skip
+    assert [a.status for a in made.values()] == ["referred", "approved", "approved"]
+    loan, _ = service.disburse(
+        db, application_id=made["active"].id, account=account.number, idempotency_key="mx-dis",
+        actor=maker, now=NOW, compliance=ALLOW,
+    )  # fmt: skip
+    return {
+        "loan_referred": str(made["referred"].id),
+        "loan_approved": str(made["approved"].id),
+        "loan_account": account.number,
+        "loan_number": loan.number,
+    }
