@@ -59,7 +59,11 @@ from tests.matrix import (
 )
 
 # Domain packages that bring their own cases and world (see tests/matrix.py).
-PART_MODULES: tuple[str, ...] = ("tests.feedback.matrix_part", "tests.loans.matrix_part")
+PART_MODULES: tuple[str, ...] = (
+    "tests.feedback.matrix_part",
+    "tests.loans.matrix_part",
+    "tests.teller.matrix_part",
+)
 PARTS = [importlib.import_module(name) for name in PART_MODULES]
 
 HOLIDAY_ID = "00000000-0000-4000-8000-00000000a001"
