@@ -195,3 +195,28 @@ def test_remote_tickets_with_a_contact_get_one_invitation(db: Session, signer) -
         == 0
     )
     assert _events(db, "notify.requested") == 2
+
+
+def test_seeded_history_is_deterministic_and_opens_no_cases(db: Session) -> None:
+    from branchdesk.feedback.seed import seed_responses
+
+    world = make_world(db)
+    tickets = [completed_ticket(db, world) for _ in range(40)]
+    make_ticket(db, world.branch, world.service, state="waiting")
+    written = seed_responses(db, seed=3, share=0.5)
+    rows = db.execute(
+        select(SurveyResponse.ticket_id, SurveyResponse.csat, SurveyResponse.nps)
+    ).all()
+    assert written == len(rows)
+    assert 8 <= written <= 32  # about half of 40
+    assert {r.ticket_id for r in rows} <= {t.id for t in tickets}
+    assert all(1 <= r.csat <= 5 and 0 <= r.nps <= 10 for r in rows)
+    assert seed_responses(db, seed=3, share=0.5) == 0  # answered tickets are skipped
+    assert db.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+    first = sorted((r.ticket_id, r.csat, r.nps) for r in rows)
+    db.execute(SurveyResponse.__table__.delete())
+    seed_responses(db, seed=3, share=0.5)
+    again = db.execute(
+        select(SurveyResponse.ticket_id, SurveyResponse.csat, SurveyResponse.nps)
+    ).all()
+    assert sorted((r.ticket_id, r.csat, r.nps) for r in again) == first
