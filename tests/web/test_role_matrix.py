@@ -61,6 +61,7 @@ from tests.matrix import (
 # Domain packages that bring their own cases and world (see tests/matrix.py).
 PART_MODULES: tuple[str, ...] = (
     "tests.feedback.matrix_part",
+    "tests.complaints.matrix_part",
     "tests.loans.matrix_part",
     "tests.teller.matrix_part",
 )

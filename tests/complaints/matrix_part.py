@@ -1,0 +1,113 @@
+"""Complaint routes in the role matrix (tests/web/test_role_matrix.py).
+
+The public form (/complain) and the signed webhooks (/hooks/) are not staff routes: their
+access rules (CSRF from the anonymous session, HMAC signatures) are proven in test_views.py
+and test_hooks.py.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from branchdesk.complaints import service
+from branchdesk.complaints.models import ImprovementAction
+from branchdesk.core.clock import utcnow
+from branchdesk.core.ids import new_id
+from branchdesk.core.security import Signer
+from branchdesk.identity.roles import Role
+from branchdesk.identity.service import principal_for
+from tests.matrix import ALL, SUPERVISORS, Case, WorldContext
+
+VIEWERS = ALL - {Role.risk_officer}
+HANDLERS = frozenset(
+    {
+        Role.teller,
+        Role.lobby_manager,
+        Role.relationship_manager,
+        Role.branch_manager,
+        Role.quality_officer,
+        Role.admin,
+    }
+)
+IMPROVERS = frozenset({Role.branch_manager, Role.quality_officer, Role.admin})
+
+OWN_ACCESS = ("/hooks/", "/complain")
+
+API = "/api/v1/complaints"
+CASES = [
+    Case("GET", API, VIEWERS),
+    Case("POST", API, HANDLERS, json={"branch_code": "HOME", "body": "Waited too long"}),
+    Case("GET", API + "/{cmp_new}", VIEWERS),
+    Case("POST", API + "/{cmp_new}/transitions", HANDLERS, json={"action": "acknowledge"}),
+    Case("POST", API + "/{cmp_new}/assign", HANDLERS, json={"assignee_id": "{cmp_colleague_id}"}),
+    Case("POST", API + "/{cmp_new}/messages", HANDLERS, json={"kind": "note", "text": "Called back"}),
+    Case("POST", API + "/{cmp_new}/category", HANDLERS, json={"category": "other"}),
+    Case("POST", API + "/{cmp_new}/complexity", HANDLERS, json={"is_complex": True, "reason": "r"}),
+    Case("POST", API + "/{cmp_new}/extensions", HANDLERS, json={"total_days": 45, "reason": "r"}),
+    Case(
+        "POST", API + "/{cmp_ext}/extensions/{cmp_ext_id}/decision", SUPERVISORS,
+        json={"approve": True},
+    ),
+    Case("GET", "/api/v1/improvement-actions", VIEWERS),
+    Case(
+        "POST", "/api/v1/improvement-actions", IMPROVERS,
+        json={"title": "Third counter", "owner": "colleague", "due_on": "2026-12-31",
+              "kpi": "waits under 15 min", "case_reference": "{cmp_new}"},
+    ),
+    Case("PATCH", "/api/v1/improvement-actions/{cmp_action}", IMPROVERS, json={"status": "in_progress"}),
+    # pages
+    Case("GET", "/complaints", VIEWERS, html=True),
+    Case("POST", "/complaints", HANDLERS, html=True, form={"branch_code": "HOME", "body": "Rude"}),
+    Case("GET", "/complaints/{cmp_new}", VIEWERS, html=True),
+    Case("POST", "/complaints/{cmp_new}/acknowledge", HANDLERS, html=True, form={}),
+    Case("POST", "/complaints/{cmp_new}/note", HANDLERS, html=True, form={"text": "n"}),
+    Case(
+        "POST", "/complaints/{cmp_ext}/approve-extension", SUPERVISORS, html=True,
+        form={"extension_id": "{cmp_ext_id}"},
+    ),
+    Case("GET", "/improvement-actions", VIEWERS, html=True),
+    Case(
+        "POST", "/improvement-actions", IMPROVERS, html=True,
+        form={"title": "t", "owner": "colleague", "due_on": "2026-12-31", "kpi": "k",
+              "topic": "queues"},
+    ),
+    Case(
+        "POST", "/improvement-actions/{cmp_action}", IMPROVERS, html=True,
+        form={"status": "in_progress"},
+    ),
+]  # fmt: skip
+
+
+def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
+    now = utcnow()
+    colleague = principal_for(db, ctx.colleague)
+    service.set_classifier(lambda _text: None)  # keep the world fast: no model training here
+    try:
+        new = service.open_case(
+            db, channel="counter", subject="Queue", body="Waited", branch_id=ctx.home.id, now=now
+        )
+        extended = service.open_case(
+            db, channel="phone", subject="Fee", body="Wrong fee", branch_id=ctx.home.id, now=now
+        )
+    finally:
+        service.set_classifier(None)
+    service.transition(
+        db, reference=extended.reference, action="acknowledge", actor=colleague, now=now
+    )
+    extension = service.request_extension(
+        db, reference=extended.reference, total_days=45, reason="Network", actor=colleague, now=now
+    )
+    action = ImprovementAction(
+        id=new_id(), case_id=new.id, topic="", branch_id=ctx.home.id, title="Shorter queues",
+        owner_id=ctx.colleague.id, due_on=now.date(), kpi="waits under 15 min",
+        baseline_value=60.0, measured_value=None, status="open", created_at=now, updated_at=now,
+    )  # fmt: skip
+    db.add(action)
+    db.flush()
+    return {
+        "cmp_new": new.reference,
+        "cmp_ext": extended.reference,
+        "cmp_ext_id": str(extension.id),
+        "cmp_colleague_id": str(ctx.colleague.id),
+        "cmp_action": str(action.id),
+    }
