@@ -82,10 +82,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.identity import views as identity_views
     from branchdesk.ledger import api as ledger_api
     from branchdesk.ledger import views as ledger_views
-    from branchdesk.portal import api as portal_api
-    from branchdesk.portal import views as portal_views
     from branchdesk.loans import api as loans_api
     from branchdesk.loans import views as loans_views
+    from branchdesk.portal import api as portal_api
+    from branchdesk.portal import views as portal_views
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
     from branchdesk.teller import views as teller_views

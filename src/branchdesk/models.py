@@ -12,8 +12,8 @@ from branchdesk.customers import models as customer_models
 from branchdesk.feedback import models as feedback_models
 from branchdesk.identity import models as identity_models
 from branchdesk.ledger import models as ledger_models
-from branchdesk.portal import models as portal_models
 from branchdesk.loans import models as loan_models
+from branchdesk.portal import models as portal_models
 from branchdesk.queue import models as queue_models
 from branchdesk.teller import models as teller_models
 from branchdesk.textanalysis import models as textanalysis_models
@@ -29,8 +29,8 @@ __all__ = [
     "feedback_models",
     "identity_models",
     "ledger_models",
-    "portal_models",
     "loan_models",
+    "portal_models",
     "queue_models",
     "teller_models",
     "textanalysis_models",

@@ -60,6 +60,7 @@ from tests.matrix import (
 
 # Domain packages that bring their own cases and world (see tests/matrix.py).
 PART_MODULES: tuple[str, ...] = (
+    "tests.portal.matrix_part",
     "tests.feedback.matrix_part",
     "tests.complaints.matrix_part",
     "tests.loans.matrix_part",

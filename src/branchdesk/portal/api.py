@@ -11,11 +11,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from branchdesk.appointments.schemas import AppointmentRead, SlotRead
 from branchdesk.core.clock import utcnow
-from branchdesk.core.errors import DomainError
+from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.web import DbSession
 from branchdesk.identity.deps import ApiUser
 from branchdesk.portal import export, service
@@ -69,12 +70,14 @@ def _fail_after_commit(db: Session, error: DomainError) -> None:
     summary="Set up a customer's online banking login and send an activation code",
 )
 def enrol_customer(
-    request: Request, db: DbSession, principal: ApiUser, settings: Settings, customer_number: str
-) -> EnrolmentRead:
+    request: Request, db: DbSession, principal: ApiUser, settings: Settings,
+    tasks: BackgroundTasks, customer_number: str,
+) -> EnrolmentRead:  # fmt: skip
     done = service.enrol(
         db, customer_number=customer_number, actor=principal, signer=signer(request),
         settings=settings, now=utcnow(),
     )  # fmt: skip
+    deliver_codes(request, settings, tasks)
     return EnrolmentRead(
         customer_number=done.customer_number,
         status=done.status,
@@ -180,10 +183,14 @@ def _query(
     min_minor: int | None,
     max_minor: int | None,
 ) -> StatementQuery:
-    return StatementQuery(
-        from_on=from_on, to_on=to_on, text=text, min_amount_minor=min_minor,
-        max_amount_minor=max_minor,
-    )  # fmt: skip
+    try:
+        return StatementQuery(
+            from_on=from_on, to_on=to_on, text=text, min_amount_minor=min_minor,
+            max_amount_minor=max_minor,
+        )  # fmt: skip
+    except ValidationError as exc:
+        detail = "; ".join(str(error.get("msg", "")) for error in exc.errors())
+        raise RuleViolation(detail, field="query", code="validation_error") from exc
 
 
 FromOn = Annotated[date | None, Query(description="First day (home-branch local)")]
