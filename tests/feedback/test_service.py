@@ -220,3 +220,19 @@ def test_seeded_history_is_deterministic_and_opens_no_cases(db: Session) -> None
         select(SurveyResponse.ticket_id, SurveyResponse.csat, SurveyResponse.nps)
     ).all()
     assert sorted((r.ticket_id, r.csat, r.nps) for r in again) == first
+
+
+def test_a_submission_that_loses_the_race_is_refused_by_the_database(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = make_world(db)
+    ticket = completed_ticket(db, world)
+    token = TOKENS.token_for(ticket.id)
+    first = _answer(db, token, csat=4, nps=9)
+    # The second request read "open" before the first one's row existed.
+    monkeypatch.setattr(service, "_status", lambda *_args: "open")
+    with pytest.raises(service.SurveyAlreadyAnswered):
+        _answer(db, token, csat=1, nps=0)
+    rows = db.execute(select(SurveyResponse.id, SurveyResponse.csat)).all()
+    assert [tuple(r) for r in rows] == [(first.id, 4)]  # the session is still usable
+    assert _events(db, "feedback.answered") == 1
