@@ -379,6 +379,13 @@ def _seed_bank(
     _seed_customers(db, rng, summary, specs, branch_ids, customer_count, signer)
     if demo_users:
         _seed_appointments(db, rng, specs, branch_ids)
+        from branchdesk.teller.demo import seed_demo_money
+
+        money = seed_demo_money(
+            db, branch_codes=[s.code for s in specs], seed=seed, seed_epoch=SEED_EPOCH,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+        summary.counts.update(money)
 
 
 def _seed_history(
