@@ -140,7 +140,8 @@ def csrf_of(html: str) -> str:
 
 
 def page_login(client: TestClient, notifier: RecordingNotifier, identifier: str) -> None:
-    """Log a browser-like client in through the pages (password, then the code)."""
+    """Log a browser-like client in through the pages (password, then the code), in English."""
+    client.cookies.set("bd_lang", "en")
     page = client.get("/my/login")
     assert page.status_code == 200
     sent = client.post(
