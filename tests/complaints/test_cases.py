@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Holiday
 from branchdesk.complaints import service
-from branchdesk.complaints.models import Extension, Pause, TimelineEntry
+from branchdesk.complaints.models import Extension, Pause, TimelineEntry, TimelineIsAppendOnly
 from branchdesk.core.errors import Conflict, Forbidden, RuleViolation
 from branchdesk.core.events import Event
 from branchdesk.core.ids import new_id
@@ -268,3 +268,12 @@ def test_extension_needs_a_second_person_and_notifies_the_customer(
             now=NOW,
         )
     assert count(db, Extension, Extension.case_id == case.id) == 1
+
+
+def test_the_timeline_is_append_only(db: Session, world: dict) -> None:
+    case = open_web_case(db, world["branch"])
+    entry = service.timeline(db, case)[0]
+    entry.body = "rewritten"
+    with pytest.raises(TimelineIsAppendOnly):
+        db.flush()
+    db.rollback()

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from branchdesk.core.db import Base, IdMixin
@@ -236,3 +236,13 @@ class ImprovementAction(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class TimelineIsAppendOnly(RuntimeError):
+    """Code tried to change or delete a timeline entry (a bug: the timeline is the record)."""
+
+
+@event.listens_for(TimelineEntry, "before_update")
+@event.listens_for(TimelineEntry, "before_delete")
+def _refuse_timeline_change(_mapper: Any, _connection: Any, target: TimelineEntry) -> None:
+    raise TimelineIsAppendOnly(f"timeline entry {target.id} cannot be changed or deleted")
