@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 
@@ -29,9 +30,12 @@ from branchdesk.queue.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["queue"])
 
 
-def _read(request: Request, db: DbSession, ticket: Ticket) -> TicketRead:
+def _read(
+    request: Request, db: DbSession, ticket: Ticket, now: datetime | None = None
+) -> TicketRead:
+    # The same ``now`` as the transition: the position and estimate it worked out are reused.
     result: TicketRead = service.ticket_read(
-        db, ticket=ticket, now=utcnow(), estimator=waits(request), include_customer=True
+        db, ticket=ticket, now=now or utcnow(), estimator=waits(request), include_customer=True
     )
     return result
 
@@ -53,12 +57,13 @@ def issue_ticket(
 ) -> TicketRead:
     branch = catalog.get_branch(db, code=branch_code, actor=principal)
     principal.require(Permission.queue_issue, branch.id)
+    now = utcnow()
     ticket = service.issue_ticket(
-        db, branch=branch, service_code=body.service_code, channel=Channel.api, now=utcnow(),
+        db, branch=branch, service_code=body.service_code, channel=Channel.api, now=now,
         priority=body.priority, customer_id=body.customer_id, contact_phone=body.contact_phone,
         actor=principal, estimator=waits(request),
     )  # fmt: skip
-    return _read(request, db, ticket)
+    return _read(request, db, ticket, now)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketRead)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, literal, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, aliased
 
 from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import (
@@ -15,6 +17,8 @@ from branchdesk.catalog.models import (
     BranchService,
     Counter,
     CounterStatus,
+    Holiday,
+    OpeningHours,
     ServiceType,
     counter_services,
 )
@@ -52,6 +56,19 @@ class WaitEstimator(Protocol):
 
 
 # --- look-ups -----------------------------------------------------------------------------------
+
+_HELD = "branchdesk.queue.held"
+
+
+def _hold(db: Session, *rows: object) -> None:
+    """Keep catalog rows loaded alongside a ticket for the rest of the request.
+
+    The session's identity map holds unchanged rows only weakly; holding them here lets the
+    event and the response find the branch, service and counter with ``db.get`` instead of
+    another round trip.
+    """
+    held: list[object] = db.info.setdefault(_HELD, [])
+    held.extend(row for row in rows if row is not None)
 
 
 def queue_settings(db: Session, branch: Branch) -> QueueSettings:
@@ -100,18 +117,31 @@ def offered_service(db: Session, branch: Branch, service_code: str) -> tuple[Ser
             f"{service_code!r} is not offered at {branch.code}", field="service_code"
         )
     service, offered = row
+    _hold(db, service, offered)
     return service, offered.target_max_wait_minutes or service.target_max_wait_minutes
 
 
 def get_ticket(db: Session, ticket_id: uuid.UUID, *, lock: bool = False) -> Ticket:
-    """Raises NotFound."""
-    query = select(Ticket).where(Ticket.id == ticket_id)
+    """Raises NotFound.
+
+    Loads the ticket's branch, service and counter in the same round trip (into the session's
+    identity map, so the event and the response find them without another query); with
+    ``lock`` only the ticket row is locked.
+    """
+    query = (
+        select(Ticket, Branch, ServiceType, Counter)
+        .join(Branch, Branch.id == Ticket.branch_id)
+        .join(ServiceType, ServiceType.id == Ticket.service_type_id)
+        .outerjoin(Counter, Counter.id == Ticket.counter_id)
+        .where(Ticket.id == ticket_id)
+    )
     if lock:
-        query = query.with_for_update()
-    ticket = db.execute(query).scalar_one_or_none()
-    if ticket is None:
+        query = query.with_for_update(of=Ticket)
+    row = db.execute(query).first()
+    if row is None:
         raise NotFound("no such ticket")
-    return ticket
+    _hold(db, *row[1:])
+    return row[0]
 
 
 def get_ticket_by_token(db: Session, token: str) -> Ticket:
@@ -128,15 +158,35 @@ def _branch_of(db: Session, ticket: Ticket) -> Branch:
 
 
 def _code_of_service(db: Session, service_id: uuid.UUID) -> str:
-    return str(
-        db.execute(select(ServiceType.code).where(ServiceType.id == service_id)).scalar_one()
-    )
+    # db.get: usually already in the session (loaded with the ticket), so no round trip.
+    service = db.get(ServiceType, service_id)
+    assert service is not None
+    return service.code
 
 
 def _counter_code(db: Session, counter_id: uuid.UUID | None) -> str | None:
     if counter_id is None:
         return None
-    return db.execute(select(Counter.code).where(Counter.id == counter_id)).scalar_one_or_none()
+    counter = db.get(Counter, counter_id)
+    return counter.code if counter is not None else None
+
+
+def is_open_now(db: Session, branch: Branch, now: datetime) -> bool:
+    """``catalog.is_open_at`` in one round trip (today's hours and the holiday check together)."""
+    local = catalog.local_now(branch, now)
+    holiday = (
+        select(Holiday.id)
+        .where(Holiday.branch_id == branch.id, Holiday.on == local.date())
+        .exists()
+    )
+    row = db.execute(
+        select(OpeningHours.opens_at, OpeningHours.closes_at, holiday).where(
+            OpeningHours.branch_id == branch.id, OpeningHours.weekday == local.weekday()
+        )
+    ).first()
+    if row is None or row[2]:
+        return False
+    return bool(row[0] <= local.time().replace(tzinfo=None) < row[1])
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -153,6 +203,7 @@ def _ticket_event(
     counter_code: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Event:
+    _forget_outlooks(db)
     payload: dict[str, Any] = {
         "ts": catalog.local_now(branch, now).isoformat(),
         "type": kind,
@@ -183,64 +234,132 @@ def _observe(estimator: WaitEstimator | None, branch: Branch, event: Event) -> N
         estimator.observe(branch.id, event)
 
 
-def _counter_view(db: Session, counter: Counter) -> CounterView:
-    codes = db.execute(
-        select(ServiceType.code)
-        .join(counter_services, counter_services.c.service_type_id == ServiceType.id)
-        .where(counter_services.c.counter_id == counter.id)
-    ).scalars()
+def _counter_skills(db: Session, counter: Counter) -> list[ServiceType]:
+    """The services this counter serves, loaded as rows (so later look-ups hit the session)."""
+    skills = list(
+        db.execute(
+            select(ServiceType)
+            .join(counter_services, counter_services.c.service_type_id == ServiceType.id)
+            .where(counter_services.c.counter_id == counter.id)
+        ).scalars()
+    )
+    _hold(db, counter, *skills)
+    return skills
+
+
+def _counter_view(
+    db: Session, counter: Counter, skills: list[ServiceType] | None = None
+) -> CounterView:
+    if skills is None:
+        skills = _counter_skills(db, counter)
     return CounterView(
         code=counter.code,
-        service_codes=frozenset(codes),
+        service_codes=frozenset(s.code for s in skills),
         is_vip=counter.is_vip,
         is_open=counter.status == CounterStatus.open,
     )
 
 
-def _waiting(db: Session, branch: Branch, now: datetime) -> list[tuple[Ticket, WaitingTicket]]:
+_TargetCounter = aliased(Counter)
+
+
+def _waiting_rows(
+    db: Session,
+    branch: Branch,
+    now: datetime,
+    *,
+    where: Sequence[ColumnElement[bool]] = (),
+    entities: bool = False,
+) -> list[tuple[Ticket | None, WaitingTicket]]:
+    """Today's waiting tickets at a branch as the policy sees them, in one round trip.
+
+    ``where`` narrows the rows to those that matter to the caller (the policy would skip the
+    others anyway); ``entities`` also loads the ticket rows (screens need them), otherwise only
+    the columns the policy reads are fetched.
+    """
     day = catalog.business_day(branch, now)
+    columns = (
+        Ticket.id,
+        Ticket.number,
+        ServiceType.code,
+        Ticket.priority,
+        Ticket.queued_at,
+        ServiceType.target_max_wait_minutes,
+        BranchService.target_max_wait_minutes,
+        Ticket.checked_in_at,
+        Ticket.booked_at,
+        _TargetCounter.code,
+    )
+    query = select(Ticket, *columns) if entities else select(literal(None), *columns)
     rows = db.execute(
-        select(
-            Ticket,
-            ServiceType.code,
-            ServiceType.target_max_wait_minutes,
-            BranchService.target_max_wait_minutes,
-        )
-        .join(ServiceType, ServiceType.id == Ticket.service_type_id)
-        .join(
+        query.join(ServiceType, ServiceType.id == Ticket.service_type_id)
+        .outerjoin(
             BranchService,
             (BranchService.service_type_id == Ticket.service_type_id)
             & (BranchService.branch_id == Ticket.branch_id),
-            isouter=True,
         )
+        .outerjoin(_TargetCounter, _TargetCounter.id == Ticket.target_counter_id)
         .where(
             Ticket.branch_id == branch.id,
             Ticket.business_on == day,
             Ticket.state == TicketState.waiting,
+            *where,
         )
     ).all()
-    counters = {
-        c.id: c.code
-        for c in db.execute(select(Counter).where(Counter.branch_id == branch.id)).scalars()
-    }
-    result = []
-    for ticket, code, target, local_target in rows:
-        result.append(
-            (
-                ticket,
-                WaitingTicket(
-                    id=ticket.id,
-                    number=ticket.number,
-                    service_code=code,
-                    priority=ticket.priority,
-                    queued_at=ticket.queued_at,
-                    target_wait=timedelta(minutes=local_target or target),
-                    is_checked_in=ticket.checked_in_at is not None,
-                    booked_at=ticket.booked_at,
-                    target_counter=counters.get(ticket.target_counter_id)
-                    if ticket.target_counter_id
-                    else None,
-                ),
-            )
+    return [
+        (
+            ticket,
+            WaitingTicket(
+                id=ticket_id,
+                number=number,
+                service_code=code,
+                priority=priority,
+                queued_at=queued_at,
+                target_wait=timedelta(minutes=local_target or target),
+                is_checked_in=checked_in_at is not None,
+                booked_at=booked_at,
+                target_counter=target_counter,
+            ),
         )
-    return result
+        for (
+            ticket, ticket_id, number, code, priority, queued_at, target, local_target,
+            checked_in_at, booked_at, target_counter,
+        ) in rows
+    ]  # fmt: skip
+
+
+def _waiting(db: Session, branch: Branch, now: datetime) -> list[tuple[Ticket, WaitingTicket]]:
+    """All of today's waiting tickets at a branch, with their rows (for the screens)."""
+    pairs = _waiting_rows(db, branch, now, entities=True)
+    return [(ticket, waiting) for ticket, waiting in pairs if ticket is not None]
+
+
+# --- the per-request outlook of a waiting ticket (position and estimate) ------------------------
+
+_OUTLOOK = "branchdesk.queue.outlook"
+
+
+def _forget_outlooks(db: Session) -> None:
+    """A write happened: positions computed earlier in this request may be stale."""
+    db.info.pop(_OUTLOOK, None)
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_after_flush(db: Session, _context: object) -> None:
+    if _OUTLOOK in db.info:
+        _forget_outlooks(db)
+
+
+def _remember_outlook(
+    db: Session, ticket_id: uuid.UUID, now: datetime, position: int | None, wait: int | None
+) -> None:
+    db.info.setdefault(_OUTLOOK, {})[ticket_id] = (now, position, wait)
+
+
+def _remembered_outlook(
+    db: Session, ticket_id: uuid.UUID, now: datetime
+) -> tuple[int | None, int | None] | None:
+    found = db.info.get(_OUTLOOK, {}).get(ticket_id)
+    if found is None or found[0] != now or db.new or db.dirty or db.deleted:
+        return None
+    return found[1], found[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog import service as catalog
@@ -23,10 +23,11 @@ from branchdesk.queue.service.common import (
     CounterBusy,
     CounterNotOpen,
     WaitEstimator,
+    _counter_skills,
     _counter_view,
     _observe,
     _ticket_event,
-    _waiting,
+    _waiting_rows,
     policy_config,
     queue_settings,
 )
@@ -126,22 +127,41 @@ def call_next(
     if held is not None:
         raise CounterBusy(f"{held.number} is still {held.state} at {counter.code}")
     settings = queue_settings(db, branch)
-    view = _counter_view(db, counter)
-    candidates = [w for _ticket, w in _waiting(db, branch, now)]
+    skills = _counter_skills(db, counter)
+    view = _counter_view(db, counter, skills)
+    # Only the tickets this counter may call (the policy would skip the others).
+    mine = (Ticket.target_counter_id == counter.id) | (
+        Ticket.target_counter_id.is_(None) & Ticket.service_type_id.in_([s.id for s in skills])
+    )
+    candidates = [
+        w
+        for _t, w in _waiting_rows(db, branch, now, where=[Ticket.checked_in_at.is_not(None), mine])
+    ]
     ranked = rank_for_counter(candidates, view, now, policy_config(settings))
     postgres = db.get_bind().dialect.name == "postgresql"
     for choice in ranked:
-        query = select(Ticket).where(Ticket.id == choice.id, Ticket.state == TicketState.waiting)
+        # Take the ticket in one statement: still waiting and (PostgreSQL) not held by another
+        # teller's transaction right now, else try the next best.
+        chosen = select(Ticket.id).where(
+            Ticket.id == choice.id, Ticket.state == TicketState.waiting
+        )
         if postgres:
-            query = query.with_for_update(skip_locked=True)
-        ticket = db.execute(query).scalar_one_or_none()
+            chosen = chosen.with_for_update(skip_locked=True)
+        ticket = db.execute(
+            update(Ticket)
+            .where(Ticket.id == chosen.scalar_subquery())
+            .values(
+                state=TicketState.called,
+                counter_id=counter.id,
+                target_counter_id=None,
+                called_at=now,
+                served_by_id=actor.user_id,
+            )
+            .returning(Ticket),
+            execution_options={"synchronize_session": False, "populate_existing": True},
+        ).scalar_one_or_none()
         if ticket is None:
             continue  # another counter holds or took it a moment ago: try the next best
-        ticket.state = TicketState.called
-        ticket.counter_id = counter.id
-        ticket.target_counter_id = None
-        ticket.called_at = now
-        ticket.served_by_id = actor.user_id
         event = _ticket_event(
             db, branch, ticket, "called", now, actor=actor, counter_code=counter.code
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import (
     Branch,
+    BranchService,
     Counter,
     CounterStatus,
     ServiceType,
@@ -26,7 +27,10 @@ from branchdesk.queue.service.common import (
     WaitEstimator,
     _branch_of,
     _counter_code,
+    _remember_outlook,
+    _remembered_outlook,
     _waiting,
+    _waiting_rows,
     policy_config,
     queue_settings,
 )
@@ -107,11 +111,99 @@ def _standard_estimate(hall: HallView, ticket_id: uuid.UUID, now: datetime) -> i
     return round(ahead * minutes * 60 / max(1, len(open_serving)))
 
 
+def _ranked_position(
+    mine: WaitingTicket, others: list[WaitingTicket], now: datetime, config: PolicyConfig
+) -> int:
+    """Where ``mine`` would stand at a counter serving just its service (or its target)."""
+    mine = replace(mine, is_checked_in=True)
+    notional = CounterView(
+        code=mine.target_counter or "*", service_codes=frozenset({mine.service_code})
+    )
+    ranked = rank_for_counter([*others, mine], notional, now, config)
+    return next(index for index, w in enumerate(ranked, start=1) if w.id == mine.id)
+
+
+def _as_waiting(db: Session, ticket: Ticket) -> WaitingTicket:
+    """The policy's view of one ticket (its service, offer and target come from the session)."""
+    service = db.get(ServiceType, ticket.service_type_id)
+    assert service is not None
+    offered = db.get(BranchService, (ticket.branch_id, ticket.service_type_id))
+    local_target = offered.target_max_wait_minutes if offered is not None else None
+    return WaitingTicket(
+        id=ticket.id,
+        number=ticket.number,
+        service_code=service.code,
+        priority=ticket.priority,
+        queued_at=ticket.queued_at,
+        target_wait=timedelta(minutes=local_target or service.target_max_wait_minutes),
+        is_checked_in=ticket.checked_in_at is not None,
+        booked_at=ticket.booked_at,
+        target_counter=_counter_code(db, ticket.target_counter_id),
+    )
+
+
+def _outlook(
+    db: Session, *, ticket: Ticket, now: datetime, estimator: WaitEstimator | None
+) -> tuple[int | None, int | None]:
+    """(position, estimated wait seconds) of a waiting ticket, else (None, None).
+
+    Reads only what decides them: the checked-in tickets that compete with this one for the
+    same counters (same service, or sent to the same counter) and the counters that serve its
+    service - two round trips, whatever else waits in the hall. Gives what ``_position_in`` and
+    ``estimate_wait`` give on the whole hall.
+    """
+    if ticket.state != TicketState.waiting:
+        return None, None
+    remembered = _remembered_outlook(db, ticket.id, now)
+    if remembered is not None:
+        return remembered
+    branch = _branch_of(db, ticket)
+    mine = _as_waiting(db, ticket)
+    same_service = Ticket.target_counter_id.is_(None) & (
+        Ticket.service_type_id == ticket.service_type_id
+    )
+    rivals = (
+        same_service | (Ticket.target_counter_id == ticket.target_counter_id)
+        if ticket.target_counter_id is not None
+        else same_service
+    )
+    others = [
+        w
+        for _t, w in _waiting_rows(
+            db,
+            branch,
+            now,
+            where=[Ticket.id != ticket.id, Ticket.checked_in_at.is_not(None), rivals],
+        )
+    ]
+    place = _ranked_position(mine, others, now, policy_config(queue_settings(db, branch)))
+    statuses = list(
+        db.execute(
+            select(Counter.status)
+            .join(counter_services, counter_services.c.counter_id == Counter.id)
+            .where(
+                Counter.branch_id == branch.id,
+                counter_services.c.service_type_id == ticket.service_type_id,
+            )
+        ).scalars()
+    )
+    open_count = sum(1 for status in statuses if status == CounterStatus.open)
+    wait: int | None = None
+    # As in estimate_wait: the learned model while a counter serves the physical queue.
+    if estimator is not None and ticket.checked_in_at is not None and open_count:
+        wait = estimator.estimate(ticket.branch_id, ticket.id, now)
+    if wait is None:
+        service = db.get(ServiceType, ticket.service_type_id)
+        assert service is not None
+        minutes = service.standard_handling_minutes
+        wait = round((place - 1) * minutes * 60 / max(1, open_count or len(statuses)))
+    _remember_outlook(db, ticket.id, now, place, wait)
+    return place, wait
+
+
 def position(db: Session, *, ticket: Ticket, now: datetime) -> int | None:
     """1 = next for its service (as the policy would order a counter that serves it)."""
-    if ticket.state != TicketState.waiting:
-        return None
-    return _position_in(hall_view(db, branch=_branch_of(db, ticket), now=now), ticket.id, now)
+    return _outlook(db, ticket=ticket, now=now, estimator=None)[0]
 
 
 def estimate_wait(
@@ -127,7 +219,8 @@ def estimate_wait(
     that serve the service)."""
     if ticket.state != TicketState.waiting:
         return None
-    hall = hall or hall_view(db, branch=_branch_of(db, ticket), now=now)
+    if hall is None:
+        return _outlook(db, ticket=ticket, now=now, estimator=estimator)[1]
     mine = next((w for w in hall.waiting if w.id == ticket.id), None)
     serving_now = mine is not None and any(
         v.is_open and mine.service_code in v.service_codes for v in hall.counters.values()
@@ -156,8 +249,7 @@ def ticket_read(
     branch = _branch_of(db, ticket)
     service = db.get(ServiceType, ticket.service_type_id)
     assert service is not None
-    hall = hall_view(db, branch=branch, now=now) if ticket.state == TicketState.waiting else None
-    estimate = estimate_wait(db, ticket=ticket, now=now, estimator=estimator, hall=hall)
+    place, estimate = _outlook(db, ticket=ticket, now=now, estimator=estimator)
     customer_name = None
     if include_customer and ticket.customer_id is not None:
         customer = db.get(Customer, ticket.customer_id)
@@ -171,7 +263,7 @@ def ticket_read(
         priority=Priority(ticket.priority),
         channel=ticket.channel,
         state=TicketState(ticket.state),
-        position=_position_in(hall, ticket.id, now) if hall else None,
+        position=place,
         estimated_wait_seconds=estimate,
         counter_code=_counter_code(db, ticket.counter_id or ticket.target_counter_id),
         issued_at=ticket.issued_at,

@@ -28,12 +28,14 @@ from branchdesk.queue.service.common import (
     _branch_of,
     _counter_code,
     _observe,
+    _remember_outlook,
     _ticket_event,
     get_ticket,
+    is_open_now,
     offered_service,
     queue_settings,
 )
-from branchdesk.queue.service.screens import estimate_wait
+from branchdesk.queue.service.screens import _outlook
 
 # --- issuing ------------------------------------------------------------------------------------
 
@@ -55,7 +57,7 @@ def issue_ticket(
 ) -> Ticket:
     """Raises BranchClosed, RuleViolation (service not offered, priority not allowed), NotFound."""
     settings = queue_settings(db, branch)
-    if settings.enforce_opening_hours and not catalog.is_open_at(db, branch, now):
+    if settings.enforce_opening_hours and not is_open_now(db, branch, now):
         raise BranchClosed(f"{branch.code} is closed now")
     service, _target = offered_service(db, branch, service_code)
     channel = Channel(channel)
@@ -95,14 +97,17 @@ def issue_ticket(
         transfer_count=0,
         public_token=secrets.token_urlsafe(24),
     )
-    db.add(ticket)
-    db.flush()
+    # The event goes first so the wait model has seen it when it estimates; the ticket row is
+    # then written once, with its estimate (no INSERT followed by an UPDATE).
     event = _ticket_event(
         db, branch, ticket, "issued", now, actor=actor, extra={"channel": channel}
     )
     _observe(estimator, branch, event)
-    ticket.estimated_wait_seconds = estimate_wait(db, ticket=ticket, now=now, estimator=estimator)
+    place, ticket.estimated_wait_seconds = _outlook(db, ticket=ticket, now=now, estimator=estimator)
+    db.add(ticket)
     db.flush()
+    # The response (same request, same ``now``) shows these without working them out again.
+    _remember_outlook(db, ticket.id, now, place, ticket.estimated_wait_seconds)
     return ticket
 
 
