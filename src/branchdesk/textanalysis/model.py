@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ def _char_analyzer(prepared: str) -> list[str]:
     return grams
 
 
+@lru_cache(maxsize=16384)
 def _prepare(text: str) -> tuple[str, str]:
     """(space-joined word tokens, normalised text) for the two vectorisers."""
     normalised = normalise(text)
@@ -124,7 +126,7 @@ def _classifier(labels: np.ndarray[Any, Any]) -> CalibratedClassifierCV:
     smallest = int(np.unique(labels, return_counts=True)[1].min())
     folds = max(2, min(3, smallest))
     return CalibratedClassifierCV(
-        LogisticRegression(C=10.0, solver="saga", max_iter=2000, tol=1e-3, random_state=0),
+        LogisticRegression(C=10.0, solver="newton-cg", max_iter=200, tol=1e-4),
         method="sigmoid",
         cv=folds,
     )
