@@ -232,10 +232,18 @@ def create_application(
     return application, False
 
 
-def get_application(db: Session, *, application_id: uuid.UUID, actor: Principal) -> LoanApplication:
-    """Raises Forbidden, ApplicationNotFound (also outside the actor's branches)."""
+def get_application(
+    db: Session, *, application_id: uuid.UUID, actor: Principal, for_update: bool = False
+) -> LoanApplication:
+    """Raises Forbidden, ApplicationNotFound (also outside the actor's branches).
+
+    ``for_update`` locks the row (decisions and pay-outs), so two of them run one after another.
+    """
     actor.require(Permission.loan_view)
-    application = db.get(LoanApplication, application_id)
+    query = select(LoanApplication).where(LoanApplication.id == application_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    application = db.execute(query).scalar_one_or_none()
     if application is None or not actor.sees_branch(application.branch_id):
         raise ApplicationNotFound("no such loan application")
     return application
@@ -266,7 +274,7 @@ def decide_application(
     """An approver's decision on a referral. Raises Forbidden, ApplicationNotFound, OwnApproval,
     Conflict (not referred)."""
     actor.require(Permission.loan_approve)
-    application = get_application(db, application_id=application_id, actor=actor)
+    application = get_application(db, application_id=application_id, actor=actor, for_update=True)
     actor.require(Permission.loan_approve, application.branch_id)
     if application.maker_id == actor.user_id:
         raise OwnApproval("nobody decides on an application they took themselves")

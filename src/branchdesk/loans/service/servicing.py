@@ -93,7 +93,7 @@ def disburse(
     applicant's, currency, fee), AccountNotFound and the ledger's posting errors.
     """
     actor.require(Permission.loan_create)
-    application = get_application(db, application_id=application_id, actor=actor)
+    application = get_application(db, application_id=application_id, actor=actor, for_update=True)
     actor.require(Permission.loan_create, application.branch_id)
     key = check_key(idempotency_key)
     body = {"application": str(application.id), "account": account.strip()}
@@ -204,12 +204,13 @@ def disburse(
     return loan, False
 
 
-def find_loan(db: Session, *, number: str, actor: Principal) -> Loan:
+def find_loan(db: Session, *, number: str, actor: Principal, for_update: bool = False) -> Loan:
     """Raises Forbidden, LoanNotFound (also outside the actor's branches)."""
     actor.require(Permission.loan_view)
-    loan = db.execute(
-        select(Loan).where(Loan.number == number.strip().upper())
-    ).scalar_one_or_none()
+    query = select(Loan).where(Loan.number == number.strip().upper())
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    loan = db.execute(query).scalar_one_or_none()
     if loan is None or not actor.sees_branch(loan.branch_id):
         raise LoanNotFound("no such loan")
     return loan
@@ -327,7 +328,7 @@ def repay(
     (currency, more than everything owed, account not the borrower's) and the ledger's errors.
     """
     actor.require(Permission.loan_create)
-    loan = find_loan(db, number=number, actor=actor)
+    loan = find_loan(db, number=number, actor=actor, for_update=True)
     actor.require(Permission.loan_create, loan.branch_id)
     key = check_key(idempotency_key)
     body = {"loan": loan.number, "amount_minor": amount_minor, "currency": currency,
