@@ -15,7 +15,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -120,7 +120,7 @@ def channel_principal(db: Session, *, branch_id: uuid.UUID, now: datetime) -> Pr
 # --- accounts ------------------------------------------------------------------------------------
 
 
-def _held_ids(customer: CustomerPrincipal):  # type: ignore[no-untyped-def]  # a select
+def _held_ids(customer: CustomerPrincipal) -> Select[uuid.UUID]:
     return select(AccountHolder.account_id).where(AccountHolder.customer_id == customer.customer_id)
 
 
