@@ -69,7 +69,9 @@ class World:
     product: LoanProduct
 
 
-def make_world(db: Session, signer: Signer, *, funds_minor: int = 1_000_000) -> World:
+def make_world(
+    db: Session, signer: Signer, *, funds_minor: int = 1_000_000, product_code: str = "PERSONAL"
+) -> World:
     branch = make_branch(db)
     teller = principal(db, make_user(db, Role.teller, (branch,)))
     manager = principal(db, make_user(db, Role.branch_manager, (branch,)))
@@ -89,7 +91,7 @@ def make_world(db: Session, signer: Signer, *, funds_minor: int = 1_000_000) -> 
             db, account=account.number, amount_minor=funds_minor, currency="CNY",
             idempotency_key=key("fund"), actor=teller, now=NOW, compliance=ALLOW,
         )  # fmt: skip
-    product = service.create_product(db, data=personal_product(), actor=admin, now=NOW)
+    product = service.create_product(db, data=personal_product(product_code), actor=admin, now=NOW)
     return World(branch, teller, manager, other, admin, customer, account, product)
 
 

@@ -1,0 +1,95 @@
+"""Concurrent pay-outs and repayments with real commits (PostgreSQL: the row locks decide)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from branchdesk.core.db import Database
+from branchdesk.core.errors import DomainError
+from branchdesk.core.security import Signer
+from branchdesk.ledger.models import Posting
+from branchdesk.loans import service
+from branchdesk.loans.models import Loan, LoanRepayment
+from tests.factories import NOW
+from tests.loans.helpers import ALLOW, GOOD, application_body, make_world
+
+
+def _race(calls: list[Callable[[], object]]) -> list[str]:
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            call()
+            result = "ok"
+        except DomainError as exc:
+            result = exc.code
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(outcomes)
+
+
+@pytest.mark.postgres
+def test_one_pay_out_and_no_double_repayment_under_concurrency(
+    database: Database, signer: Signer
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    with database.unit_of_work() as db:
+        world = make_world(db, signer, product_code=f"P{run}")
+        application, _ = service.create_application(
+            db, data=application_body(world, GOOD, product_code=f"P{run}",
+                                      idempotency_key=f"{run}-app"),
+            actor=world.teller, now=NOW,
+        )  # fmt: skip
+        application_id, account, teller = application.id, world.account.number, world.teller
+
+    def pay_out(n: int) -> Callable[[], object]:
+        def call() -> object:
+            with database.unit_of_work() as db:
+                return service.disburse(
+                    db, application_id=application_id, account=account,
+                    idempotency_key=f"{run}-dis-{n}", actor=teller, now=NOW, compliance=ALLOW,
+                )  # fmt: skip
+
+        return call
+
+    assert _race([pay_out(n) for n in range(4)]) == ["not_approved"] * 3 + ["ok"]
+    with database.unit_of_work() as db:
+        loan = db.execute(select(Loan).where(Loan.application_id == application_id)).scalar_one()
+        number = loan.number
+        postings = db.execute(
+            select(func.count()).select_from(Posting).where(Posting.memo.like(f"loan {number}%"))
+        ).scalar_one()
+        assert postings == 1
+
+    def repay(n: int) -> Callable[[], object]:
+        def call() -> object:
+            with database.unit_of_work() as db:
+                return service.repay(
+                    db, number=number, amount_minor=200_000, currency="CNY",
+                    idempotency_key=f"{run}-pay-{n}", actor=teller, now=NOW, compliance=ALLOW,
+                )  # fmt: skip
+
+        return call
+
+    assert _race([repay(n) for n in range(3)]) == ["ok", "rule_violation", "rule_violation"]
+    with database.unit_of_work() as db:
+        loan = db.execute(select(Loan).where(Loan.number == number)).scalar_one()
+        assert loan.outstanding_principal_minor == 100_000
+        taken = db.execute(
+            select(func.count()).select_from(LoanRepayment).where(LoanRepayment.loan_id == loan.id)
+        ).scalar_one()
+        assert taken == 1
