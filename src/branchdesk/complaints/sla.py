@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from branchdesk.complaints import rules
@@ -63,17 +64,20 @@ def _pending_targets(case: Case) -> list[tuple[str, datetime]]:
 
 
 def _claim(db: Session, case: Case, target: str, kind: str, due: datetime, now: datetime) -> bool:
-    try:
-        with db.begin_nested():
-            db.add(
-                SlaAlert(
-                    id=new_id(), case_id=case.id, target=target, kind=kind, due_at=due,
-                    raised_at=now,
-                )
-            )  # fmt: skip
-    except IntegrityError:
-        return False
-    return True
+    """Insert the alert row unless it exists (also against a concurrent run): True if ours."""
+    values = {
+        "id": new_id(), "case_id": case.id, "target": target, "kind": kind, "due_at": due,
+        "raised_at": now,
+    }  # fmt: skip
+    dialect = db.get_bind().dialect.name
+    insert_fn = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert_fn(SlaAlert)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["case_id", "target", "kind"])
+        .returning(SlaAlert.id)
+    )
+    return db.execute(statement).first() is not None
 
 
 def _managers(db: Session, branch_id: uuid.UUID) -> list[User]:
@@ -126,10 +130,36 @@ def check_sla(db: Session, *, now: datetime, lead_hours: int | None = None) -> S
     report = SlaReport()
     book = rules.policy_book()
     configured = complaint_settings().warn_lead_hours
+    if lead_hours is not None:
+        horizon = timedelta(hours=lead_hours)
+    else:
+        longest = max(p.warn_lead_hours for p in book.policies.values())
+        horizon = timedelta(hours=configured or longest)
+    due_soon = now + horizon
+    running = Case.state.in_([str(s) for s in RUNNING])
     cases = db.execute(
-        select(Case).where(Case.state.in_([str(s) for s in RUNNING])).order_by(Case.received_at)
+        select(Case)
+        .where(
+            running,
+            or_(
+                Case.acknowledged_at.is_(None) & (Case.acknowledge_due_at <= due_soon),
+                Case.first_reply_at.is_(None) & (Case.interim_due_at <= due_soon),
+                Case.resolved_at.is_(None) & (Case.final_due_at <= due_soon),
+            ),
+        )
+        .order_by(Case.received_at)
     ).scalars()
-    for case in list(cases):
+    candidates = list(cases)
+    raised = {
+        (row.case_id, row.target, row.kind)
+        for row in db.execute(
+            select(SlaAlert.case_id, SlaAlert.target, SlaAlert.kind).where(
+                SlaAlert.case_id.in_(select(Case.id).where(running))
+            )
+        )
+    }
+    managers: dict[uuid.UUID, list[User]] = {}
+    for case in candidates:
         policy_lead = book.policy(case.jurisdiction).warn_lead_hours
         lead = timedelta(
             hours=lead_hours if lead_hours is not None else (configured or policy_lead)
@@ -141,10 +171,12 @@ def check_sla(db: Session, *, now: datetime, lead_hours: int | None = None) -> S
                 kind = "warning"
             else:
                 continue
-            if not _claim(db, case, target, kind, due, now):
+            if (case.id, target, kind) in raised or not _claim(db, case, target, kind, due, now):
                 continue
             if kind == "breach":
-                recipients = _managers(db, case.branch_id)
+                if case.branch_id not in managers:
+                    managers[case.branch_id] = _managers(db, case.branch_id)
+                recipients = managers[case.branch_id]
                 template, entry_kind = "complaints.sla_breach", TimelineKind.sla_breach
                 report.escalated.append((case.reference, target))
             else:
