@@ -106,9 +106,10 @@ def line_chart(
     step = max(1, count // 8)
     for i, label in enumerate(labels):
         if i % step == 0 or i == count - 1:
+            anchor = "end" if i == count - 1 and count > 1 else "start" if i == 0 else "middle"
             parts.append(
                 f'<text class="scale" x="{x_of(i):.1f}" y="{height - 20}" '
-                f'text-anchor="middle">{escape(label[-5:])}</text>'
+                f'text-anchor="{anchor}">{escape(label[-5:])}</text>'
             )
     for index, (name, values) in enumerate(series):
         segment: list[str] = []
