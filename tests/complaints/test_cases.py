@@ -277,3 +277,18 @@ def test_the_timeline_is_append_only(db: Session, world: dict) -> None:
     with pytest.raises(TimelineIsAppendOnly):
         db.flush()
     db.rollback()
+
+
+def test_resolving_while_waiting_closes_the_pause(db: Session, world: dict) -> None:
+    case = open_web_case(db, world["branch"])
+    for action in ("acknowledge", "start", "wait"):
+        service.transition(
+            db, reference=case.reference, action=action, actor=world["teller"], now=NOW
+        )
+    later = NOW + timedelta(days=3)
+    service.transition(
+        db, reference=case.reference, action="resolve", actor=world["teller"], now=later,
+        root_cause="Customer found the card",
+    )  # fmt: skip
+    assert count(db, Pause, Pause.case_id == case.id, Pause.ended_at.is_(None)) == 0
+    assert count(db, Pause, Pause.case_id == case.id, Pause.ended_at == later) == 1

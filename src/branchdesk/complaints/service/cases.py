@@ -165,11 +165,8 @@ def _change_state(
     before = case.state
     case.state = target
     case.updated_at = now
-    if action == "acknowledge":
-        case.acknowledged_at = now
-    elif action == "wait":
-        db.add(Pause(id=new_id(), case_id=case.id, started_at=now, ended_at=None))
-    elif action == "resume":
+    if before == CaseState.waiting_on_customer:
+        # Leaving the wait by any action (resume, or resolve while waiting) restarts the clock.
         pause = db.execute(
             select(Pause).where(Pause.case_id == case.id, Pause.ended_at.is_(None))
         ).scalar_one_or_none()
@@ -177,6 +174,10 @@ def _change_state(
             pause.ended_at = now
         db.flush()
         recompute_due_dates(db, case, now=now)
+    if action == "acknowledge":
+        case.acknowledged_at = now
+    elif action == "wait":
+        db.add(Pause(id=new_id(), case_id=case.id, started_at=now, ended_at=None))
     elif action == "resolve":
         case.resolved_at = now
     elif action == "close":
