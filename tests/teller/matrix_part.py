@@ -22,7 +22,7 @@ def _form(key: str, **fields: str) -> dict[str, str]:
 _CASH = {"account": "{teller_account}", "amount": "5", "currency": "CNY"}
 CASES = [
     Case("GET", "/teller/HOME/K3", SERVERS, html=True),
-    Case("POST", "/teller/HOME/K3/identify", SERVERS, html=True, form={"ticket_id": "{teller_ticket}", "query": "{customer}"}),
+    Case("POST", "/teller/HOME/K3/identify", SERVERS, html=True, form={"ticket_id": "{teller_walk_in}", "query": "{customer}"}),
     Case("POST", "/teller/HOME/K3/deposit", SERVERS, html=True, form=_form("counter-m1", **_CASH)),
     Case("POST", "/teller/HOME/K3/withdrawal", SERVERS, html=True, form=_form("counter-m2", **_CASH)),
     Case("POST", "/teller/HOME/K3/transfer", SERVERS, html=True, form=_form("counter-m3", **_CASH, to_account="{teller_savings}")),
@@ -42,6 +42,10 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
         db, ctx.home, ctx.service, business_on=business_day(ctx.home, utcnow()),
         state="serving", counter_id=counter.id, customer_id=ctx.customer.id, called_at=NOW,
         started_at=NOW,
+    )  # fmt: skip
+    walk_in = make_ticket(
+        db, ctx.home, ctx.service, business_on=business_day(ctx.home, utcnow()),
+        state="serving", counter_id=counter.id, called_at=NOW, started_at=NOW,
     )  # fmt: skip
     maker = principal(db, ctx.colleague)
     number = ctx.customer.customer_number
@@ -65,6 +69,7 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     )  # type: ignore[arg-type]  # fmt: skip
     return {
         "teller_ticket": str(ticket.id),
+        "teller_walk_in": str(walk_in.id),
         "teller_account": current,
         "teller_savings": savings,
         "teller_time_deposit": deposit,

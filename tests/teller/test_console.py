@@ -386,3 +386,57 @@ def test_staff_of_another_branch_get_403_and_nothing_changes(
     assert response.status_code == 403
     assert client.get(f"/teller/{desk.branch.code}/{desk.counter.code}").status_code == 403
     assert counts(db) == before
+
+
+def test_a_rejected_withdrawal_shows_rejected_with_the_note(
+    client: TestClient, db: Session, signer: Signer, compliance: list[PrePostingCheck]
+) -> None:
+    desk = make_desk(db, signer)
+    ledger.set_approval_limit(
+        db,
+        data=ApprovalLimitSet(
+            branch_code=desk.branch.code, kind="withdrawal", currency="CNY", amount_minor=100
+        ),
+        actor=principal(db, desk.manager),
+        now=NOW,
+    )
+    csrf = login(client, signer, desk.teller)
+    before = _posting_ids(db)
+    submit(
+        client, desk, csrf, "withdrawal", account=desk.current.number, amount="2", currency="CNY"
+    )
+    held = _only_new_posting(db, before)
+    manager_csrf = login(client, signer, desk.manager)
+    rejected = client.post(
+        f"/approvals/{held.id}/reject",
+        data={"csrf_token": manager_csrf, "note": "signature differs"},
+        follow_redirects=False,
+    )
+    assert rejected.status_code == 303
+    login(client, signer, desk.teller, "zh-Hant")
+    page = client.get(desk.console).text
+    assert 'data-status="rejected"' in page
+    assert "已駁回" in page
+    assert "signature differs" in page
+    assert balance(db, desk.current) == 1_000_000
+
+
+def test_a_ticket_that_names_its_customer_is_not_reidentified(
+    client: TestClient, db: Session, signer: Signer, compliance: list[PrePostingCheck]
+) -> None:
+    desk = make_desk(db, signer)
+    csrf = login(client, signer, desk.teller)
+    assert 'id="teller-identify"' not in client.get(desk.console).text
+    stranger = make_customer(db, signer, home_branch_id=desk.branch.id)
+    before = counts(db)
+    response = client.post(
+        desk.action("identify"),
+        data={
+            "csrf_token": csrf,
+            "ticket_id": str(desk.ticket.id),
+            "query": stranger.customer_number,
+        },
+    )
+    assert response.status_code == 422
+    assert 'data-code="customer_on_ticket"' in response.text
+    assert counts(db) == before

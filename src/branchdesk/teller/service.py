@@ -227,10 +227,13 @@ def identify_customer(
     pii: Signer,
     now: datetime,
 ) -> Customer:
-    """By customer number, else by ID document number. Raises Forbidden, NotFound, Conflict,
-    RuleViolation (nothing typed, no such customer, several customers share the ID number)."""
+    """By customer number, else by ID document number. Raises Forbidden, NotFound, Conflict
+    (ticket not served here, or it names its customer already), RuleViolation (nothing typed,
+    no such customer, several customers share the ID number)."""
     _require_counter_staff(actor, branch, Permission.customer_view)
     ticket = _served_ticket(db, ticket_id=_parse_ticket_id(ticket_id), counter=counter)
+    if ticket.customer_id is not None:
+        raise Conflict("the ticket already names its customer", code="customer_on_ticket")
     text = query.strip()
     if not text:
         raise RuleViolation("type a customer number or an ID number", field="query")
