@@ -148,3 +148,48 @@ def test_invalid_corrections_are_refused_and_nothing_is_written(
     assert raised.value.field == field
     assert _count(db, TextCorrection) == 0
     assert _count(db, AuditEntry) == audits
+
+
+def test_committed_correction_reaches_callers_without_a_session(
+    db: Session, shipped_model: TextModel, model_cache: service._Cache
+) -> None:
+    text = "分行冷氣太冷了，凍到手都僵"
+    assert classify(text).category == "environment_facilities"
+    record_correction(
+        db,
+        text=text,
+        field="category",
+        predicted="environment_facilities",
+        corrected="other",
+        source_type="complaint",
+        source_id="CMP-2026-000003",
+        actor_id=None,
+        now=NOW,
+    )
+    assert model_cache.pending == []  # nothing is learnt before the commit
+    db.commit()  # the test's outer transaction still rolls everything back afterwards
+    assert service.wait_for_retrain(120)
+    result = classify(text)  # no session: the background retrain swapped the model in
+    assert (result.category, result.corrected) == ("other", True)
+    assert model_cache.model is not shipped_model
+    assert model_cache.state is not None
+    assert model_cache.state.count == 1
+
+
+def test_rolled_back_correction_is_not_learnt(db: Session, model_cache: service._Cache) -> None:
+    record_correction(
+        db,
+        text="排隊太久",
+        field="category",
+        predicted="waiting_time",
+        corrected="other",
+        source_type="complaint",
+        source_id="CMP-2026-000004",
+        actor_id=None,
+        now=NOW,
+    )
+    db.rollback()
+    db.commit()
+    assert model_cache.pending == []
+    assert model_cache.worker is None
+    assert classify("排隊太久").category == "waiting_time"

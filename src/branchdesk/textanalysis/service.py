@@ -2,8 +2,11 @@
 
 The model is trained at first use from the shipped examples (``data/train.csv``) plus the
 stored corrections, or loaded from an artifact when ``BRANCHDESK_TEXTANALYSIS_MODEL`` names a
-directory written by ``branchdesk textanalysis train --out DIR``. It stays cached in memory;
-when ``classify`` gets a session it checks the corrections table and retrains if it changed.
+directory written by ``branchdesk textanalysis train --out DIR`` (used only while its data
+fingerprint matches the shipped examples and stored corrections). It stays cached in memory.
+When ``classify`` gets a session it checks the corrections table and retrains if it changed;
+a correction committed in this process is also learnt by a background retrain, so callers
+without a session (complaint intake) pick it up without waiting.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from branchdesk.core.clock import ensure_utc
@@ -29,6 +32,7 @@ from branchdesk.textanalysis.model import (
     Classification,
     CorrectionExample,
     TextModel,
+    fingerprint,
     load_artifact,
     load_examples,
     train,
@@ -53,6 +57,11 @@ class _Cache:
         self.lock = threading.Lock()
         self.model: TextModel | None = None
         self.state: _CorrectionsState | None = None  # corrections the model was trained with
+        # what the model learnt, and corrections committed since (learnt in the background)
+        self.learnt: list[CorrectionExample] = []
+        self.learnt_latest: datetime | None = None
+        self.pending: list[tuple[CorrectionExample, datetime]] = []
+        self.worker: threading.Thread | None = None
 
 
 _cache = _Cache()
@@ -62,24 +71,36 @@ def _corrections_state(db: Session) -> _CorrectionsState:
     count, latest = db.execute(
         select(func.count(TextCorrection.id), func.max(TextCorrection.created_at))
     ).one()
-    return _CorrectionsState(int(count), latest)
+    return _CorrectionsState(int(count), ensure_utc(latest) if latest is not None else None)
+
+
+def _stored_corrections(db: Session) -> list[TextCorrection]:
+    return list(db.scalars(select(TextCorrection).order_by(TextCorrection.id)).all())
 
 
 def list_correction_examples(db: Session) -> list[CorrectionExample]:
     """Every stored correction, oldest first (ids are time-ordered UUIDv7)."""
-    rows = db.scalars(select(TextCorrection).order_by(TextCorrection.id)).all()
-    return [CorrectionExample(row.text, row.field, row.corrected) for row in rows]
+    return [
+        CorrectionExample(row.text, row.field, row.corrected) for row in _stored_corrections(db)
+    ]
 
 
-def _configured_artifact() -> TextModel | None:
+def _configured_artifact(corrections: list[CorrectionExample] | None) -> TextModel | None:
+    """The artifact named by the environment, if it was trained on these corrections."""
     location = os.environ.get(MODEL_ENV, "").strip()
     if not location:
         return None
     try:
-        return load_artifact(Path(location))
+        model = load_artifact(Path(location))
     except ArtifactError as error:
         log.warning("text model artifact not used, training instead: %s", error)
         return None
+    if corrections is not None:
+        expected = fingerprint(load_examples("train.csv"), corrections)
+        if model.data_fingerprint != expected:
+            log.info("text model artifact predates the stored corrections: retraining")
+            return None
+    return model
 
 
 def train_model(db: Session | None = None) -> TextModel:
@@ -89,19 +110,33 @@ def train_model(db: Session | None = None) -> TextModel:
 
 
 def get_model(db: Session | None = None) -> TextModel:
-    """The cached model; (re)built when absent or when the corrections table changed."""
+    """The cached model; (re)built when absent or when the corrections table changed.
+
+    Without a session the cached model is used as it is (built from the shipped examples, or
+    the configured artifact, at first use); corrections committed in this process are learnt
+    by a background retrain that swaps the new model in when it is ready.
+    """
     with _cache.lock:
         state = _corrections_state(db) if db is not None else None
         if _cache.model is not None and (state is None or state == _cache.state):
             return _cache.model
+        rows = _stored_corrections(db) if db is not None else []
+        corrections = [CorrectionExample(r.text, r.field, r.corrected) for r in rows]
         model = None
-        if _cache.model is None and (state is None or state.count == 0):
-            model = _configured_artifact()
+        if _cache.model is None:
+            model = _configured_artifact(corrections if db is not None else None)
         if model is None:
-            model = train_model(db)
+            model = train(load_examples("train.csv"), corrections)
         _cache.model = model
         _cache.state = state if state is not None else _CorrectionsState(0, None)
+        _cache.learnt = corrections
+        _cache.learnt_latest = state.latest if state is not None else None
         return model
+
+
+def refresh_model(db: Session) -> TextModel:
+    """Retrain now if the corrections table changed since the cached model (jobs, start-up)."""
+    return get_model(db)
 
 
 def reset_model_cache() -> None:
@@ -109,6 +144,69 @@ def reset_model_cache() -> None:
     with _cache.lock:
         _cache.model = None
         _cache.state = None
+        _cache.learnt = []
+        _cache.learnt_latest = None
+        _cache.pending = []
+
+
+def _retrain_in_background() -> None:
+    while True:
+        with _cache.lock:
+            if not _cache.pending:
+                _cache.worker = None
+                return
+            batch = list(_cache.pending)
+            corrections = [*_cache.learnt, *(example for example, _ in batch)]
+        try:
+            model = train(load_examples("train.csv"), corrections)
+        except Exception:  # never let a background retrain take the process down
+            log.exception("text model retrain failed; keeping the previous model")
+            with _cache.lock:
+                _cache.worker = None
+            return
+        with _cache.lock:
+            _cache.model = model
+            _cache.learnt = corrections
+            latest = max([at for _, at in batch] + [_cache.learnt_latest or batch[0][1]])
+            _cache.learnt_latest = latest
+            _cache.state = _CorrectionsState(len(corrections), latest)
+            _cache.pending = _cache.pending[len(batch) :]
+
+
+def _learn_after_commit(example: CorrectionExample, created_at: datetime) -> None:
+    with _cache.lock:
+        _cache.pending.append((example, created_at))
+        if _cache.worker is None:
+            _cache.worker = threading.Thread(
+                target=_retrain_in_background, name="textanalysis-retrain", daemon=True
+            )
+            _cache.worker.start()
+
+
+def _learn_when_committed(db: Session, example: CorrectionExample, created_at: datetime) -> None:
+    """Queue the correction for the background retrain once (and only if) the session commits."""
+
+    settled = [False]  # the first commit or rollback decides; listeners cannot be removed
+
+    def on_commit(_session: Session) -> None:
+        if not settled[0]:
+            settled[0] = True
+            _learn_after_commit(example, created_at)
+
+    def on_rollback(_session: Session) -> None:
+        settled[0] = True
+
+    event.listen(db, "after_commit", on_commit, once=True)
+    event.listen(db, "after_rollback", on_rollback, once=True)
+
+
+def wait_for_retrain(timeout: float = 60.0) -> bool:
+    """Block until a background retrain finished (tests, the CLI); False on timeout."""
+    worker = _cache.worker
+    if worker is not None:
+        worker.join(timeout)
+        return not worker.is_alive()
+    return True
 
 
 def classify(text: str, *, db: Session | None = None) -> Classification:
@@ -165,6 +263,7 @@ def record_correction(
     )
     db.add(row)
     db.flush()
+    _learn_when_committed(db, CorrectionExample(row.text, row.field, row.corrected), row.created_at)
     actor = db.get(User, actor_id) if actor_id is not None else None
     append_audit(
         db,
