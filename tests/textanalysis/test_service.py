@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -193,3 +195,30 @@ def test_rolled_back_correction_is_not_learnt(db: Session, model_cache: service.
     assert model_cache.pending == []
     assert model_cache.worker is None
     assert classify("排隊太久").category == "waiting_time"
+
+
+def test_configured_artifact_is_used_until_corrections_outdate_it(
+    db: Session,
+    shipped_model: TextModel,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replace(shipped_model, trained_at="artifact").save(tmp_path / "model")
+    monkeypatch.setenv(service.MODEL_ENV, str(tmp_path / "model"))
+    service.reset_model_cache()
+    assert service.get_model(db).trained_at == "artifact"  # same data, no corrections: used
+    record_correction(
+        db,
+        text="排隊太久",
+        field="category",
+        predicted="waiting_time",
+        corrected="other",
+        source_type="complaint",
+        source_id="CMP-2026-000005",
+        actor_id=None,
+        now=NOW,
+    )
+    service.reset_model_cache()
+    model = service.refresh_model(db)  # the artifact lacks the correction: trained instead
+    assert model.trained_at != "artifact"
+    assert model.corrections == 1

@@ -21,7 +21,9 @@ from branchdesk.textanalysis.service import (
     get_model,
     list_corrections,
     record_correction,
+    refresh_model,
     reset_model_cache,
+    wait_for_retrain,
 )
 
 __all__ = [
@@ -34,5 +36,7 @@ __all__ = [
     "get_model",
     "list_corrections",
     "record_correction",
+    "refresh_model",
     "reset_model_cache",
+    "wait_for_retrain",
 ]
