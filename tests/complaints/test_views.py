@@ -87,6 +87,8 @@ def test_staff_pages_open_act_and_refuse(client: TestClient, db: Session, signer
     page = client.get(location)
     assert reference in page.text
     assert "cn-banking-2020" in page.text
+    # deadlines read as the end of their last local day
+    assert re.search(r'id="final-due">\d{4}-\d{2}-\d{2} 23:59<', page.text)
     refused = client.post(f"/complaints/{reference}/close", data={"csrf_token": csrf})
     assert refused.status_code == 409
     ack = client.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,11 @@ def _local(value: datetime | None, timezone: str) -> str:
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _deadline(value: datetime | None, timezone: str) -> str:
+    """A deadline is the local midnight ending its last day: show that day's 23:59."""
+    return _local(value - timedelta(minutes=1), timezone) if value is not None else ""
 
 
 def _branches(db: DbSession, principal: Principal) -> list[Branch]:
@@ -86,7 +91,7 @@ def _list_page(
                 "case": case_read(case, now=now),
                 "branch": by_id[case.branch_id].code if case.branch_id in by_id else "",
                 "received": _local(case.received_at, tz),
-                "final_due": _local(case.final_due_at, tz),
+                "final_due": _deadline(case.final_due_at, tz),
             }
         )
     return render(
@@ -166,9 +171,9 @@ def _detail_page(
             "timeline": [{"entry": e, "at": _local(e.occurred_at, tz)} for e in detail.timeline],
             "extensions": detail.extensions,
             "due": {
-                "acknowledge": _local(case.acknowledge_due_at, tz),
-                "interim": _local(case.interim_due_at, tz),
-                "final": _local(case.final_due_at, tz),
+                "acknowledge": _deadline(case.acknowledge_due_at, tz),
+                "interim": _deadline(case.interim_due_at, tz),
+                "final": _deadline(case.final_due_at, tz),
             },
             "received": _local(case.received_at, tz),
             "timezone": tz,
