@@ -50,6 +50,7 @@ CASES = [
     Case("POST", "/api/v1/loan-applications/{loan_approved}/disbursement", LOAN_MAKERS,
          json={"account": "{loan_account}", "idempotency_key": "matrix-dis"}),
     Case("GET", "/api/v1/loans", LOAN_VIEWERS),
+    Case("GET", "/api/v1/loan-portfolio", PORTFOLIO),
     Case("GET", "/api/v1/loans/{loan_number}", LOAN_VIEWERS),
     Case("POST", "/api/v1/loans/{loan_number}/repayments", LOAN_MAKERS,
          json={"amount_minor": 1_000, "currency": "CNY", "idempotency_key": "matrix-pay"}),

@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from branchdesk.core.clock import utcnow
+from branchdesk.core.events import Event
 from branchdesk.core.security import Signer
 from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Role
 from branchdesk.loans import service
 from branchdesk.loans.models import Loan, LoanApplication
-from tests.factories import browser_session, make_user
+from branchdesk.loans.rules import bucket_of
+from tests.factories import bearer, browser_session, make_user
 from tests.loans.helpers import ALLOW, GOOD, application_body, make_world
 
 ZH = {"Accept-Language": "zh-TW"}
@@ -61,6 +63,7 @@ def test_application_to_repayment_through_the_pages(
     assert (application.amount_minor, application.status) == (300_000, "referred")
     shown = client.get(location, headers=ZH).text
     assert "已轉介審批" in shown
+    assert "如今日放款的還款計劃" in shown
     assert "信用評分介於兩個門檻之間" in shown
     assert "支票帳戶狀況: 0 至 200" in shown
     assert "審批轉介申請" not in shown  # the maker gets no decision form
@@ -153,3 +156,25 @@ def test_portfolio_shows_buckets_and_warnings(
     assert loan.number in page.text
     assert "未按期還款" in page.text
     assert "逾期天數上升" in page.text
+    answer = client.get("/api/v1/loan-portfolio", headers=bearer(signer, risk)).json()
+    bucket = bucket_of(loan.days_past_due)
+    assert answer["rows"] == [
+        {
+            "product": "PERSONAL", "currency": "CNY", "loans": 1, "total_minor": 300_000,
+            "outstanding_by_bucket_minor": {
+                b: (300_000 if b == bucket else 0) for b in answer["buckets"]
+            },
+        }
+    ]  # fmt: skip
+    assert [(w["loan_number"], w["signals"]) for w in answer["warnings"]] == [
+        (loan.number, ["dpd_rising", "missed_payment"])
+    ]
+    changed = (
+        db.execute(select(Event.payload).where(Event.type == "loans.bucket_changed"))
+        .scalars()
+        .all()
+    )
+    assert changed == [
+        {"number": loan.number, "from": "current", "to": str(bucket),
+         "days_past_due": loan.days_past_due}
+    ]  # fmt: skip

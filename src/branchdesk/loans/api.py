@@ -28,9 +28,11 @@ from branchdesk.loans.schemas import (
     LoanProductBody,
     LoanProductRead,
     LoanRead,
+    PortfolioRead,
     RepaymentBody,
     RepaymentRead,
 )
+from branchdesk.loans.service.portfolio import portfolio_read, portfolio_summary
 
 router = APIRouter(prefix="/api/v1", tags=["loans"])
 
@@ -168,6 +170,12 @@ def disburse(
 
 
 # --- loans -------------------------------------------------------------------------------------
+
+
+@router.get("/loan-portfolio", response_model=PortfolioRead)
+def portfolio(db: DbSession, principal: ApiUser) -> PortfolioRead:
+    """Outstanding principal by product and bucket; early-warning signals per loan."""
+    return portfolio_read(portfolio_summary(db, actor=principal, now=utcnow()))
 
 
 @router.get("/loans", response_model=list[LoanRead])

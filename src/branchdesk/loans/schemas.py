@@ -256,3 +256,27 @@ class DailyResult(BaseModel):
     overdue: int
     penalty_accrued_minor: int
     days_accrued: int
+
+
+class PortfolioRow(BaseModel):
+    product: str
+    currency: str
+    loans: int
+    outstanding_by_bucket_minor: dict[str, int]
+    total_minor: int
+
+
+class EarlyWarningRead(BaseModel):
+    loan_number: str
+    product_code: str
+    days_past_due: int
+    bucket: str
+    outstanding_minor: int
+    currency: str
+    signals: list[str]  # dpd_rising, missed_payment, balance_drop
+
+
+class PortfolioRead(BaseModel):
+    buckets: list[str]
+    rows: list[PortfolioRow]
+    warnings: list[EarlyWarningRead]

@@ -20,6 +20,7 @@ from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.loans import service
 from branchdesk.loans.api import audited_refusal, compliance_check
+from branchdesk.loans.schedule import RepaymentMethod, add_months, build_schedule
 from branchdesk.loans.schemas import (
     CHECKING_CHOICES,
     DOCUMENT_CHOICES,
@@ -161,11 +162,20 @@ def _application_page(
 ) -> Response:
     application = service.get_application(db, application_id=application_id, actor=principal)
     read = service.application_read(db, application)
+    product = service.find_product(db, read.product_code)
+    preview = build_schedule(
+        principal_minor=read.amount_minor, annual_rate=read.annual_rate,
+        term_months=read.term_months, method=RepaymentMethod(product.repayment_method),
+        first_due_on=add_months(utcnow().date(), 1),
+        grace_months=min(product.grace_months, read.term_months - 1),
+    )  # fmt: skip
     return render(
         request,
         "loans/application.html",
         {
             "a": read,
+            "preview": preview,
+            "total_interest_minor": sum(r.interest_minor for r in preview),
             "can_decide": principal.can(Permission.loan_approve, application.branch_id)
             and application.maker_id != principal.user_id,
             "can_disburse": principal.can(Permission.loan_create, application.branch_id),

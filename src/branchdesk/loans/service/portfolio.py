@@ -14,6 +14,7 @@ from branchdesk.identity.roles import Permission
 from branchdesk.ledger.models import Account, Entry
 from branchdesk.loans.models import Loan, LoanPenaltyAccrual, LoanProduct, LoanStatus
 from branchdesk.loans.rules import BUCKETS
+from branchdesk.loans.schemas import EarlyWarningRead, PortfolioRead, PortfolioRow
 from branchdesk.loans.service.servicing import instalments_of
 
 BALANCE_DROP_SHARE = 0.5  # the account holds less than half of what it held 30 days ago
@@ -119,3 +120,31 @@ def portfolio_summary(db: Session, *, actor: Principal, now: datetime) -> Portfo
             )
     warnings.sort(key=lambda w: (-w.days_past_due, w.loan_number))
     return Portfolio(buckets, list(by_product.values()), totals, warnings)
+
+
+def portfolio_read(summary: Portfolio) -> PortfolioRead:
+    return PortfolioRead(
+        buckets=summary.buckets,
+        rows=[
+            PortfolioRow(
+                product=str(row["product"]),
+                currency=str(row["currency"]),
+                loans=int(str(row["loans"])),
+                outstanding_by_bucket_minor={b: int(str(row[b])) for b in summary.buckets},
+                total_minor=int(str(row["total"])),
+            )
+            for row in summary.rows
+        ],
+        warnings=[
+            EarlyWarningRead(
+                loan_number=w.loan_number,
+                product_code=w.product_code,
+                days_past_due=w.days_past_due,
+                bucket=w.bucket,
+                outstanding_minor=w.outstanding_minor,
+                currency=w.currency,
+                signals=w.signals,
+            )
+            for w in summary.warnings
+        ],
+    )

@@ -490,9 +490,17 @@ def run_daily(db: Session, *, as_of: date, now: datetime) -> DailyResult:
                 days_total += 1
             day += timedelta(days=1)
         if loan.last_accrued_on is None or as_of > loan.last_accrued_on:
+            before = loan.bucket
             loan.last_accrued_on = as_of
             _set_delinquency(loan, instalments, as_of)
             loan.updated_at = now
+            if loan.bucket != before:
+                record_event(
+                    db, type="loans.bucket_changed", aggregate_type="loan",
+                    aggregate_id=loan.id, branch_id=loan.branch_id, now=now,
+                    payload={"number": loan.number, "from": before, "to": loan.bucket,
+                             "days_past_due": loan.days_past_due},
+                )  # fmt: skip
         if loan.days_past_due > 0:
             overdue_count += 1
     db.flush()
