@@ -20,6 +20,7 @@ from branchdesk.identity.roles import Role
 from branchdesk.ledger import service as ledger
 from branchdesk.ledger.models import Account, Entry, Posting
 from branchdesk.ledger.schemas import ApprovalLimitSet
+from branchdesk.ledger.service.compliance import AllowAll
 from branchdesk.portal.models import PortalTransfer
 from branchdesk.portal.service import qr
 from tests.factories import bearer, make_service_type, make_slot, make_user, offer
@@ -264,13 +265,43 @@ def test_held_transfer_is_shown_as_pending_and_counts_towards_the_limit(
     assert [(t["status"], t["amount_minor"]) for t in listed] == [("pending_approval", 70_000)]
     over = _transfer(client, headers, world, 30_001)
     assert over.status_code == 422
+    # the statement shows it as waiting, beside a large withdrawal the teller made
+    withdrawal = ledger.post_withdrawal(
+        db, account=world.alice_account.number, amount_minor=80_000, currency="CNY",
+        idempotency_key="teller-w-1", actor=world.bank.teller, now=utcnow(), compliance=AllowAll(),
+        memo="cash",
+    )  # fmt: skip
+    assert withdrawal.posting.status == "posted"  # withdrawals have no limit here
+    limit = ApprovalLimitSet(
+        branch_code=world.bank.branch.code, kind="withdrawal", currency="CNY", amount_minor=1_000
+    )
+    ledger.set_approval_limit(db, data=limit, actor=world.bank.manager, now=utcnow())
+    big = ledger.post_withdrawal(
+        db, account=world.alice_account.number, amount_minor=90_000, currency="CNY",
+        idempotency_key="teller-w-2", actor=world.bank.teller, now=utcnow(), compliance=AllowAll(),
+        memo="big cash",
+    )  # fmt: skip
+    assert big.posting.status == "pending_approval"
+    url = f"/api/v1/portal/accounts/{world.alice_account.number}/statement"
+    pending = client.get(url, headers=headers).json()["pending"]
+    assert [(p["kind"], p["status"], p["amount_minor"]) for p in pending] == [
+        ("withdrawal", "pending_approval", -90_000),
+        ("transfer", "pending_approval", -70_000),
+    ]
+    assert (
+        client.get(
+            f"/api/v1/portal/accounts/{world.bob_account.number}/statement",
+            headers=api_login(client, notifier, world.bob.customer_number),
+        ).json()["pending"][0]["amount_minor"]
+        == 70_000
+    )
     # a supervisor approves it: the maker is the mobile-banking channel user, not them
     posting = ledger.approve_posting(
         db, posting_id=uuid.UUID(held.json()["posting_id"]), actor=world.bank.manager,
         now=utcnow(),
     )  # fmt: skip
     assert posting.status == "posted"
-    assert _balance(db, world.alice_account) == 430_000
+    assert _balance(db, world.alice_account) == 350_000
 
 
 def test_qr_request_create_pay_pay_twice_expired_tampered(

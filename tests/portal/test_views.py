@@ -239,3 +239,34 @@ def test_pages_speak_chinese(
     assert "登入網路銀行" in page.text
     page = client.get("/my/login", headers={"Accept-Language": "zh-CN"})
     assert "登录网上银行" in page.text
+
+
+def test_held_transfer_is_shown_honestly_on_the_pages(
+    client: TestClient, db: Session, portal_app: FastAPI, notifier: RecordingNotifier,
+    world: PortalWorld,
+) -> None:  # fmt: skip
+    from branchdesk.core.clock import utcnow
+    from branchdesk.ledger import service as ledger
+    from branchdesk.ledger.schemas import ApprovalLimitSet
+
+    limit = ApprovalLimitSet(
+        branch_code=world.bank.branch.code, kind="transfer", currency="CNY", amount_minor=1_000
+    )
+    ledger.set_approval_limit(db, data=limit, actor=world.bank.manager, now=utcnow())
+    page_login(client, notifier, world.alice.customer_number)
+    form = client.get("/my/transfer")
+    held = client.post(
+        "/my/transfer",
+        data={"csrf_token": csrf_of(form.text), "from_account": world.alice_account.number,
+              "to_account": world.bob_account.number, "amount_minor": "5000", "memo": "big",
+              "key": "held-1"},
+    )  # fmt: skip
+    assert held.status_code == 200
+    assert "approval: the money moves once a supervisor approves it" in held.text
+    statement = client.get(f"/my/accounts/{world.alice_account.number}")
+    assert 'id="pending"' in statement.text
+    assert "supervisor" in statement.text
+    assert "CNY -50.00" in statement.text
+    home = client.get("/my")
+    recent = home.text.split('id="transfers"', 1)[1]
+    assert "<td>Waiting for approval</td>" in recent  # the recent transfer's status, as it is

@@ -91,10 +91,24 @@ class StatementLine(BaseModel):
     currency: str
 
 
+class PendingLine(BaseModel):
+    """A posting on the account that waits for a decision (not in the balance yet)."""
+
+    posting_id: uuid.UUID
+    created_at: datetime
+    local_time: str
+    kind: str
+    status: str = Field(description="pending_approval (supervisor) or pending_review (compliance)")
+    memo: str
+    amount_minor: int = Field(description="Signed change this account will see if approved.")
+    currency: str
+
+
 class StatementRead(BaseModel):
     account: AccountSummary
     query: StatementQuery
     lines: list[StatementLine]
+    pending: list[PendingLine] = Field(default_factory=list)
     timezone: str
 
 

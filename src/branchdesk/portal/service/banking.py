@@ -14,6 +14,7 @@ import hashlib
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,7 @@ from branchdesk.portal.config import PortalSettings
 from branchdesk.portal.models import PortalLogin, PortalTransfer, PortalTransferKind
 from branchdesk.portal.schemas import (
     AccountSummary,
+    PendingLine,
     PortalTransferRead,
     StatementLine,
     StatementQuery,
@@ -230,8 +232,45 @@ def statement(
         account=_summary(account, branch.code if branch else ""),
         query=query,
         lines=lines,
+        pending=pending_lines(db, account=account, zone=zone),
         timezone=str(zone.key),
     )
+
+
+PENDING = (PostingStatus.pending_approval, PostingStatus.pending_review)
+
+
+def pending_lines(db: Session, *, account: Account, zone: ZoneInfo) -> list[PendingLine]:
+    """Postings touching the account that wait for a supervisor or a compliance review.
+
+    Pending postings are few (they wait for a person), so their legs are matched here rather
+    than with a JSON query that would differ between SQLite and PostgreSQL.
+    """
+    rows = db.execute(
+        select(Posting)
+        .where(Posting.status.in_(PENDING))
+        .order_by(Posting.created_at.desc())
+        .limit(2000)
+    ).scalars()
+    wanted = str(account.id)
+    found: list[PendingLine] = []
+    for posting in rows:
+        mine = [int(leg["amount_minor"]) for leg in posting.legs if leg["account_id"] == wanted]
+        if not mine:
+            continue
+        found.append(
+            PendingLine(
+                posting_id=posting.id,
+                created_at=posting.created_at,
+                local_time=posting.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                kind=posting.kind,
+                status=posting.status,
+                memo=posting.memo or posting.beneficiary or "",
+                amount_minor=sum(mine),
+                currency=posting.currency,
+            )
+        )
+    return found
 
 
 def major(minor: int, currency: str) -> str:
