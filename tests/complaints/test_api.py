@@ -11,7 +11,14 @@ from branchdesk.core.security import Signer
 from branchdesk.identity.models import AuditEntry
 from branchdesk.identity.roles import Role
 from tests.complaints.helpers import count
-from tests.factories import bearer, make_branch, make_customer, make_user
+from tests.factories import (
+    bearer,
+    make_branch,
+    make_customer,
+    make_service_type,
+    make_ticket,
+    make_user,
+)
 
 
 def test_counter_complaint_through_acknowledge_extension_and_closure(
@@ -158,3 +165,31 @@ def test_improvement_action_from_a_case_with_measured_effect(
         headers=bearer(signer, manager),
     )  # fmt: skip
     assert (no_topic.status_code, no_topic.json()["field"]) == (422, "topic")
+
+
+def test_related_ticket_must_exist_at_the_branch(
+    client: TestClient, db: Session, signer: Signer
+) -> None:
+    branch = make_branch(db, code="REL1")
+    teller = make_user(db, Role.teller, (branch,))
+    before = count(db, Case)
+    for field in ("related_ticket_id", "related_posting_id"):
+        response = client.post(
+            "/api/v1/complaints",
+            json={
+                "branch_code": "REL1",
+                "body": "x",
+                field: "00000000-0000-4000-8000-000000000001",
+            },
+            headers=bearer(signer, teller),
+        )
+        assert (response.status_code, response.json()["field"]) == (422, field)
+    assert count(db, Case) == before
+    ticket = make_ticket(db, branch, make_service_type(db))
+    linked = client.post(
+        "/api/v1/complaints",
+        json={"branch_code": "REL1", "body": "x", "related_ticket_id": str(ticket.id)},
+        headers=bearer(signer, teller),
+    )
+    assert linked.status_code == 201
+    assert linked.json()["case"]["related_ticket_id"] == str(ticket.id)

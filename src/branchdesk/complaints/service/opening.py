@@ -223,6 +223,7 @@ def open_case_for_staff(db: Session, *, data: CaseCreate, actor: Principal, now:
         contact_phone = contact_phone or customer.phone
     if contact_email and "@" not in contact_email:
         raise RuleViolation("not an e-mail address", field="contact_email")
+    _check_related(db, data, branch_id=branch.id)
     return open_case(
         db,
         channel=data.channel,
@@ -241,6 +242,19 @@ def open_case_for_staff(db: Session, *, data: CaseCreate, actor: Principal, now:
         contact_phone=contact_phone,
         locale=data.locale,
     )
+
+
+def _check_related(db: Session, data: CaseCreate, *, branch_id: uuid.UUID) -> None:
+    """The related ticket must be this branch's; the posting must exist."""
+    from branchdesk.ledger.models import Posting
+    from branchdesk.queue.models import Ticket
+
+    if data.related_ticket_id is not None:
+        ticket = db.get(Ticket, data.related_ticket_id)
+        if ticket is None or ticket.branch_id != branch_id:
+            raise RuleViolation("no such ticket at this branch", field="related_ticket_id")
+    if data.related_posting_id is not None and db.get(Posting, data.related_posting_id) is None:
+        raise RuleViolation("no such posting", field="related_posting_id")
 
 
 def open_case_from_public_form(
