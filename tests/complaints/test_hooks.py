@@ -266,3 +266,21 @@ def test_mailbox_reader_ingests_unseen_mail_and_threads_replies(db: Session) -> 
         )
         == 1
     )
+
+
+def test_oversized_sender_fields_are_fitted_not_fatal(client: TestClient, db: Session) -> None:
+    make_branch(db, code="HKG1", timezone="Asia/Hong_Kong")
+    payload = {
+        "delivery_id": "d" * 200, "sender": {"id": "s" * 200, "name": "N" * 500},
+        "thread_id": "t" * 400, "text": "long", "branch_code": "HKG1",
+    }  # fmt: skip
+    response = post_signed(client, "/hooks/social/generic", payload, "social_generic")
+    assert response.status_code == 200, response.text
+    case = db.execute(
+        select(Case).where(Case.reference == response.json()["references"][0])
+    ).scalar_one()
+    assert (len(case.contact_name), len(case.thread_key or ""), len(case.source_ref or "")) == (
+        120,
+        200,
+        200,
+    )

@@ -50,7 +50,7 @@ class InboundMessage:
 
     @property
     def thread_key(self) -> str:
-        return self.thread_id or self.sender_id
+        return (self.thread_id or self.sender_id)[:200]  # the column's length
 
 
 def _str(value: Any) -> str:

@@ -98,6 +98,11 @@ def open_case(
     if severity not in set(Severity):
         raise RuleViolation(f"unknown severity {severity!r}", field="severity")
     subject = subject.strip()[:200]
+    # Inbound channels send what they send: fit it to the columns rather than fail.
+    source_ref = source_ref[:200] if source_ref is not None else None
+    thread_key = thread_key[:200] if thread_key is not None else None
+    contact_name, contact_handle = contact_name[:120], contact_handle[:200]
+    contact_email, contact_phone = contact_email[:254], contact_phone[:32]
     body = body.strip()
     if not body and not subject:
         raise RuleViolation("describe the complaint", field="body")
