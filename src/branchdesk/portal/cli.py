@@ -14,6 +14,11 @@ portal_app = typer.Typer(
 )
 
 
+@portal_app.callback()
+def _group() -> None:
+    """Customer portal and mobile banking."""
+
+
 @portal_app.command("enrol")
 def enrol_command(
     customer_number: str = typer.Argument(..., help="The customer's number."),

@@ -65,7 +65,7 @@ def statement_pdf(data: StatementRead, *, locale: str, holder: str) -> bytes:
     pdf.setAuthor("branchdesk")
     _width, height = A4
     query = data.query
-    period = f"{query.from_on or '…'} – {query.to_on or '…'}"
+    period = f"{query.from_on or '...'} - {query.to_on or '...'}"
 
     def header() -> float:
         pdf.setFont(font, 16)
