@@ -3,16 +3,26 @@
 Sets up its own customers and funded accounts through the API, then runs two timed phases with
 the same number of concurrent clients: one transfer per request, then batches of transfers per
 request. Every transfer carries a fresh idempotency key.
+
+For a server on this machine the CPU time its processes spent during each phase is read from
+/proc (the processes holding the listening socket of each URL's port), so the figures say how
+much CPU a transfer costs even when the machine is shared. ``python -m branchdesk.bench.ledger
+--database-url URL`` measures statements and CPU per transfer in-process (the ASGI app without
+HTTP, one client) and prints a cProfile summary with ``--profile``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -25,6 +35,7 @@ class PhaseResult:
     refused: int = 0
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    server_cpu_seconds: float | None = None  # None: the server is not a local process
 
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
@@ -44,8 +55,14 @@ class PhaseResult:
             f"({self.transfers} in {self.seconds:.1f} s), refused {self.refused}, "
             f"errors {self.errors}, requests {len(self.latencies_ms)}, "
             f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
-            f"mean {mean:.1f} ms"
+            f"mean {mean:.1f} ms{self._cpu()}"
         )
+
+    def _cpu(self) -> str:
+        if self.server_cpu_seconds is None or not self.transfers:
+            return ""
+        per = self.server_cpu_seconds * 1000 / self.transfers
+        return f", server CPU {self.server_cpu_seconds:.1f} s = {per:.2f} ms per transfer"
 
 
 async def open_funded_accounts(
@@ -142,6 +159,48 @@ async def run_phase(
     return result
 
 
+def server_pids(base_url: str) -> list[int]:
+    """The local processes listening on the URLs' ports (Linux /proc); empty elsewhere."""
+    ports = {urlsplit(u.strip()).port or 80 for u in base_url.split(",") if u.strip()}
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].split(":")[1], 16) in ports:
+                inodes.add(f"socket:[{fields[9]}]")
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
+        except OSError:
+            continue
+        if links & inodes:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU of the processes so far (None without /proc or processes)."""
+    if not pids:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 async def run_ledger_bench(
     *,
     base_url: str,
@@ -163,15 +222,157 @@ async def run_ledger_bench(
         numbers = await open_funded_accounts(
             pool[0], branch=branch, count=accounts, balance_minor=10**12, currency=currency
         )
+        pids = server_pids(base_url)
+        before = cpu_seconds(pids)
         single = await run_phase(
             pool, name="single", accounts=numbers, currency=currency, clients=clients,
             seconds=seconds, batch_size=1,
         )  # fmt: skip
+        middle = cpu_seconds(pids)
         batch = await run_phase(
             pool, name=f"batch of {batch_size}", accounts=numbers, currency=currency,
             clients=clients, seconds=seconds, batch_size=batch_size,
         )  # fmt: skip
+        after = cpu_seconds(pids)
+        if before is not None and middle is not None and after is not None:
+            single.server_cpu_seconds = middle - before
+            batch.server_cpu_seconds = after - middle
     finally:
         for each in pool:
             await each.aclose()
     return single, batch
+
+
+# --- in-process: statements and CPU per transfer -----------------------------------------------
+
+
+@dataclass
+class InProcessResult:
+    name: str
+    transfers: int
+    requests: int
+    statements: int
+    cpu_seconds: float
+    wall_seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.name}: {self.transfers} transfers in {self.requests} requests, "
+            f"statements {self.statements / self.requests:.1f} per request = "
+            f"{self.statements / self.transfers:.2f} per transfer, "
+            f"CPU {self.cpu_seconds * 1000 / self.transfers:.2f} ms per transfer "
+            f"(wall {self.wall_seconds * 1000 / self.transfers:.2f} ms)"
+        )
+
+
+async def run_in_process(
+    *,
+    username: str,
+    password: str,
+    branch: str,
+    accounts: int,
+    transfers: int,
+    batch_size: int,
+    profile: int = 0,
+    currency: str = "CNY",
+) -> list[InProcessResult]:
+    """The app of ``BRANCHDESK_DATABASE_URL`` called in this process and thread (no HTTP, no
+    thread pool), one request at a time: statements counted on the engine, CPU by the process."""
+    import cProfile
+    import io
+    import pstats
+
+    import anyio.to_thread
+    from sqlalchemy import event
+
+    from branchdesk.app import create_app
+
+    async def inline(func: Any, *args: Any, **_kwargs: Any) -> Any:
+        return func(*args)  # the sync routes run here, so that cProfile sees them
+
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]  # measurement only
+    app = create_app()
+    counted = [0]
+
+    def count(*_args: Any) -> None:
+        counted[0] += 1
+
+    event.listen(app.state.database.engine, "before_cursor_execute", count)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        token = await client.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
+        token.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        numbers = await open_funded_accounts(
+            client, branch=branch, count=accounts, balance_minor=10**12, currency=currency
+        )
+        rng = random.Random(7)
+        run = uuid.uuid4().hex[:10]
+
+        def transfer(key: str) -> dict[str, object]:
+            source, target = rng.sample(numbers, 2)
+            return {"from_account": source, "to_account": target, "currency": currency,
+                    "amount_minor": rng.randint(1, 100), "idempotency_key": key}  # fmt: skip
+
+        results = []
+        for name, size in (("single", 1), (f"batch of {batch_size}", batch_size)):
+            requests = max(1, transfers // size)
+            profiler = cProfile.Profile()
+            counted[0] = 0
+            cpu, wall = time.process_time(), time.perf_counter()
+            if profile:
+                profiler.enable()
+            for n in range(requests):
+                if size == 1:
+                    response = await client.post(
+                        "/api/v1/transfers", json=transfer(f"{run}-{name}-{n}")
+                    )
+                else:
+                    items = [transfer(f"{run}-{name}-{n}-{i}") for i in range(size)]
+                    response = await client.post(
+                        "/api/v1/transfers/batch", json={"transfers": items}
+                    )
+                response.raise_for_status()
+            profiler.disable()
+            results.append(
+                InProcessResult(
+                    name=name, transfers=requests * size, requests=requests,
+                    statements=counted[0], cpu_seconds=time.process_time() - cpu,
+                    wall_seconds=time.perf_counter() - wall,
+                )
+            )  # fmt: skip
+            if profile:
+                text = io.StringIO()
+                stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
+                stats.print_stats(profile)
+                print(text.getvalue())  # noqa: T201 - a command's report
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m branchdesk.bench.ledger``: statements and CPU per transfer, in-process."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m branchdesk.bench.ledger")
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--branch", default="TPE01")
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--transfers", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--profile", type=int, default=0, help="print the top N of cProfile")
+    args = parser.parse_args(argv)
+    for result in asyncio.run(
+        run_in_process(
+            username=args.username, password=args.password, branch=args.branch,
+            accounts=args.accounts, transfers=args.transfers, batch_size=args.batch_size,
+            profile=args.profile,
+        )
+    ):  # fmt: skip
+        print(result.describe())  # noqa: T201 - a command's report
+
+
+if __name__ == "__main__":
+    main()

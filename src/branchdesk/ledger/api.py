@@ -41,7 +41,7 @@ from branchdesk.ledger.schemas import (
     TransferBody,
 )
 from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
-from branchdesk.ledger.service.posting import TransferItem
+from branchdesk.ledger.service.posting import TransferItem, posting_reads
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 
@@ -219,7 +219,9 @@ def post_transfer(
     }
     with audited_refusal(db, actor=principal, action="posting.transfer", detail=detail):
         result = _transfer(db, principal, compliance, body)
-    return _answer(db, response, result)
+    response.status_code = 200 if result.is_replay else 201
+    (read,) = posting_reads(db, [result.posting])
+    return read
 
 
 @router.post("/transfers/batch", response_model=BatchResult)
@@ -244,6 +246,7 @@ def post_transfer_batch(
         db, items=items, actor=principal, now=utcnow(), compliance=compliance,
         on_refusal=audit_refusal,
     )  # fmt: skip
+    reads = iter(posting_reads(db, [o.posting for o in outcomes if not isinstance(o, DomainError)]))
     results: list[BatchItemResult] = []
     counts = {"applied": 0, "replayed": 0, "pending": 0, "refused": 0}
     for index, outcome in enumerate(outcomes):
@@ -264,8 +267,7 @@ def post_transfer_batch(
         else:
             label = str(outcome.posting.status)
             counts["pending"] += 1
-        read = service.posting_read(db, outcome.posting)
-        results.append(BatchItemResult(index=index, outcome=label, posting=read))
+        results.append(BatchItemResult(index=index, outcome=label, posting=next(reads)))
     return BatchResult(**counts, results=results)
 
 

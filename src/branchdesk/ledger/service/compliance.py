@@ -3,12 +3,16 @@
 Every posting passes ``PrePostingCheck.check`` before anything is written. ``allow`` posts,
 ``hold`` keeps the posting ``pending_review`` for a compliance officer, ``block`` refuses it with
 the reason (the caller writes only an audit row of the refusal).
+
+A batch of postings is checked through ``open_batch``: a check with a ``begin_batch`` method
+(the AML rules) loads what it needs once and sees the batch's earlier applied items, so each
+item gets the decision it would get alone; any other check is asked item by item.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -72,6 +76,43 @@ class PrePostingCheck(Protocol):
     def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision: ...
 
 
+class BatchCheck(Protocol):
+    """One batch's check: ``check`` each item in order, ``posted`` for each item applied."""
+
+    def check(self, posting: ProposedPosting) -> ComplianceDecision: ...
+
+    def posted(self, posting: ProposedPosting) -> None: ...
+
+
+class _ItemByItem:
+    """A check without a batch form, asked once per item."""
+
+    def __init__(self, db: Session, compliance: PrePostingCheck) -> None:
+        self.db = db
+        self.compliance = compliance
+
+    def check(self, posting: ProposedPosting) -> ComplianceDecision:
+        return self.compliance.check(self.db, posting=posting)
+
+    def posted(self, posting: ProposedPosting) -> None:
+        return None
+
+
+def open_batch(
+    compliance: PrePostingCheck,
+    db: Session,
+    *,
+    customer_ids: Iterable[uuid.UUID],
+    now: datetime,
+) -> BatchCheck:
+    """The batch form of ``compliance`` for postings of these customers booked at ``now``."""
+    begin = getattr(compliance, "begin_batch", None)
+    if begin is None:
+        return _ItemByItem(db, compliance)
+    batch: BatchCheck = begin(db, customer_ids=customer_ids, now=now)
+    return batch
+
+
 class AllowAll:
     """Lets everything through (tests, benchmarks of the ledger alone)."""
 
@@ -119,13 +160,32 @@ class AmlCheck:
         self.max_history = max_history
 
     def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        customers = _customers(posting)
+        if _CHANNELS.get(posting.kind) is None or not customers:
+            return ALLOW
+        since = posting.booked_at - timedelta(days=self.history_days)
+        rows = self._history(
+            db, customer_ids=customers, since=since, limit=self.max_history * len(customers)
+        )
+        return self._decide(posting, aml_hook.PostingHistory(rows), since=since)
+
+    def begin_batch(
+        self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
+    ) -> AmlBatch:
+        """One history query for every customer of the batch (no row limit: each item's
+        limit is applied in memory, as its own query would)."""
+        since = now - timedelta(days=self.history_days)
+        customers = set(customer_ids)
+        rows = self._history(db, customer_ids=customers, since=since) if customers else []
+        return AmlBatch(self, aml_hook.PostingHistory(rows), since=since)
+
+    def _decide(
+        self, posting: ProposedPosting, history: aml_hook.PostingHistory, *, since: datetime
+    ) -> ComplianceDecision:
         channel = _CHANNELS.get(posting.kind)
         customer_legs = [leg for leg in posting.legs if leg.customer_id is not None]
         if channel is None or not customer_legs:
             return ALLOW
-        since = posting.booked_at - timedelta(days=self.history_days)
-        customers = {leg.customer_id for leg in customer_legs if leg.customer_id is not None}
-        rows = self._history(db, customer_ids=customers, since=since)
         holds: list[str] = []
         reports: list[str] = []
         for leg in customer_legs:
@@ -142,14 +202,17 @@ class AmlCheck:
                 counterparty_account=other.account_number if other else posting.beneficiary,
                 counterparty_bank=SELF_BANK if other else ("" if channel == "cash" else "OTHER"),
             )
-            history = [p for p in rows if p.customer_id == str(leg.customer_id)]
             related: Sequence[AmlPosting] = ()
             if other is not None:
-                related = [p for p in rows if p.account_id == other.account_number]
+                related = history.of_account(other.account_number)
             # silence before the account existed is not dormancy
             start = max(since, leg.opened_at) if leg.opened_at else since
             decision = aml_hook.check_posting(
-                history, proposed, self.config, related_transfers=related, history_start=start
+                history.of_customer(str(leg.customer_id)),
+                proposed,
+                self.config,
+                related_transfers=related,
+                history_start=start,
             )
             reports.extend(decision.reports)
             if decision.outcome is aml_hook.Outcome.BLOCK:
@@ -161,9 +224,15 @@ class AmlCheck:
         return ComplianceDecision(Verdict.allow, "", tuple(reports))
 
     def _history(
-        self, db: Session, *, customer_ids: set[uuid.UUID], since: datetime
+        self,
+        db: Session,
+        *,
+        customer_ids: set[uuid.UUID],
+        since: datetime,
+        limit: int | None = None,
     ) -> list[AmlPosting]:
-        """One query: the customers' recent movements, with the other side of transfers."""
+        """One query: the customers' recent movements (the latest ``limit``), oldest first,
+        with the other side of transfers."""
         stmt = (
             select(
                 Entry.posting_id,
@@ -190,7 +259,7 @@ class AmlCheck:
                 Account.type.in_(sorted(CUSTOMER_TYPES)),
             )
             .order_by(Entry.booked_at.desc())
-            .limit(self.max_history * len(customer_ids))
+            .limit(limit)
         )
         postings = []
         for row in reversed(db.execute(stmt).all()):
@@ -213,3 +282,68 @@ class AmlCheck:
                 )
             )
         return postings
+
+
+def _customers(posting: ProposedPosting) -> set[uuid.UUID]:
+    return {leg.customer_id for leg in posting.legs if leg.customer_id is not None}
+
+
+def aml_rows(posting: ProposedPosting) -> list[AmlPosting]:
+    """The history rows the ledger query returns for ``posting`` once it is posted."""
+    channel = _CHANNELS.get(posting.kind)
+    if channel is None:
+        return []
+    rows = []
+    for leg in posting.legs:
+        if leg.customer_id is None:
+            continue
+        other = ""
+        if posting.kind == PostingKind.transfer:
+            other = next(
+                (o.account_number for o in posting.legs if o.account_id != leg.account_id), ""
+            )
+        rows.append(
+            AmlPosting(
+                txn_id=f"{posting.posting_id}:{leg.account_number}",
+                booked_at=posting.booked_at,
+                account_id=leg.account_number,
+                customer_id=str(leg.customer_id),
+                direction="credit" if leg.amount_minor > 0 else "debit",
+                amount_minor=abs(leg.amount_minor),
+                currency=leg.currency,
+                channel=channel,
+                counterparty_account=other,
+                counterparty_bank="" if channel == "cash" else SELF_BANK,
+            )
+        )
+    return rows
+
+
+class AmlBatch:
+    """The AML rules over one batch: the history is loaded once and grows with applied items.
+
+    Each item sees what its own query would return: the latest ``max_history`` rows per
+    customer of the posting (all of them unless a customer is that busy)."""
+
+    def __init__(
+        self, check: AmlCheck, history: aml_hook.PostingHistory, *, since: datetime
+    ) -> None:
+        self.aml = check
+        self.history = history
+        self.since = since
+
+    def check(self, posting: ProposedPosting) -> ComplianceDecision:
+        customers = _customers(posting)
+        if _CHANNELS.get(posting.kind) is None or not customers:
+            return ALLOW
+        limit = self.aml.max_history * len(customers)
+        rows = [row for c in customers for row in self.history.of_customer(str(c))]
+        history = self.history
+        if len(rows) > limit:
+            latest = sorted(rows, key=lambda row: row.booked_at)[-limit:]
+            history = aml_hook.PostingHistory(latest)
+        return self.aml._decide(posting, history, since=self.since)
+
+    def posted(self, posting: ProposedPosting) -> None:
+        for row in aml_rows(posting):
+            self.history.add(row)

@@ -14,14 +14,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.expression import Executable
 
+from branchdesk.catalog.models import Branch
 from branchdesk.core.errors import Conflict, DomainError, Forbidden, RuleViolation
-from branchdesk.core.events import record_event
+from branchdesk.core.events import Event, OutboxMessage, consumers, record_event
 from branchdesk.core.ids import new_id
 from branchdesk.core.money import CURRENCY_EXPONENTS
+from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.ledger import rules
@@ -29,6 +34,7 @@ from branchdesk.ledger.errors import (
     AccountClosed,
     AccountDormant,
     AccountFrozen,
+    AccountNotFound,
     CurrencyMismatch,
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
@@ -48,10 +54,12 @@ from branchdesk.ledger.models import (
     PostingStatus,
     RemittanceStatus,
 )
+from branchdesk.ledger.schemas import LegRead, PostingRead
 from branchdesk.ledger.service.common import (
     find_account,
     find_counter,
     internal_account,
+    parse_uuid,
     posting_branch,
 )
 from branchdesk.ledger.service.compliance import (
@@ -59,9 +67,16 @@ from branchdesk.ledger.service.compliance import (
     ProposedLeg,
     ProposedPosting,
     Verdict,
+    open_batch,
 )
 
 ALWAYS_APPROVED = frozenset({PostingKind.reversal})
+# Core tables for the set-based transfers (executemany without the ORM unit of work)
+_POSTINGS = Posting.metadata.tables[Posting.__tablename__]
+_ENTRIES = Entry.metadata.tables[Entry.__tablename__]
+_ACCOUNTS = Account.metadata.tables[Account.__tablename__]
+_EVENTS = Event.metadata.tables[Event.__tablename__]
+_OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,26 +302,10 @@ def submit(
     """Raises PostingBlocked, IdempotencyKeyReused and the validation errors of ``apply_legs``."""
     validate_legs(legs, currency, kind=kind)
     posting_id = new_id()
-    proposed = ProposedPosting(
-        posting_id=posting_id,
-        kind=kind,
-        branch_id=branch_id,
-        amount_minor=amount_minor,
-        currency=currency,
-        legs=tuple(
-            ProposedLeg(
-                account_id=leg.account.id,
-                account_number=leg.account.number,
-                customer_id=leg.account.customer_id if leg.account.type in CUSTOMER_TYPES else None,
-                amount_minor=leg.amount_minor,
-                currency=leg.account.currency,
-                opened_at=leg.account.opened_at,
-            )
-            for leg in legs
-        ),
-        booked_at=now,
-        beneficiary=beneficiary,
-    )
+    proposed = _proposal(
+        posting_id, kind=kind, branch_id=branch_id, legs=legs, amount_minor=amount_minor,
+        currency=currency, now=now, beneficiary=beneficiary,
+    )  # fmt: skip
     decision = compliance.check(db, posting=proposed)
     if decision.verdict is Verdict.block:
         raise PostingBlocked(f"refused by the compliance check: {decision.reason}")
@@ -514,6 +513,31 @@ def post_transfer(
     memo: str = "",
 ) -> PostingResult:
     """Between two accounts of the bank. Raises InsufficientFunds, CurrencyMismatch, ..."""
+    item = TransferItem(
+        from_account=from_account, to_account=to_account, amount_minor=amount_minor,
+        currency=currency, idempotency_key=idempotency_key, branch_code=branch_code, memo=memo,
+    )  # fmt: skip
+    (outcome,) = _transfer_set(db, items=[item], actor=actor, now=now, compliance=compliance)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def _post_transfer_one(
+    db: Session,
+    *,
+    from_account: str,
+    to_account: str,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str | None,
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+    branch_code: str | None = None,
+    memo: str = "",
+) -> PostingResult:
+    """The statement-by-statement path (the fallback when a key races with another request)."""
     actor.require(Permission.posting_create)
     body = {
         "from_account": from_account,
@@ -639,12 +663,28 @@ def post_transfer_batch(
     compliance: PrePostingCheck,
     on_refusal: Callable[[int, TransferItem, DomainError], None] | None = None,
 ) -> list[PostingResult | DomainError]:
-    """Each transfer applied, replayed, held or refused on its own (one savepoint each).
+    """Each transfer applied, replayed, held or refused on its own, as if posted one by one.
 
-    Every account the batch names is locked first, in id order, so that two batches touching
-    the same accounts in different orders wait for each other instead of deadlocking.
+    Set-based (see ``_transfer_set``): a constant number of statements per batch.
     Raises Forbidden only; other refusals come back in the list (and go to ``on_refusal``).
     """
+    outcomes = _transfer_set(db, items=items, actor=actor, now=now, compliance=compliance)
+    if on_refusal is not None:
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, DomainError):
+                on_refusal(index, items[index], outcome)
+    return outcomes
+
+
+def _post_transfer_batch_one_by_one(
+    db: Session,
+    *,
+    items: Sequence[TransferItem],
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+) -> list[PostingResult | DomainError]:
+    """One savepoint per transfer (the fallback when a key races with another request)."""
     actor.require(Permission.posting_create)
     numbers = {ref for item in items for ref in (item.from_account, item.to_account)}
     db.execute(
@@ -654,10 +694,10 @@ def post_transfer_batch(
         .with_for_update()
     ).all()
     results: list[PostingResult | DomainError] = []
-    for index, item in enumerate(items):
+    for item in items:
         savepoint = db.begin_nested()
         try:
-            result = post_transfer(
+            result = _post_transfer_one(
                 db, from_account=item.from_account, to_account=item.to_account,
                 amount_minor=item.amount_minor, currency=item.currency,
                 idempotency_key=item.idempotency_key, actor=actor, now=now,
@@ -667,13 +707,451 @@ def post_transfer_batch(
             savepoint.rollback()
             if isinstance(exc, Forbidden):
                 raise
-            if on_refusal is not None:
-                on_refusal(index, item, exc)
             results.append(exc)
             continue
         savepoint.commit()
         results.append(result)
     return results
+
+
+# --- transfers as a set ------------------------------------------------------------------------
+
+
+def _transfer_body(item: TransferItem) -> dict[str, object]:
+    return {
+        "from_account": item.from_account,
+        "to_account": item.to_account,
+        "amount_minor": item.amount_minor,
+        "currency": item.currency,
+        "branch_code": item.branch_code,
+        "memo": item.memo,
+    }
+
+
+class _Accounts:
+    """The accounts a set of transfers names, locked in id order, with balances in memory."""
+
+    def __init__(self, db: Session, refs: Sequence[str]) -> None:
+        ids = {i for i in (parse_uuid(r) if len(r) > 20 else None for r in refs) if i}
+        numbers = {r.strip() for r in refs}
+        found = db.execute(
+            select(Account)
+            .where(or_(Account.number.in_(sorted(numbers)), Account.id.in_(sorted(ids))))
+            .order_by(Account.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+        self.by_id: dict[uuid.UUID, Account] = {}
+        self.by_number: dict[str, Account] = {}
+        for account in found:
+            self.by_id[account.id] = account
+            self.by_number[account.number] = account
+        self.balance = {i: a.balance_minor for i, a in self.by_id.items()}
+        self.seq = {i: a.last_entry_seq for i, a in self.by_id.items()}
+        self.changes: dict[uuid.UUID, list[int]] = {}  # id -> [sum of amounts, entry count]
+
+    def find(self, ref: str, *, field: str) -> Account:
+        """As ``find_account``. Raises AccountNotFound."""
+        as_id = parse_uuid(ref) if len(ref) > 20 else None
+        account = self.by_id.get(as_id) if as_id else self.by_number.get(ref.strip())
+        if account is None or account.system_key is not None:
+            raise AccountNotFound("no such account", field=field)
+        return account
+
+    def apply(self, legs: Sequence[Leg]) -> list[tuple[Account, int, int, int]]:
+        """As ``apply_legs`` in memory: (account, change, seq, balance after) in id order.
+        Raises InsufficientFunds (nothing changed)."""
+        ordered = sorted(legs, key=lambda leg: leg.account.id)
+        for leg in ordered:
+            account = leg.account
+            balance = self.balance[account.id] + leg.amount_minor
+            if (
+                leg.amount_minor < 0
+                and account.is_limited
+                and balance < -account.overdraft_limit_minor
+            ):
+                raise InsufficientFunds(
+                    f"account {account.number} has insufficient funds", field="amount_minor"
+                )
+        applied = []
+        for leg in ordered:
+            account_id = leg.account.id
+            self.balance[account_id] += leg.amount_minor
+            self.seq[account_id] += 1
+            change = self.changes.setdefault(account_id, [0, 0])
+            change[0] += leg.amount_minor
+            change[1] += 1
+            applied.append(
+                (leg.account, leg.amount_minor, self.seq[account_id], self.balance[account_id])
+            )
+        return applied
+
+
+def _proposal(
+    posting_id: uuid.UUID,
+    *,
+    kind: PostingKind,
+    branch_id: uuid.UUID,
+    legs: Sequence[Leg],
+    amount_minor: int,
+    currency: str,
+    now: datetime,
+    beneficiary: str = "",
+) -> ProposedPosting:
+    return ProposedPosting(
+        posting_id=posting_id,
+        kind=kind,
+        branch_id=branch_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        legs=tuple(
+            ProposedLeg(
+                account_id=leg.account.id,
+                account_number=leg.account.number,
+                customer_id=leg.account.customer_id if leg.account.type in CUSTOMER_TYPES else None,
+                amount_minor=leg.amount_minor,
+                currency=leg.account.currency,
+                opened_at=leg.account.opened_at,
+            )
+            for leg in legs
+        ),
+        booked_at=now,
+        beneficiary=beneficiary,
+    )
+
+
+def _insert_new_keys(db: Session, rows: list[dict[str, object]]) -> int:
+    """Insert the postings, skipping keys another transaction committed meanwhile; returns
+    how many were inserted (fewer: the inserted ones are deleted again, nothing remains)."""
+    table = _POSTINGS
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Executable = (
+            postgresql.insert(table)
+            .on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
+            .returning(table.c.id)
+        )
+    elif dialect == "sqlite":
+        statement = (
+            sqlite.insert(table)
+            .on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
+            .returning(table.c.id)
+        )
+    else:  # pragma: no cover - the two supported databases
+        db.execute(insert(table), rows)
+        return len(rows)
+    inserted = [row[0] for row in db.execute(statement, rows)]
+    if len(inserted) != len(rows):
+        db.execute(delete(table).where(table.c.id.in_(inserted)))
+    return len(inserted)
+
+
+def _record_posted_events(
+    db: Session, postings: Sequence[dict[str, object]], now: datetime
+) -> None:
+    """``record_event`` for many postings at once: one insert (and one outbox insert)."""
+    if not postings:
+        return
+    rows = [
+        {
+            "id": new_id(),
+            "occurred_at": now,
+            "type": "ledger.posting_posted",
+            "aggregate_type": "posting",
+            "aggregate_id": p["id"],
+            "branch_id": p["branch_id"],
+            "actor_id": None,
+            "payload": p["event_payload"],
+        }
+        for p in postings
+    ]
+    table = _EVENTS
+    wanting = [c for c in consumers() if c.wants("ledger.posting_posted")]
+    if wanting:
+        statement = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
+        seqs = [row[0] for row in db.execute(statement, rows)]
+        db.execute(
+            insert(_OUTBOX),
+            [
+                {"id": new_id(), "event_seq": seq, "consumer": c.name, "status": "pending",
+                 "next_attempt_at": now, "attempts": 0}
+                for seq in seqs
+                for c in wanting
+            ],
+        )  # fmt: skip
+    else:
+        db.execute(insert(table), rows)
+    if db.get_bind().dialect.name == "postgresql":
+        for branch_id in sorted({str(r["branch_id"] or "") for r in rows}):
+            db.execute(
+                text("SELECT pg_notify('branchdesk_events', :branch)"), {"branch": branch_id}
+            )
+
+
+def _transfer_set(
+    db: Session,
+    *,
+    items: Sequence[TransferItem],
+    actor: Principal,
+    now: datetime,
+    compliance: PrePostingCheck,
+) -> list[PostingResult | DomainError]:
+    """Transfers decided in order exactly as ``post_transfer`` one by one would, in a constant
+    number of statements: the named accounts locked in one ordered SELECT ... FOR UPDATE, the
+    idempotency keys in one query, approval limits in one, the compliance history in one (its
+    batch form sees the earlier applied items), then the postings, entries, balance changes
+    (one per account) and events written with executemany. Raises Forbidden only.
+    """
+    actor.require(Permission.posting_create)
+    outcomes: list[PostingResult | DomainError | None] = [None] * len(items)
+    prepared: list[tuple[int, TransferItem, str, str]] = []
+    for index, item in enumerate(items):
+        try:
+            key = check_key(item.idempotency_key)
+            check_amount(item.amount_minor, item.currency)
+        except DomainError as exc:
+            outcomes[index] = exc
+            continue
+        digest = rules.request_hash(PostingKind.transfer, _transfer_body(item))
+        prepared.append((index, item, key, digest))
+    if not prepared:
+        return [o for o in outcomes if o is not None]
+    accounts = _Accounts(
+        db, [ref for _i, item, _k, _d in prepared for ref in (item.from_account, item.to_account)]
+    )
+    keys = sorted({key for _i, _item, key, _d in prepared})
+    existing: dict[str, Posting] = {
+        posting.idempotency_key: posting
+        for posting in db.execute(
+            select(Posting).where(Posting.idempotency_key.in_(keys))
+        ).scalars()
+    }
+    codes = sorted({i.branch_code.strip().upper() for _x, i, _k, _d in prepared if i.branch_code})
+    branches: dict[str, uuid.UUID] = {}
+    if codes:
+        branches = dict(
+            db.execute(select(Branch.code, Branch.id).where(Branch.code.in_(codes))).all()
+        )
+    only_branch = next(iter(actor.branch_ids)) if len(actor.branch_ids) == 1 else None
+    candidates = {a.branch_id for a in accounts.by_id.values()} | set(branches.values())
+    if only_branch:
+        candidates.add(only_branch)
+    limits: dict[tuple[uuid.UUID, str], int] = {
+        (branch_id, currency): amount
+        for branch_id, currency, amount in db.execute(
+            select(
+                ApprovalLimit.branch_id, ApprovalLimit.currency, ApprovalLimit.amount_minor
+            ).where(
+                ApprovalLimit.kind == PostingKind.transfer,
+                ApprovalLimit.branch_id.in_(sorted(candidates)),
+            )
+        ).all()
+    }
+    check = open_batch(
+        compliance,
+        db,
+        customer_ids={
+            a.customer_id
+            for a in accounts.by_id.values()
+            if a.customer_id is not None and a.type in CUSTOMER_TYPES
+        },
+        now=now,
+    )
+    created: dict[str, Posting] = {}
+    posting_rows: list[dict[str, object]] = []
+    entry_rows: list[dict[str, object]] = []
+    posted_rows: list[dict[str, object]] = []
+    for index, item, key, digest in prepared:
+        try:
+            earlier = created.get(key) or existing.get(key)
+            if earlier is not None:
+                if earlier.request_hash != digest:
+                    raise IdempotencyKeyReused(
+                        "this idempotency key was used for a different request",
+                        field="idempotency_key",
+                    )
+                outcomes[index] = PostingResult(earlier, is_replay=True)
+                continue
+            source = accounts.find(item.from_account, field="from_account")
+            target = accounts.find(item.to_account, field="to_account")
+            if source.id == target.id:
+                raise RuleViolation(
+                    "cannot transfer to the same account", field="to_account", code="same_account"
+                )
+            if item.branch_code:
+                found = branches.get(item.branch_code.strip().upper())
+                if found is None:
+                    raise RuleViolation("unknown branch", field="branch_code")
+                branch_id = found
+            else:
+                branch_id = only_branch or source.branch_id
+            actor.require(Permission.posting_create, branch_id)
+            amount, currency = item.amount_minor, item.currency
+            legs = [Leg(source, -amount), Leg(target, amount)]
+            validate_legs(legs, currency, kind=PostingKind.transfer)
+            posting_id = new_id()
+            proposed = _proposal(
+                posting_id, kind=PostingKind.transfer, branch_id=branch_id, legs=legs,
+                amount_minor=amount, currency=currency, now=now,
+            )  # fmt: skip
+            decision = check.check(proposed)
+            if decision.verdict is Verdict.block:
+                raise PostingBlocked(f"refused by the compliance check: {decision.reason}")
+            limit = limits.get((branch_id, currency))
+            if decision.verdict is Verdict.hold:
+                status = PostingStatus.pending_review
+            elif limit is not None and amount > limit:
+                status = PostingStatus.pending_approval
+            else:
+                status = PostingStatus.posted
+            if status == PostingStatus.posted:
+                for account, change, seq, after in accounts.apply(legs):
+                    entry_rows.append(
+                        {"id": new_id(), "seq": seq, "posting_id": posting_id,
+                         "account_id": account.id, "amount_minor": change, "currency": currency,
+                         "balance_after_minor": after, "booked_at": now}
+                    )  # fmt: skip
+                check.posted(proposed)
+        except Forbidden:
+            raise
+        except DomainError as exc:
+            outcomes[index] = exc
+            continue
+        row: dict[str, object] = {
+            "id": posting_id,
+            "idempotency_key": key,
+            "request_hash": digest,
+            "kind": PostingKind.transfer,
+            "status": status,
+            "branch_id": branch_id,
+            "amount_minor": amount,
+            "currency": currency,
+            "legs": [{"account_id": str(leg.account.id), "amount_minor": leg.amount_minor}
+                     for leg in legs],
+            "memo": item.memo,
+            "reverses_id": None,
+            "remittance_status": None,
+            "remittance_id": None,
+            "beneficiary": "",
+            "hold_reason": decision.reason if status == PostingStatus.pending_review else "",
+            "maker_id": actor.user_id,
+            "checker_id": None,
+            "decision_note": "",
+            "created_at": now,
+            "posted_at": now if status == PostingStatus.posted else None,
+            "decided_at": None,
+        }  # fmt: skip
+        posting_rows.append(row)
+        posting = Posting(**row)
+        created[key] = posting
+        outcomes[index] = PostingResult(posting, is_replay=False)
+        if status == PostingStatus.posted:
+            ordered = sorted(leg.account.id for leg in legs)
+            payload = {"kind": PostingKind.transfer, "amount_minor": amount,
+                       "currency": currency, "accounts": [str(i) for i in ordered]}  # fmt: skip
+            posted_rows.append({"id": posting_id, "branch_id": branch_id,
+                                "event_payload": payload})  # fmt: skip
+    if posting_rows and _insert_new_keys(db, posting_rows) != len(posting_rows):
+        # a key of this set was committed by a concurrent request meanwhile: decide again,
+        # one by one, so each such item replays (or is refused) against the committed posting
+        return _post_transfer_batch_one_by_one(
+            db, items=items, actor=actor, now=now, compliance=compliance
+        )
+    if entry_rows:
+        db.execute(insert(_ENTRIES), entry_rows)
+        table = _ACCOUNTS
+        db.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                balance_minor=table.c.balance_minor + bindparam("b_change"),
+                last_entry_seq=table.c.last_entry_seq + bindparam("b_count"),
+                updated_at=bindparam("b_now"),
+            ),
+            [
+                {"b_id": account_id, "b_change": change, "b_count": count, "b_now": now}
+                for account_id, (change, count) in sorted(accounts.changes.items())
+            ],
+        )
+        for account_id in accounts.changes:
+            account = accounts.by_id[account_id]
+            set_committed_value(account, "balance_minor", accounts.balance[account_id])
+            set_committed_value(account, "last_entry_seq", accounts.seq[account_id])
+            set_committed_value(account, "updated_at", now)
+    _record_posted_events(db, posted_rows, now)
+    for posting in created.values():
+        make_transient_to_detached(posting)
+        db.add(posting)
+    return [o for o in outcomes if o is not None]
+
+
+def posting_reads(db: Session, postings: Sequence[Posting]) -> list[PostingRead]:
+    """``posting_read`` for many postings in at most four queries (entries, account numbers of
+    unposted legs, branches, users)."""
+    ids = sorted({p.id for p in postings})
+    legs: dict[uuid.UUID, list[LegRead]] = {}
+    if ids:
+        for posting_id, amount, after, number in db.execute(
+            select(Entry.posting_id, Entry.amount_minor, Entry.balance_after_minor, Account.number)
+            .join(Account, Account.id == Entry.account_id)
+            .where(Entry.posting_id.in_(ids))
+            .order_by(Entry.amount_minor, Account.number)
+        ).all():
+            legs.setdefault(posting_id, []).append(
+                LegRead(account_number=number, amount_minor=amount, balance_after_minor=after)
+            )
+    unposted = {
+        uuid.UUID(leg["account_id"]) for p in postings if p.id not in legs for leg in p.legs
+    }
+    numbers: dict[uuid.UUID, str] = {}
+    if unposted:
+        numbers = dict(
+            db.execute(
+                select(Account.id, Account.number).where(Account.id.in_(sorted(unposted)))
+            ).all()
+        )
+    branch_ids = sorted({p.branch_id for p in postings})
+    codes = dict(db.execute(select(Branch.id, Branch.code).where(Branch.id.in_(branch_ids))).all())
+    user_ids = sorted({u for p in postings for u in (p.maker_id, p.checker_id) if u is not None})
+    names: dict[uuid.UUID, str] = {}
+    if user_ids:
+        names = dict(db.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all())
+    reads = []
+    for posting in postings:
+        posting_legs = legs.get(posting.id)
+        if posting_legs is None:
+            posting_legs = sorted(
+                (
+                    LegRead(
+                        account_number=numbers.get(uuid.UUID(leg["account_id"]), "?"),
+                        amount_minor=int(leg["amount_minor"]),
+                    )
+                    for leg in posting.legs
+                ),
+                key=lambda leg: (leg.amount_minor, leg.account_number),
+            )
+        reads.append(
+            PostingRead(
+                id=posting.id,
+                kind=PostingKind(posting.kind),
+                status=posting.status,
+                amount_minor=posting.amount_minor,
+                currency=posting.currency,
+                idempotency_key=posting.idempotency_key,
+                branch_code=codes.get(posting.branch_id, ""),
+                legs=posting_legs,
+                memo=posting.memo,
+                hold_reason=posting.hold_reason,
+                reverses_id=posting.reverses_id,
+                remittance_status=posting.remittance_status,
+                maker=names.get(posting.maker_id) if posting.maker_id else None,
+                checker=names.get(posting.checker_id) if posting.checker_id else None,
+                created_at=posting.created_at,
+                posted_at=posting.posted_at,
+                decided_at=posting.decided_at,
+            )
+        )
+    return reads
 
 
 EARLY_WITHDRAWAL_RATE_BPS = 25  # product rule: before maturity, the demand rate (0.25 % a year)

@@ -4,21 +4,52 @@ The ledger calls `check_posting` before it commits a posting, with the customer'
 history (all of the customer's accounts, at least the longest rule window; for dormancy the
 last movement before the window), and optionally recent in-bank transfers of other accounts
 for the cycle rule. Only findings that include the new posting count.
+
+Most postings cannot be part of any finding: a transfer of a few hundred yuan between accounts
+without large inflows, fans or silences nearby. `could_be_flagged` proves that cheaply (a
+necessary condition of every detector, see its docstring), and `check_posting` then answers
+ALLOW without building the column arrays and running the detectors: the decision is the same.
+`PostingHistory` keeps a batch's history per customer and per account, growing as the batch's
+earlier items post, so that a batch is decided exactly as the same postings one by one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from branchdesk.risk.aml.book import Book, Finding, start_of_day
+from branchdesk.risk.aml.book import DAY, HOUR, Book, Finding, start_of_day
 from branchdesk.risk.aml.config import RuleConfig
-from branchdesk.risk.aml.io import Posting, transactions_from_postings
+from branchdesk.risk.aml.cycle import SELF_BANK, detect_cycles
+from branchdesk.risk.aml.io import Posting, cny_equivalent, transactions_from_postings
+from branchdesk.risk.aml.reports import detect_cross_border, detect_large_cash
 from branchdesk.risk.aml.scan import DETECTORS, run_rules
+from branchdesk.risk.aml.typologies import (
+    detect_dormant_reactivation,
+    detect_fan_in,
+    detect_fan_out,
+    detect_pass_through,
+    detect_structuring,
+)
 
-__all__ = ["Decision", "Outcome", "check_posting"]
+__all__ = ["Decision", "Outcome", "PostingHistory", "check_posting", "could_be_flagged"]
+
+# the detectors `could_be_flagged` knows; with any other set the screen is skipped
+_SCREENED = frozenset(
+    {
+        detect_large_cash,
+        detect_cross_border,
+        detect_structuring,
+        detect_pass_through,
+        detect_fan_in,
+        detect_fan_out,
+        detect_dormant_reactivation,
+        detect_cycles,
+    }
+)
 
 
 class Outcome(StrEnum):
@@ -44,13 +75,19 @@ def check_posting(
     *,
     related_transfers: Sequence[Posting] = (),
     history_start: datetime | None = None,
+    screen: bool = True,
 ) -> Decision:
-    """Allow, hold or block `posting` given the history; never raises for suspicious data."""
+    """Allow, hold or block `posting` given the history; never raises for suspicious data.
+
+    ``screen=False`` runs every detector even where `could_be_flagged` proves nothing can match
+    (the tests compare both ways)."""
     known = {p.txn_id for p in history}
     if posting.txn_id in known:
         raise ValueError(f"posting {posting.txn_id} is already in the history")
     extra = [p for p in related_transfers if p.txn_id not in known and p.txn_id != posting.txn_id]
     postings = [*history, *extra, posting]
+    if screen and not could_be_flagged(postings, posting, config, history_start=history_start):
+        return _ALLOW
     tx = transactions_from_postings(postings, config)
     if history_start is not None:
         start = int(history_start.timestamp())
@@ -76,3 +113,170 @@ def check_posting(
         tuple(sorted({f.typology for f in suspicious})),
         reports,
     )
+
+
+_ALLOW = Decision(Outcome.ALLOW, (), (), ())
+
+
+def _validate(posting: Posting, config: RuleConfig) -> None:
+    """The checks of `transactions_from_postings`, so that a screened posting fails the same."""
+    if posting.booked_at.tzinfo is None:
+        raise ValueError(f"posting {posting.txn_id}: booked_at must be timezone-aware")
+    if posting.currency not in config.currencies:
+        raise ValueError(f"posting {posting.txn_id}: unknown currency {posting.currency}")
+    if posting.direction not in ("credit", "debit") or posting.amount_minor <= 0:
+        raise ValueError(f"posting {posting.txn_id}: bad direction or amount")
+
+
+def _cny(posting: Posting, config: RuleConfig) -> int:
+    """The CNY minor amount exactly as the column arrays compute it (half-even)."""
+    if posting.currency == "CNY":
+        return posting.amount_minor
+    exact = cny_equivalent(posting.amount_minor, posting.currency, config)
+    rounded = Decimal(exact.numerator) / Decimal(exact.denominator)
+    return int(rounded.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def _ts(posting: Posting) -> int:
+    return int(posting.booked_at.timestamp())
+
+
+def could_be_flagged(
+    postings: Sequence[Posting],
+    posting: Posting,
+    config: RuleConfig,
+    *,
+    history_start: datetime | None = None,
+) -> bool:
+    """False only if no detector can return a finding that includes ``posting``.
+
+    ``postings`` is everything `check_posting` would scan (history, related transfers and
+    ``posting`` itself). Each condition below is implied by its detector's definition, so it is
+    never False where the detector would match (it may be True where none does):
+    - large cash, structuring: the posting is in a cash channel; cross-border: it is foreign;
+    - pass-through: it is an inflow of at least the trigger amount, or an outflow within the
+      window after such an inflow of its account, and the account's outflows within the window
+      after that inflow reach the share of it the rule needs;
+    - fan in/out: its account has at least ``min_counterparties`` distinct counterparties among
+      counted movements (channel, minimum amount, direction) within window + move window of it;
+    - dormant reactivation: a movement of its account at most ``lookahead_days`` before it (or
+      the posting itself) follows a silence of ``dormant_days``;
+    - cycle: it is an in-bank debit or credit of at least the first-hop minimum shrunk by the
+      hop ratio over the longest cycle, or a credit mirroring such a debit.
+    Raises ValueError for postings `transactions_from_postings` refuses.
+    """
+    if frozenset(DETECTORS) != _SCREENED or len(DETECTORS) != len(_SCREENED):
+        return True
+    for each in postings:
+        _validate(each, config)
+    account = posting.account_id
+    mine = [p for p in postings if p.account_id == account]
+    when = _ts(posting)
+    amount = _cny(posting, config)
+    credit = posting.direction == "credit"
+
+    cash = config.large_cash.channels
+    if posting.channel in cash and (config.large_cash.enabled or config.structuring.enabled):
+        return True
+    border = config.cross_border
+    if (
+        border.enabled
+        and posting.channel in border.channels
+        and posting.country not in (border.home_country, "")
+    ):
+        return True
+
+    through = config.pass_through
+    if through.enabled:
+        window = through.window_hours * HOUR
+        needed = through.min_outflow_pct / 100
+        triggers = [
+            p
+            for p in mine
+            if p.direction == "credit"
+            and _cny(p, config) >= through.min_inflow_minor
+            and (p is posting or (not credit and 0 <= when - _ts(p) <= window))
+        ]
+        for trigger in triggers:
+            began = _ts(trigger)
+            out = sum(
+                _cny(p, config)
+                for p in mine
+                if p.direction == "debit" and began <= _ts(p) <= began + window
+            )
+            if Decimal(out) >= needed * Decimal(_cny(trigger, config)):
+                return True
+
+    for rule, inbound in ((config.fan_in, True), (config.fan_out, False)):
+        if not rule.enabled:
+            continue
+        reach = (rule.window_hours + rule.move_window_hours) * HOUR
+        parties: set[str] = set()
+        for position, p in enumerate(mine):
+            if (
+                (p.direction == "credit") == inbound
+                and p.channel in rule.channels
+                and abs(_ts(p) - when) <= reach
+                and _cny(p, config) >= rule.min_txn_minor
+            ):
+                parties.add(p.counterparty_account or f"\x00row{position}")
+        if len(parties) >= rule.min_counterparties:
+            return True
+
+    dormant = config.dormant_reactivation
+    if dormant.enabled:
+        if history_start is not None:
+            start = int(history_start.timestamp())
+        else:
+            start = start_of_day(min(_ts(p) for p in postings), config)
+        times = sorted({_ts(p) for p in mine})
+        ahead = dormant.lookahead_days * DAY
+        silence = dormant.dormant_days * DAY
+        for index, moment in enumerate(times):
+            if not 0 <= when - moment <= ahead:
+                continue
+            if index:
+                gap = moment - times[index - 1]
+            else:
+                gap = moment - start if dormant.count_export_start else 0
+            if gap >= silence:
+                return True
+
+    cycle = config.cycle
+    if cycle.enabled and posting.counterparty_bank == SELF_BANK and posting.counterparty_account:
+        low = min(Decimal(1), cycle.min_hop_ratio_pct / 100)
+        smallest = Decimal(cycle.min_amount_minor) * low**cycle.max_other_accounts
+        if Decimal(amount) >= smallest:
+            return True
+        if credit:
+            for p in postings:
+                if (
+                    p.direction == "debit"
+                    and p.account_id == posting.counterparty_account
+                    and p.counterparty_account == account
+                    and p.amount_minor == posting.amount_minor
+                    and Decimal(_cny(p, config)) >= smallest
+                ):
+                    return True
+    return False
+
+
+class PostingHistory:
+    """Recent movements per customer and per account, in time order; a batch adds its own
+    postings as they are applied, so that later items see them as they would one by one."""
+
+    def __init__(self, postings: Iterable[Posting] = ()) -> None:
+        self._by_customer: dict[str, list[Posting]] = {}
+        self._by_account: dict[str, list[Posting]] = {}
+        for posting in postings:
+            self.add(posting)
+
+    def add(self, posting: Posting) -> None:
+        self._by_customer.setdefault(posting.customer_id, []).append(posting)
+        self._by_account.setdefault(posting.account_id, []).append(posting)
+
+    def of_customer(self, customer_id: str) -> list[Posting]:
+        return self._by_customer.get(customer_id, [])
+
+    def of_account(self, account_id: str) -> list[Posting]:
+        return self._by_account.get(account_id, [])
