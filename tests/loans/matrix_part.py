@@ -65,6 +65,14 @@ CASES = [
     Case("GET", "/loans/{loan_number}", LOAN_VIEWERS, html=True),
     Case("POST", "/loans/{loan_number}/repayments", LOAN_MAKERS,
          form={"amount": "10.00", "idempotency_key": "matrix-page-pay"}, html=True),
+    Case("POST", "/api/v1/loans/{loan_number}/restructurings", LOAN_MAKERS,
+         json={"new_term_months": 24, "reason": "income fell"}),
+    Case("POST", "/api/v1/loan-restructurings/{loan_restructuring}/decision", SUPERVISORS,
+         json={"approve": True, "note": "ok"}),
+    Case("POST", "/loans/{loan_number}/restructurings", LOAN_MAKERS,
+         form={"new_term_months": "24", "reason": "income fell"}, html=True),
+    Case("POST", "/loans/restructurings/{loan_restructuring}/decision", SUPERVISORS,
+         form={"decision": "approve", "note": "ok"}, html=True),
     Case("GET", "/loan-products", LOAN_VIEWERS, html=True),
     Case("POST", "/loan-products", ADMIN, html=True, form={
         "code": "MTX3", "kind": "car", "currency": "CNY", "name_zh_hant": "車",
@@ -95,14 +103,24 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
             db, data=application_body(loans, profile, idempotency_key=f"mx-{name}"), actor=maker,
             now=NOW,
         )[0]
-        for name, profile in (("referred", MIDDLE), ("approved", GOOD), ("active", GOOD))
+        for name, profile in (
+            ("referred", MIDDLE), ("approved", GOOD), ("active", GOOD), ("second", GOOD)
+        )
     }  # fmt: skip
-    assert [a.status for a in made.values()] == ["referred", "approved", "approved"]
+    assert [a.status for a in made.values()] == ["referred", "approved", "approved", "approved"]
     loan, _ = service.disburse(
         db, application_id=made["active"].id, account=account.number, idempotency_key="mx-dis",
         actor=maker, now=NOW, compliance=ALLOW,
     )  # fmt: skip
+    second, _ = service.disburse(
+        db, application_id=made["second"].id, account=account.number, idempotency_key="mx-dis2",
+        actor=maker, now=NOW, compliance=ALLOW,
+    )  # fmt: skip
+    pending = service.request_restructuring(
+        db, number=second.number, new_term_months=36, reason="matrix", actor=maker, now=NOW
+    )
     return {
+        "loan_restructuring": str(pending.id),
         "loan_referred": str(made["referred"].id),
         "loan_approved": str(made["approved"].id),
         "loan_account": account.number,

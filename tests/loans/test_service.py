@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from branchdesk.core.errors import Forbidden, RuleViolation
+from branchdesk.core.errors import Conflict, Forbidden, RuleViolation
 from branchdesk.core.security import Signer
 from branchdesk.identity.models import AuditEntry
 from branchdesk.ledger.models import Account, Entry, Posting
@@ -317,3 +317,52 @@ def test_repayment_larger_than_owed_changes_nothing(db: Session, signer: Signer)
         )  # fmt: skip
     assert _count(db, Posting) == postings
     assert balance(db, world.account.id) == before
+
+
+def test_restructuring_needs_another_supervisor_and_rebuilds_the_schedule(
+    db: Session, signer: Signer
+) -> None:
+    world = make_world(db, signer)
+    loan = _disbursed(db, world)
+    later = _at(date(2026, 4, 12))  # the first instalment (2 April) is ten days overdue
+    request = service.request_restructuring(
+        db, number=loan.number, new_term_months=24, reason="lost a job", actor=world.manager,
+        now=later,
+    )  # fmt: skip
+    with pytest.raises(Conflict) as pending:
+        service.request_restructuring(
+            db, number=loan.number, new_term_months=18, reason="again", actor=world.teller,
+            now=later,
+        )  # fmt: skip
+    assert pending.value.code == "restructuring_pending"
+    before = [(r.number, r.principal_minor, r.interest_minor) for r in _rows(db, loan)]
+    with pytest.raises(OwnApproval):
+        service.decide_restructuring(
+            db, restructuring_id=request.id, approve=True, note="", actor=world.manager, now=later
+        )
+    assert [(r.number, r.principal_minor, r.interest_minor) for r in _rows(db, loan)] == before
+    assert request.status == "pending"
+    service.decide_restructuring(
+        db, restructuring_id=request.id, approve=True, note="ok", actor=world.other_manager,
+        now=later,
+    )  # fmt: skip
+    rows = _rows(db, loan)
+    assert len(rows) == 25
+    assert (rows[0].principal_minor, rows[0].interest_minor) == (0, 3_000)  # arrears interest stays
+    assert rows[1].due_on == date(2026, 5, 12)
+    assert sum(r.principal_minor - r.paid_principal_minor for r in rows) == 300_000
+    db.refresh(loan)
+    assert (loan.term_months, request.status) == (25, "approved")
+    service.run_daily(db, as_of=date(2026, 4, 13), now=_at(date(2026, 4, 13)))
+    db.refresh(loan)
+    assert loan.days_past_due == 11  # the arrears interest is still unpaid
+
+
+def _rows(db: Session, loan: Loan) -> list[LoanInstalment]:
+    return list(
+        db.execute(
+            select(LoanInstalment)
+            .where(LoanInstalment.loan_id == loan.id)
+            .order_by(LoanInstalment.number)
+        ).scalars()
+    )

@@ -20,6 +20,7 @@ from branchdesk.identity.deps import ApiUser
 from branchdesk.identity.principal import Principal
 from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
 from branchdesk.loans import service
+from branchdesk.loans.models import Loan
 from branchdesk.loans.schemas import (
     ApplicationDecision,
     DisbursementBody,
@@ -31,8 +32,11 @@ from branchdesk.loans.schemas import (
     PortfolioRead,
     RepaymentBody,
     RepaymentRead,
+    RestructuringBody,
+    RestructuringRead,
 )
 from branchdesk.loans.service.portfolio import portfolio_read, portfolio_summary
+from branchdesk.loans.service.restructuring import list_restructurings
 
 router = APIRouter(prefix="/api/v1", tags=["loans"])
 
@@ -216,3 +220,35 @@ def repay(
         principal_minor=repayment.principal_minor, prepayment_minor=repayment.prepayment_minor,
         paid_on=repayment.paid_on,
     )  # fmt: skip
+
+
+@router.post("/loans/{number}/restructurings", response_model=RestructuringRead, status_code=201)
+def request_restructuring(
+    db: DbSession, principal: ApiUser, number: str, body: RestructuringBody
+) -> RestructuringRead:
+    """Ask to spread the principal left over ``new_term_months``; a supervisor decides."""
+    made = service.request_restructuring(
+        db, number=number, new_term_months=body.new_term_months, reason=body.reason,
+        actor=principal, now=utcnow(),
+    )  # fmt: skip
+    loan = service.find_loan(db, number=number, actor=principal)
+    return next(r for r in list_restructurings(db, loan=loan) if r.id == made.id)
+
+
+@router.post("/loan-restructurings/{restructuring_id}/decision", response_model=LoanRead)
+def decide_restructuring(
+    db: DbSession, principal: ApiUser, restructuring_id: uuid.UUID, body: ApplicationDecision
+) -> LoanRead:
+    """A supervisor other than the requester approves (schedule rebuilt) or rejects."""
+    detail = {"restructuring": str(restructuring_id), "approve": body.approve}
+    with audited_refusal(
+        db, actor=principal, action="loan.restructuring_decide", object_type="loan",
+        detail=detail,
+    ):  # fmt: skip
+        decided = service.decide_restructuring(
+            db, restructuring_id=restructuring_id, approve=body.approve, note=body.note,
+            actor=principal, now=utcnow(),
+        )  # fmt: skip
+    loan = db.get(Loan, decided.loan_id)
+    assert loan is not None
+    return service.loan_read(db, loan)

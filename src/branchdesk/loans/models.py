@@ -213,3 +213,27 @@ class LoanPenaltyAccrual(Base):
     overdue_minor: Mapped[int] = mapped_column(MinorType)
     amount_minor: Mapped[int] = mapped_column(MinorType)
     days_past_due: Mapped[int]
+
+
+class RestructuringStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class LoanRestructuring(IdMixin, Base):
+    """A request to spread the principal left over a new number of months; a supervisor other
+    than the requester approves (then the schedule is rebuilt) or rejects it."""
+
+    __tablename__ = "loan_restructurings"
+    __table_args__ = (CheckConstraint("new_term_months > 0", name="term_positive"),)
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loans.id"), index=True)
+    new_term_months: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decision_note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]

@@ -248,6 +248,7 @@ class LoanRead(BaseModel):
     disbursement_posting_id: uuid.UUID
     instalments: list[InstalmentRead]
     repayments: list[RepaymentRead]
+    restructurings: list[RestructuringRead] = Field(default_factory=list)
 
 
 class DailyResult(BaseModel):
@@ -280,3 +281,26 @@ class PortfolioRead(BaseModel):
     buckets: list[str]
     rows: list[PortfolioRow]
     warnings: list[EarlyWarningRead]
+
+
+class RestructuringBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    new_term_months: int = Field(ge=1, le=480, description="months to spread the principal over")
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class RestructuringRead(BaseModel):
+    id: uuid.UUID
+    loan_number: str
+    new_term_months: int
+    reason: str
+    status: str
+    requested_by: str
+    decided_by: str | None
+    decision_note: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+LoanRead.model_rebuild()

@@ -20,6 +20,7 @@ from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.loans import service
 from branchdesk.loans.api import audited_refusal, compliance_check
+from branchdesk.loans.models import Loan
 from branchdesk.loans.schedule import RepaymentMethod, add_months, build_schedule
 from branchdesk.loans.schemas import (
     CHECKING_CHOICES,
@@ -240,6 +241,8 @@ def loan_page(request: Request, db: DbSession, principal: PageUser, number: str)
         "loans/loan.html",
         {
             "loan": service.loan_read(db, loan),
+            "can_decide": principal.can(Permission.loan_approve, loan.branch_id),
+            "me": principal.username,
             "can_repay": principal.can(Permission.loan_create, loan.branch_id),
             "new_key": f"page-{uuid.uuid4()}",
         },
@@ -263,6 +266,38 @@ def repay(
             actor=principal, now=utcnow(), compliance=compliance_check(request),
         )  # fmt: skip
     return redirect(f"/loans/{loan.number}")
+
+
+@router.post("/loans/{number}/restructurings")
+def request_restructuring(
+    db: DbSession, principal: PageUser, number: str, form: PostedForm
+) -> Response:
+    months = _text(form, "new_term_months")
+    if not months.isdigit():
+        raise RuleViolation("a whole number of months", field="new_term_months")
+    service.request_restructuring(
+        db, number=number, new_term_months=int(months), reason=_text(form, "reason")[:300],
+        actor=principal, now=utcnow(),
+    )  # fmt: skip
+    return redirect(f"/loans/{number.strip().upper()}")
+
+
+@router.post("/loans/restructurings/{restructuring_id}/decision")
+def decide_restructuring(
+    db: DbSession, principal: PageUser, restructuring_id: uuid.UUID, form: PostedForm
+) -> Response:
+    approve = _text(form, "decision") == "approve"
+    detail = {"restructuring": str(restructuring_id), "approve": approve}
+    with audited_refusal(
+        db, actor=principal, action="loan.restructuring_decide", object_type="loan",
+        detail=detail,
+    ):  # fmt: skip
+        decided = service.decide_restructuring(
+            db, restructuring_id=restructuring_id, approve=approve,
+            note=_text(form, "note")[:300], actor=principal, now=utcnow(),
+        )  # fmt: skip
+    loan = db.get(Loan, decided.loan_id)
+    return redirect(f"/loans/{loan.number}" if loan else "/loans")
 
 
 @router.get("/loan-products", response_class=HTMLResponse)

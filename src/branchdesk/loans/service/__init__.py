@@ -15,6 +15,10 @@ from branchdesk.loans.service.products import (
     product_read,
     update_product,
 )
+from branchdesk.loans.service.restructuring import (
+    decide_restructuring,
+    request_restructuring,
+)
 from branchdesk.loans.service.servicing import (
     disburse,
     find_loan,
@@ -32,6 +36,7 @@ __all__ = [
     "create_application",
     "create_product",
     "decide_application",
+    "decide_restructuring",
     "disburse",
     "find_loan",
     "find_product",
@@ -42,6 +47,7 @@ __all__ = [
     "loan_read",
     "product_read",
     "repay",
+    "request_restructuring",
     "run_daily",
     "update_product",
 ]

@@ -521,7 +521,10 @@ def loan_read(db: Session, loan: Loan) -> LoanRead:
         .where(LoanRepayment.loan_id == loan.id)
         .order_by(LoanRepayment.created_at, LoanRepayment.id)
     ).scalars()
+    from branchdesk.loans.service.restructuring import list_restructurings
+
     return LoanRead(
+        restructurings=list_restructurings(db, loan=loan),
         id=loan.id,
         number=loan.number,
         application_reference=application.reference if application else "",
