@@ -109,3 +109,23 @@ def test_only_staff_of_the_branch_see_a_receipt(
     anonymous = client.get(f"/receipts/{link.posting_id}", follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"].startswith("/login")
+
+
+def test_placement_receipt_names_the_time_deposit(
+    client: TestClient, db: Session, signer: Signer, compliance: list[PrePostingCheck]
+) -> None:
+    desk = make_desk(db, signer, locale="zh-Hant")
+    csrf = login(client, signer, desk.teller, "zh-Hans")
+    response = submit(
+        client, desk, csrf, "time-deposit", account=desk.savings.number, term_months="3",
+        amount="1,000",
+    )  # fmt: skip
+    assert response.status_code == 303
+    assert "定期存入" in client.get(desk.console).text  # the teller reads Simplified Chinese
+    link = db.execute(
+        select(CounterPosting).where(CounterPosting.ticket_id == desk.ticket.id)
+    ).scalar_one()
+    text = client.get(f"/receipts/{link.posting_id}").text
+    assert "定存存入" in text  # the customer reads Traditional Chinese
+    assert "CNY 1,000.00" in text
+    assert text.count("****") == 2  # debited savings, credited time deposit

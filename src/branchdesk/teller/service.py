@@ -69,6 +69,7 @@ ACTIONS = (
 # Product rule of the counter's time deposits: term in months -> annual rate in basis points.
 TIME_DEPOSIT_TERMS: dict[int, int] = {3: 120, 6: 145, 12: 165, 24: 175}
 KEY_PREFIX = "counter-"
+PLACEMENT = "time_deposit_placement"  # the receipt's name for the transfer into a new deposit
 
 
 def new_form_key() -> str:
@@ -171,7 +172,7 @@ def _linked(db: Session, ticket_id: uuid.UUID) -> list[LinkedPosting]:
             posting_id=posting.id,
             reference=link.reference,
             action=link.action,
-            kind=posting.kind,
+            kind=PLACEMENT if link.action == "time-deposit" else posting.kind,
             status=posting.status,
             amount_minor=posting.amount_minor,
             currency=posting.currency,
@@ -554,7 +555,7 @@ def receipt(
     return Receipt(
         posting_id=posting.id,
         reference=link.reference if link is not None else "P-" + posting.id.hex[-12:].upper(),
-        kind=posting.kind,
+        kind=PLACEMENT if link is not None and link.action == "time-deposit" else posting.kind,
         status=posting.status,
         amount_minor=posting.amount_minor,
         currency=posting.currency,
