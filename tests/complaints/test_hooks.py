@@ -284,3 +284,46 @@ def test_oversized_sender_fields_are_fitted_not_fatal(client: TestClient, db: Se
         200,
         200,
     )
+
+
+def test_a_racing_duplicate_delivery_leaves_nothing_behind(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a concurrent request with the same delivery id sees on PostgreSQL: the unique
+    delivery row refuses it, and its savepoint takes the appended message back."""
+    make_branch(db, code="HKG1", timezone="Asia/Hong_Kong")
+    first = post_signed(
+        client, "/hooks/social/generic", generic("r1", "u7", "Hello"), "social_generic"
+    )
+    case = db.execute(
+        select(Case).where(Case.reference == first.json()["references"][0])
+    ).scalar_one()
+    entries = count(db, TimelineEntry, TimelineEntry.case_id == case.id)
+    monkeypatch.setattr(intake, "_seen", lambda *_args: False)  # as if the other commit was unseen
+    racing = post_signed(
+        client, "/hooks/social/generic", generic("r1", "u7", "Hello"), "social_generic"
+    )
+    assert racing.json() == {"accepted": 0, "ignored": 1, "references": []}
+    assert count(db, TimelineEntry, TimelineEntry.case_id == case.id) == entries
+    mail = email_payload("<race@x>", "Fee", "Why?")
+    assert post_signed(client, "/hooks/email", mail, "email").json()["is_new_case"] is True
+    cases = count(db, Case)
+    monkeypatch.setattr(
+        intake, "select", _select_without_delivery_lookup(intake.select), raising=True
+    )
+    again = post_signed(client, "/hooks/email", mail, "email")
+    assert again.json()["is_new_case"] is False
+    assert count(db, Case) == cases
+
+
+def _select_without_delivery_lookup(real_select: Any) -> Any:
+    """select() for intake, except that the first delivery lookup of ingest_email finds nothing."""
+    state = {"skipped": False}
+
+    def patched(*entities: Any) -> Any:
+        if not state["skipped"] and entities == (HookDelivery,):
+            state["skipped"] = True
+            return real_select(HookDelivery).where(HookDelivery.delivery_id == "\0never")
+        return real_select(*entities)
+
+    return patched

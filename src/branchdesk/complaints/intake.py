@@ -187,22 +187,39 @@ def _seen(db: Session, channel: str, delivery_id: str) -> bool:
     )
 
 
-def _remember(db: Session, channel: str, delivery_id: str, case: Case, now: datetime) -> bool:
-    """Record the delivery; False when a concurrent request recorded it first."""
-    try:
-        with db.begin_nested():
-            db.add(
-                HookDelivery(
-                    id=new_id(),
-                    channel=channel,
-                    delivery_id=delivery_id,
-                    case_id=case.id,
-                    received_at=now,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+def _remember(db: Session, channel: str, delivery_id: str, case: Case, now: datetime) -> None:
+    """Record the delivery (IntegrityError when another transaction recorded it first)."""
+    db.add(
+        HookDelivery(
+            id=new_id(), channel=channel, delivery_id=delivery_id, case_id=case.id, received_at=now
+        )
+    )
+    db.flush()
+
+
+def _take_message(
+    db: Session, channel: CaseChannel, message: InboundMessage, branch: Branch, now: datetime
+) -> Case:
+    case = service.find_open_case_by_thread(db, channel=channel, thread_key=message.thread_key)
+    if case is not None:
+        service.append_customer_message(
+            db, case, body=message.text, now=now,
+            source=f"{channel}:{message.sender_name or message.sender_id}",
+            data={"delivery_id": message.delivery_id},
+        )  # fmt: skip
+        return case
+    return service.open_case(
+        db,
+        channel=channel,
+        subject=message.text[:80],
+        body=message.text,
+        branch_id=branch.id,
+        now=now,
+        source_ref=f"{channel}:{message.delivery_id}",
+        thread_key=message.thread_key,
+        contact_name=message.sender_name,
+        contact_handle=message.sender_id,
+    )
 
 
 def ingest_social(
@@ -230,30 +247,13 @@ def ingest_social(
         if _seen(db, channel, message.delivery_id):
             result.ignored += 1
             continue
-        case = service.find_open_case_by_thread(db, channel=channel, thread_key=message.thread_key)
-        if case is not None:
-            service.append_customer_message(
-                db,
-                case,
-                body=message.text,
-                now=now,
-                source=f"{channel}:{message.sender_name or message.sender_id}",
-                data={"delivery_id": message.delivery_id},
-            )
-        else:
-            case = service.open_case(
-                db,
-                channel=channel,
-                subject=message.text[:80],
-                body=message.text,
-                branch_id=branches[message.delivery_id].id,
-                now=now,
-                source_ref=f"{channel}:{message.delivery_id}",
-                thread_key=message.thread_key,
-                contact_name=message.sender_name,
-                contact_handle=message.sender_id,
-            )
-        if not _remember(db, channel, message.delivery_id, case, now):
+        try:
+            # One savepoint per message: a concurrent delivery of the same id (PostgreSQL)
+            # loses on the unique delivery row and leaves nothing behind.
+            with db.begin_nested():
+                case = _take_message(db, channel, message, branches[message.delivery_id], now)
+                _remember(db, channel, message.delivery_id, case, now)
+        except IntegrityError:
             result.ignored += 1
             continue
         result.accepted += 1
@@ -306,34 +306,40 @@ def ingest_email(
             and candidate.contact_email.lower() == mail.from_address.lower()
         ):
             case = candidate
-    if case is not None:
-        service.append_customer_message(
-            db,
-            case,
-            body=mail.text,
-            now=now,
-            source=f"email:{mail.from_address}",
-            data={"message_id": mail.message_id, "subject": mail.subject[:200]},
-        )
-        was_new = False
-    else:
-        branch = _branch_by_code(db, branch_code)
-        case = service.open_case(
-            db,
-            channel=channel,
-            subject=mail.subject or mail.text[:80],
-            body=mail.text,
-            branch_id=branch.id,
-            now=now,
-            source_ref=f"email:{mail.message_id[:190]}",
-            thread_key=mail.from_address.lower(),
-            contact_name=mail.from_name,
-            contact_email=mail.from_address,
-        )
-        was_new = True
-    _remember(db, channel, mail.message_id[:200], case, now)
-    db.flush()
-    return case, was_new
+    branch = _branch_by_code(db, branch_code) if case is None else None
+    try:
+        with db.begin_nested():
+            if case is not None:
+                service.append_customer_message(
+                    db, case, body=mail.text, now=now, source=f"email:{mail.from_address}",
+                    data={"message_id": mail.message_id, "subject": mail.subject[:200]},
+                )  # fmt: skip
+            else:
+                assert branch is not None
+                case = service.open_case(
+                    db,
+                    channel=channel,
+                    subject=mail.subject or mail.text[:80],
+                    body=mail.text,
+                    branch_id=branch.id,
+                    now=now,
+                    source_ref=f"email:{mail.message_id[:190]}",
+                    thread_key=mail.from_address.lower(),
+                    contact_name=mail.from_name,
+                    contact_email=mail.from_address,
+                )
+            _remember(db, channel, mail.message_id[:200], case, now)
+    except IntegrityError:
+        # The same message was taken by a concurrent request: answer with its case.
+        taken = db.execute(
+            select(Case)
+            .join(HookDelivery, HookDelivery.case_id == Case.id)
+            .where(
+                HookDelivery.channel == channel, HookDelivery.delivery_id == mail.message_id[:200]
+            )
+        ).scalar_one()
+        return taken, False
+    return case, branch is not None
 
 
 class ImapLike(Protocol):
