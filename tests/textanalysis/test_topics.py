@@ -89,3 +89,22 @@ def test_category_trend_counts_per_period() -> None:
         "2026-W45": Counter({"waiting_time": 4}),
         "2026-W46": Counter({"fees_charges": 1}),
     }
+
+
+def test_a_topic_shared_by_both_scripts_speaks_the_majority_script() -> None:
+    items = [
+        DatedText("手續費太貴，收費不合理", WEEK_46),
+        DatedText("手续费太贵，收费不合理", WEEK_46),
+        DatedText("手续费又涨了，收费太高", WEEK_46),
+        DatedText("排队太久，柜台太少", WEEK_45),
+        DatedText("排队排了很久，柜台只开一个", WEEK_45),
+        DatedText("排隊太久，櫃檯太少", WEEK_45),
+        DatedText("又要排队，柜台太慢", WEEK_45),
+        DatedText("手续费被多收，收费不透明", WEEK_46),
+    ]
+    found = topics(items, period="week", count=2, top=2)
+    assert {frozenset(topic.words) for topic in found} == {
+        frozenset({"手续费", "收费"}),
+        frozenset({"排队", "柜台"}),
+    }
+    assert [topic.size for topic in found] == [4, 4]

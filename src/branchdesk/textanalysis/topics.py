@@ -21,7 +21,14 @@ import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from branchdesk.textanalysis.normalize import _CJK, _SPACES, _t2s, normalise, tokens
+from branchdesk.textanalysis.normalize import (
+    _CJK,
+    _SPACES,
+    _t2s,
+    detect_language,
+    normalise,
+    tokens,
+)
 
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
@@ -77,9 +84,23 @@ _ZH_STOP = frozenset(
         "的话",
         "比较",
         "根本",
+        "知道",
+        "想问",
     ]
 )
-_EN_STOP = frozenset(ENGLISH_STOP_WORDS) | {"bank", "branch", "just", "really", "today"}
+_EN_STOP = frozenset(ENGLISH_STOP_WORDS) | {
+    "bank",
+    "branch",
+    "just",
+    "really",
+    "today",
+    "got",
+    "get",
+    "did",
+    "does",
+    "said",
+    "told",
+}
 
 
 @dataclass(frozen=True)
@@ -198,11 +219,11 @@ def topics(
     items: Sequence[DatedText], *, period: str = "week", count: int = 6, top: int = 6
 ) -> list[Topic]:
     """NMF topics over all texts: top words, size and texts per period (empty if too little)."""
-    display = _Display()
+    surfaces: list[list[tuple[str, str]]] = []
     documents = []
     for item in items:
         pairs = [(t, s) for t, s in _surface_tokens(item.text or "") if _keep(t)]
-        display.add(pairs)
+        surfaces.append(pairs)
         documents.append(" ".join(t for t, _ in pairs))
     usable = [i for i, doc in enumerate(documents) if doc]
     if len(usable) < 4:
@@ -220,15 +241,28 @@ def topics(
     has_weight = weights.max(axis=1) > 0
     result = []
     for number in range(components):
-        order = np.argsort(-model.components_[number])[:top]
-        words = tuple(
-            display.show(str(vocabulary[i])) for i in order if model.components_[number][i] > 0
-        )
         members = [
             usable[row]
             for row in range(len(usable))
             if assignment[row] == number and has_weight[row]
         ]
+        # words shown as the topic's texts write them, in the script most of its Chinese uses
+        pool = members or usable
+        scripts = Counter(detect_language(items[i].text or "") for i in pool)
+        script = "zh-Hans" if scripts["zh-Hans"] > scripts["zh-Hant"] else "zh-Hant"
+        preferred, fallback = _Display(), _Display()
+        for index in pool:
+            fallback.add(surfaces[index])
+            if detect_language(items[index].text or "") == script:
+                preferred.add(surfaces[index])
+        order = np.argsort(-model.components_[number])[:top]
+        words = tuple(
+            preferred.show(str(vocabulary[i]))
+            if str(vocabulary[i]) in preferred.forms
+            else fallback.show(str(vocabulary[i]))
+            for i in order
+            if model.components_[number][i] > 0
+        )
         by_period: Counter[str] = Counter(period_label(items[i].on, period) for i in members)
         result.append(Topic(number + 1, words, len(members), dict(sorted(by_period.items()))))
     result.sort(key=lambda topic: (-topic.size, topic.number))
