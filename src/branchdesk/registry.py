@@ -13,6 +13,7 @@ MODULES = (
     "branchdesk.core.notify",
     "branchdesk.queue.service.notices",
     "branchdesk.appointments.notifications",
+    "branchdesk.loans.notifications",
     "branchdesk.complaints.sla",
     "branchdesk.feedback.service",
 )

@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from branchdesk.core.errors import Conflict, Forbidden, RuleViolation
+from branchdesk.core.events import Event
+from branchdesk.core.money import format_money
+from branchdesk.core.notify import render_template
 from branchdesk.core.security import Signer
 from branchdesk.identity.models import AuditEntry
 from branchdesk.ledger.models import Account, Entry, Posting
@@ -365,4 +368,34 @@ def _rows(db: Session, loan: Loan) -> list[LoanInstalment]:
             .where(LoanInstalment.loan_id == loan.id)
             .order_by(LoanInstalment.number)
         ).scalars()
+    )
+
+
+def test_customer_is_told_of_pay_out_and_first_overdue_day(db: Session, signer: Signer) -> None:
+    world = make_world(db, signer)
+    world.customer.phone = "+886912345678"
+    world.customer.preferred_locale = "zh-Hant"
+    db.flush()
+    loan = _disbursed(db, world)
+    service.run_daily(db, as_of=date(2026, 4, 5), now=_at(date(2026, 4, 5)))
+    service.run_daily(db, as_of=date(2026, 4, 6), now=_at(date(2026, 4, 6)))
+    sent = (
+        db.execute(
+            select(Event.payload).where(Event.type == "notify.requested").order_by(Event.seq)
+        )
+        .scalars()
+        .all()
+    )
+    assert [(p["template"], p["to_phone"]) for p in sent] == [
+        ("loan.disbursed", "+886912345678"),
+        ("loan.overdue", "+886912345678"),
+    ]
+    payment = annuity_payment_minor(300_000, Decimal("0.12"), 12)
+    assert render_template("loan.overdue", "zh-Hant", sent[1]["values"]) == (
+        f"您的貸款 {loan.number} 有 {format_money(payment, 'CNY')} 已逾期 3 天，"
+        "請盡快還款以免產生更多罰息。"
+    )
+    assert render_template("loan.disbursed", "en", sent[0]["values"]) == (
+        f"Loan {loan.number}: CNY 2,970.00 paid into account {world.account.number}. "
+        "First payment due 2026-04-02."
     )

@@ -23,6 +23,7 @@ from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.loans import rules
 from branchdesk.loans.models import ApplicationStatus, Loan, LoanApplication, LoanProduct
+from branchdesk.loans.notifications import OUTCOME_WORDS, notify_customer
 from branchdesk.loans.schedule import RepaymentMethod, build_schedule
 from branchdesk.loans.schemas import LoanApplicationCreate, LoanApplicationRead, ScoreReason
 from branchdesk.loans.service import scoring
@@ -291,6 +292,12 @@ def decide_application(
         db, action=action, object_type="loan_application", object_id=application.id,
         branch_id=application.branch_id, now=now, actor=actor,
         detail={"reference": application.reference, "note": application.decision_note},
+    )  # fmt: skip
+    notify_customer(
+        db, customer_id=application.customer_id, template="loan.application_decided",
+        values={"reference": application.reference, **OUTCOME_WORDS[application.status]},
+        now=now, aggregate_type="loan_application", aggregate_id=application.id,
+        branch_id=application.branch_id,
     )  # fmt: skip
     record_event(
         db, type="loans.application_decided", aggregate_type="loan_application",

@@ -51,6 +51,7 @@ from branchdesk.loans.models import (
     LoanRepayment,
     LoanStatus,
 )
+from branchdesk.loans.notifications import money, notify_customer
 from branchdesk.loans.schedule import RepaymentMethod, add_months, build_schedule
 from branchdesk.loans.schemas import DailyResult, InstalmentRead, LoanRead, RepaymentRead
 from branchdesk.loans.service.applications import get_application
@@ -195,6 +196,12 @@ def disburse(
         branch_id=loan.branch_id, now=now, actor=actor,
         detail={"number": loan.number, "application": application.reference,
                 "principal_minor": principal, "fee_minor": fee, "posting": str(result.posting.id)},
+    )  # fmt: skip
+    notify_customer(
+        db, customer_id=loan.customer_id, template="loan.disbursed",
+        values={"number": loan.number, "amount": money(principal - fee, loan.currency),
+                "account": target.number, "first_due": str(rows[0].due_on)},
+        now=now, aggregate_type="loan", aggregate_id=loan.id, branch_id=loan.branch_id,
     )  # fmt: skip
     record_event(
         db, type="loans.loan_disbursed", aggregate_type="loan", aggregate_id=loan.id,
@@ -494,6 +501,14 @@ def run_daily(db: Session, *, as_of: date, now: datetime) -> DailyResult:
             loan.last_accrued_on = as_of
             _set_delinquency(loan, instalments, as_of)
             loan.updated_at = now
+            if loan.bucket != before and before == rules.Bucket.current:
+                notify_customer(
+                    db, customer_id=loan.customer_id, template="loan.overdue",
+                    values={"number": loan.number, "days": str(loan.days_past_due),
+                            "amount": money(overdue_minor(instalments, as_of), loan.currency)},
+                    now=now, aggregate_type="loan", aggregate_id=loan.id,
+                    branch_id=loan.branch_id,
+                )  # fmt: skip
             if loan.bucket != before:
                 record_event(
                     db, type="loans.bucket_changed", aggregate_type="loan",
