@@ -68,7 +68,7 @@ def test_wrong_code_page_is_401_and_the_login_stays_pending(
         data={"csrf_token": csrf_of(form.text), "code": "000000" if code != "000000" else "111111"},
     )
     assert wrong.status_code == 401
-    assert "wrong code" in wrong.text
+    assert "That code is wrong or no longer valid." in wrong.text
     assert client.get("/my", follow_redirects=False).status_code == 303
     login = db.execute(
         select(PortalLogin).where(PortalLogin.customer_id == world.alice.id)
@@ -239,6 +239,14 @@ def test_pages_speak_chinese(
     assert "登入網路銀行" in page.text
     page = client.get("/my/login", headers={"Accept-Language": "zh-CN"})
     assert "登录网上银行" in page.text
+    refused = client.post(
+        "/my/login",
+        headers={"Accept-Language": "zh-TW"},
+        data={"csrf_token": csrf_of(page.text), "identifier": world.alice.customer_number,
+              "password": "not-the-password"},
+    )  # fmt: skip
+    assert refused.status_code == 401
+    assert "客戶編號或密碼錯誤。" in refused.text
 
 
 def test_held_transfer_is_shown_honestly_on_the_pages(

@@ -235,7 +235,7 @@ def statement_page(
     context = {
         "statement": data,
         "values": values,
-        "problem": {"detail": problem} if problem else None,
+        "problem": {"code": "validation_error", "detail": problem} if problem else None,
         "export_query": str(request.url.query),
     }
     return _page(request, "statement.html", context, customer=customer,
