@@ -323,7 +323,26 @@ def _select_without_delivery_lookup(real_select: Any) -> Any:
     def patched(*entities: Any) -> Any:
         if not state["skipped"] and entities == (HookDelivery,):
             state["skipped"] = True
-            return real_select(HookDelivery).where(HookDelivery.delivery_id == "\0never")
+            return real_select(HookDelivery).where(HookDelivery.delivery_id == "never")
         return real_select(*entities)
 
     return patched
+
+
+def test_nul_characters_from_outside_are_dropped(
+    client: TestClient, db: Session, signer: Any
+) -> None:
+    make_branch(db, code="HKG1", timezone="Asia/Hong_Kong")
+    sent = post_signed(
+        client, "/hooks/social/generic", generic("n\u0000ul", "u\u0000", "a\u0000b"),
+        "social_generic",
+    )  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    case = db.execute(
+        select(Case).where(Case.reference == sent.json()["references"][0])
+    ).scalar_one()
+    assert (case.body, case.contact_handle, case.source_ref) == ("ab", "u", "social_generic:nul")
+    mail = post_signed(
+        client, "/hooks/email", email_payload("<n\u0000@x>", "S\u0000", "T\u0000"), "email"
+    )
+    assert mail.status_code == 200, mail.text

@@ -12,7 +12,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -54,7 +54,8 @@ class InboundMessage:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
 
 
 def _require(messages: list[InboundMessage]) -> list[InboundMessage]:
@@ -281,6 +282,7 @@ def ingest_email(
     opens a case. Returns (case, was_new). A repeated message id changes nothing.
 
     Raises RuleViolation (no message id or sender, unknown branch)."""
+    mail = InboundEmail(*(_str(value) for value in astuple(mail)))
     if not mail.message_id or not mail.from_address or "@" not in mail.from_address:
         raise RuleViolation("an e-mail needs a message id and a sender address", field="body")
     channel = CaseChannel.email

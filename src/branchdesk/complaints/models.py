@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from branchdesk.core.db import Base, IdMixin
 
@@ -246,3 +246,17 @@ class TimelineIsAppendOnly(RuntimeError):
 @event.listens_for(TimelineEntry, "before_delete")
 def _refuse_timeline_change(_mapper: Any, _connection: Any, target: TimelineEntry) -> None:
     raise TimelineIsAppendOnly(f"timeline entry {target.id} cannot be changed or deleted")
+
+
+COMPLAINT_MODELS = (Case, TimelineEntry, Extension, ImprovementAction, HookDelivery)
+
+
+@event.listens_for(Session, "before_flush")
+def _strip_nul(session: Session, _context: Any, _instances: Any) -> None:
+    """Text from customers and webhooks may carry NUL, which PostgreSQL text refuses: drop it."""
+    for instance in (*session.new, *session.dirty):
+        if not isinstance(instance, COMPLAINT_MODELS):
+            continue
+        for key, value in vars(instance).items():
+            if isinstance(value, str) and "\x00" in value:
+                setattr(instance, key, value.replace("\x00", ""))
