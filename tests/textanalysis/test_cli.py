@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from branchdesk.core.db import Database
 from branchdesk.textanalysis import model as model_module
 from branchdesk.textanalysis.cli import textanalysis_app
 from branchdesk.textanalysis.model import TextModel
@@ -131,3 +132,26 @@ def test_train_writes_a_versioned_artifact_and_evaluate_prints_scores(
     scores = json.loads(result.output)
     assert scores[-1]["language"] == "all"
     assert scores[-1]["examples"] == 135
+
+
+def test_train_reads_the_stored_corrections_from_the_database(
+    tmp_path: Path, shipped_model: TextModel, monkeypatch: pytest.MonkeyPatch, database: Database
+) -> None:
+    database_url = database.url
+    seen: list[list[object]] = []
+
+    def fake_train(examples: object, corrections: object = ()) -> TextModel:
+        seen.append(list(corrections))  # type: ignore[call-overload]
+        return shipped_model
+
+    monkeypatch.setattr(model_module, "train", fake_train)
+    result = _run("train", "--out", tmp_path / "a", "--url", database_url)
+    assert result.exit_code == 0, result.output
+    assert seen == [[]]  # the migrated test database holds no committed corrections
+    assert "0 corrections" in result.output
+
+    empty = f"sqlite:///{tmp_path / 'not-migrated.db'}"
+    result = _run("train", "--out", tmp_path / "b", "--url", empty)
+    assert result.exit_code == 2
+    assert "branchdesk db upgrade" in result.output
+    assert not (tmp_path / "b").exists()
