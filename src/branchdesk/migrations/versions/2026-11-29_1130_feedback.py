@@ -62,8 +62,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_survey_responses_day_branch", ["business_on", "branch_id"], unique=False
-        )
+            "ix_survey_responses_rollup",
+            ["business_on", "branch_id", "teller_id", "counter_id", "service_type_id", "region",
+             "csat", "nps"],
+            unique=False,
+        )  # fmt: skip
     op.create_table(
         "survey_invitations",
         sa.Column("ticket_id", sa.Uuid(), nullable=False),
@@ -83,5 +86,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("survey_invitations")
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
-        batch_op.drop_index("ix_survey_responses_day_branch")
+        batch_op.drop_index("ix_survey_responses_rollup")
     op.drop_table("survey_responses")
