@@ -222,3 +222,13 @@ def test_configured_artifact_is_used_until_corrections_outdate_it(
     model = service.refresh_model(db)  # the artifact lacks the correction: trained instead
     assert model.trained_at != "artifact"
     assert model.corrections == 1
+
+
+def test_warm_up_builds_the_model_in_the_background(
+    shipped_model: TextModel, model_cache: service._Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.reset_model_cache()
+    monkeypatch.setattr(service, "train", lambda examples, corrections=(): shipped_model)
+    thread = service.warm_up()
+    thread.join(60)
+    assert model_cache.model is shipped_model

@@ -24,6 +24,7 @@ from branchdesk.textanalysis.service import (
     refresh_model,
     reset_model_cache,
     wait_for_retrain,
+    warm_up,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "refresh_model",
     "reset_model_cache",
     "wait_for_retrain",
+    "warm_up",
 ]

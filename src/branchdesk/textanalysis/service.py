@@ -134,6 +134,20 @@ def get_model(db: Session | None = None) -> TextModel:
         return model
 
 
+def warm_up() -> threading.Thread:
+    """Build the cached model in a background thread (app start-up), so no request trains it."""
+    thread = threading.Thread(target=_warm, name="textanalysis-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm() -> None:
+    try:
+        get_model()
+    except Exception:  # a failed warm-up leaves training to the first use
+        log.exception("text model warm-up failed")
+
+
 def refresh_model(db: Session) -> TextModel:
     """Retrain now if the corrections table changed since the cached model (jobs, start-up)."""
     return get_model(db)
