@@ -193,3 +193,19 @@ def test_related_ticket_must_exist_at_the_branch(
     )
     assert linked.status_code == 201
     assert linked.json()["case"]["related_ticket_id"] == str(ticket.id)
+
+
+def test_nul_in_lookups_is_a_miss_not_an_error(
+    client: TestClient, db: Session, signer: Signer
+) -> None:
+    admin = make_user(db, Role.admin)
+    assert client.get("/api/v1/complaints/CMP%00", headers=bearer(signer, admin)).status_code == 404
+    listed = client.get(
+        "/api/v1/complaints?state=new%00&channel=%00", headers=bearer(signer, admin)
+    )
+    assert (listed.status_code, listed.json()) == (200, [])
+    created = client.post(
+        "/api/v1/complaints", json={"branch_code": "\u0000", "body": "x"},
+        headers=bearer(signer, admin),
+    )  # fmt: skip
+    assert (created.status_code, created.json()["field"]) == (422, "branch_code")

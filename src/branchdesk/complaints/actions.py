@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from branchdesk.complaints.models import ActionStatus, Case, ImprovementAction
+from branchdesk.complaints.models import ActionStatus, Case, ImprovementAction, plain
 from branchdesk.core.errors import NotFound, RuleViolation
 from branchdesk.core.ids import new_id
 from branchdesk.identity.audit import append_audit
@@ -35,7 +35,7 @@ def create_action(
     case = None
     if case_reference:
         case = db.execute(
-            select(Case).where(Case.reference == case_reference.strip())
+            select(Case).where(Case.reference == plain(case_reference.strip()))
         ).scalar_one_or_none()
         if case is None:
             raise RuleViolation("no such complaint", field="case_reference")
@@ -47,7 +47,7 @@ def create_action(
     if not kpi.strip():
         raise RuleViolation("name the KPI the action should move", field="kpi")
     owner = db.execute(
-        select(User).where(User.username == owner_username.strip().lower())
+        select(User).where(User.username == plain(owner_username.strip().lower()))
     ).scalar_one_or_none()
     if owner is None or not owner.is_active:
         raise RuleViolation("no such active staff member", field="owner")

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from branchdesk.catalog.models import Branch
 from branchdesk.complaints import actions, intake, service
+from branchdesk.complaints.models import plain
 from branchdesk.complaints.present import case_detail, case_read, improvement_read
 from branchdesk.complaints.schemas import (
     AssignIn,
@@ -70,7 +71,7 @@ def list_complaints(
 def _branch_id(db: DbSession, code: str) -> uuid.UUID:
     from sqlalchemy import select
 
-    branch_id = db.execute(select(Branch.id).where(Branch.code == code.upper())).scalar()
+    branch_id = db.execute(select(Branch.id).where(Branch.code == plain(code.upper()))).scalar()
     if branch_id is None:
         raise RuleViolation("no such branch", field="branch_code")
     return branch_id

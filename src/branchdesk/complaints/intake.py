@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
 from branchdesk.complaints import service
-from branchdesk.complaints.models import Case, CaseChannel, CaseState, HookDelivery
+from branchdesk.complaints.models import Case, CaseChannel, CaseState, HookDelivery, plain
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.ids import new_id
 
@@ -171,7 +171,7 @@ class IntakeResult:
 
 
 def _branch_by_code(db: Session, code: str) -> Branch:
-    branch = db.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
+    branch = db.execute(select(Branch).where(Branch.code == plain(code))).scalar_one_or_none()
     if branch is None or not branch.is_active:
         raise RuleViolation("unknown branch", field="branch")
     return branch

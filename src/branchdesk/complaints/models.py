@@ -14,6 +14,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from branchdesk.core.db import Base, IdMixin
 
 
+def plain(text: str) -> str:
+    """Without NUL characters (PostgreSQL text refuses them, even in a WHERE clause)."""
+    return text.replace("\x00", "")
+
+
 class CaseChannel(StrEnum):
     counter = "counter"
     phone = "phone"

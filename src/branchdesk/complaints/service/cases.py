@@ -20,6 +20,7 @@ from branchdesk.complaints.models import (
     Pause,
     TimelineEntry,
     TimelineKind,
+    plain,
 )
 from branchdesk.complaints.service.common import (
     AGGREGATE,
@@ -84,7 +85,7 @@ def append_customer_message(
 
 def get_case(db: Session, *, reference: str, actor: Principal | None) -> Case:
     """Raises NotFound, Forbidden."""
-    case = db.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    case = db.execute(select(Case).where(Case.reference == plain(reference))).scalar_one_or_none()
     if case is None:
         raise NotFound("no such complaint")
     if actor is not None:
@@ -129,9 +130,9 @@ def list_cases(
     if filters.branch_id is not None:
         query = query.where(Case.branch_id == filters.branch_id)
     if filters.state:
-        query = query.where(Case.state == filters.state)
+        query = query.where(Case.state == plain(filters.state))
     if filters.channel:
-        query = query.where(Case.channel == filters.channel)
+        query = query.where(Case.channel == plain(filters.channel))
     if filters.overdue:
         query = query.where(
             Case.state.in_(

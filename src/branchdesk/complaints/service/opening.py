@@ -19,6 +19,7 @@ from branchdesk.complaints.models import (
     CaseState,
     Severity,
     TimelineKind,
+    plain,
 )
 from branchdesk.complaints.schemas import CaseCreate
 from branchdesk.complaints.service.common import (
@@ -208,7 +209,7 @@ def open_case_for_staff(db: Session, *, data: CaseCreate, actor: Principal, now:
 
     Raises Forbidden, RuleViolation (unknown branch or customer)."""
     branch = db.execute(
-        select(Branch).where(Branch.code == data.branch_code.strip().upper())
+        select(Branch).where(Branch.code == plain(data.branch_code.strip().upper()))
     ).scalar_one_or_none()
     if branch is None:
         raise RuleViolation("no such branch", field="branch_code")
@@ -219,7 +220,7 @@ def open_case_for_staff(db: Session, *, data: CaseCreate, actor: Principal, now:
         from branchdesk.customers.models import Customer
 
         customer = db.execute(
-            select(Customer).where(Customer.customer_number == data.customer_number.strip())
+            select(Customer).where(Customer.customer_number == plain(data.customer_number.strip()))
         ).scalar_one_or_none()
         if customer is None:
             raise RuleViolation("no such customer", field="customer_number")
@@ -276,7 +277,7 @@ def open_case_from_public_form(
 ) -> Case:
     """The public web form (no login). Raises RuleViolation with the field."""
     branch = db.execute(
-        select(Branch).where(Branch.code == branch_code.strip().upper())
+        select(Branch).where(Branch.code == plain(branch_code.strip().upper()))
     ).scalar_one_or_none()
     if branch is None or not branch.is_active:
         raise RuleViolation("choose a branch", field="branch_code")
