@@ -4,6 +4,7 @@ operations (balances, statement and exports, transfer, QR, settings, visits)."""
 from __future__ import annotations
 
 import time
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -278,3 +279,59 @@ def test_held_transfer_is_shown_honestly_on_the_pages(
     home = client.get("/my")
     recent = home.text.split('id="transfers"', 1)[1]
     assert "<td>Waiting for approval</td>" in recent  # the recent transfer's status, as it is
+
+
+def test_visits_page_takes_a_ticket_and_books_reschedules_cancels(
+    client: TestClient, db: Session, portal_app: FastAPI, notifier: RecordingNotifier,
+    world: PortalWorld,
+) -> None:  # fmt: skip
+    from datetime import timedelta
+
+    from branchdesk.appointments.models import Appointment
+    from branchdesk.core.clock import utcnow
+    from branchdesk.queue.models import QueueSettings, Ticket
+    from tests.factories import make_service_type, make_slot, offer
+
+    service_type = make_service_type(db, name_en="Deposits")
+    offer(db, world.bank.branch, service_type)
+    db.add(QueueSettings(branch_id=world.bank.branch.id, enforce_opening_hours=False,
+                         updated_at=utcnow()))  # fmt: skip
+    start = (utcnow() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    first = make_slot(db, world.bank.branch, service_type, starts_at=start)
+    second = make_slot(db, world.bank.branch, service_type, starts_at=start + timedelta(hours=1))
+    page_login(client, notifier, world.alice.customer_number)
+    page = client.get("/my/visits")
+    choice = f"{world.bank.branch.code}|{service_type.code}"
+    assert f'value="{choice}"' in page.text
+    taken = client.post("/my/visits/ticket", data={"csrf_token": csrf_of(page.text), "choice": choice},
+                        follow_redirects=False)  # fmt: skip
+    assert taken.status_code == 303
+    ticket = db.execute(select(Ticket).where(Ticket.customer_id == world.alice.id)).scalar_one()
+    assert taken.headers["location"] == f"/t/{ticket.public_token}"
+    assert ticket.contact_phone == "+886912000001"  # the come-back SMS is wanted by default
+    day = start.astimezone(ZoneInfo(world.bank.branch.timezone)).date().isoformat()
+    slots = client.get("/my/visits", params={"branch_code": world.bank.branch.code,
+                                             "service_code": service_type.code, "on": day})  # fmt: skip
+    assert str(first.id) in slots.text
+    booked = client.post("/my/visits/appointments",
+                         data={"csrf_token": csrf_of(page.text), "slot_id": str(first.id)})  # fmt: skip
+    assert booked.status_code == 200
+    appointment = db.execute(
+        select(Appointment).where(Appointment.customer_id == world.alice.id)
+    ).scalar_one()
+    assert appointment.channel == "portal"
+    moved = client.post(
+        f"/my/visits/appointments/{appointment.reference}/reschedule",
+        data={"csrf_token": csrf_of(page.text), "slot_id": str(second.id)},
+    )
+    assert moved.status_code == 200
+    db.refresh(appointment)
+    assert appointment.slot_id == second.id
+    client.cookies.clear()
+    page_login(client, notifier, world.bob.customer_number)
+    other = client.get("/my/visits")
+    stolen = client.post(f"/my/visits/appointments/{appointment.reference}/cancel",
+                         data={"csrf_token": csrf_of(other.text)})  # fmt: skip
+    assert stolen.status_code == 404
+    db.refresh(appointment)
+    assert appointment.state == "booked"

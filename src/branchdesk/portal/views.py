@@ -386,8 +386,10 @@ def _visits_page(
             )  # fmt: skip
         except (ValueError, DomainError):
             slots = []
+    services = {code: name for choice in choices for code, name in choice.services.items()}
     context.update(
         branches=choices,
+        services=dict(sorted(services.items())),
         appointments=visits.my_appointments(db, customer=customer),
         slots=[s for s in slots if s.available > 0],
         slot_query={"branch_code": slot_branch, "service_code": slot_service, "on": slot_day},
@@ -406,10 +408,12 @@ def visits_page(request: Request, db: DbSession, customer: PageCustomer) -> Resp
 def take_ticket(
     request: Request, db: DbSession, customer: PageCustomer, form: PortalForm
 ) -> Response:
+    branch_code, _, service_code = form.get("choice", "").partition("|")
     try:
         taken = visits.take_ticket(
-            db, customer=customer, branch_code=form.get("branch_code", ""),
-            service_code=form.get("service_code", ""), now=utcnow(), estimator=waits(request),
+            db, customer=customer, branch_code=branch_code or form.get("branch_code", ""),
+            service_code=service_code or form.get("service_code", ""), now=utcnow(),
+            estimator=waits(request),
         )  # fmt: skip
     except DomainError as exc:
         db.rollback()
