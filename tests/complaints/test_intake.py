@@ -77,3 +77,12 @@ def test_open_case_refuses_bad_input(db: Session, field: str, kwargs: dict[str, 
         service.open_case(db, **values)  # type: ignore[arg-type]
     assert info.value.field == field
     assert db.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_the_reference_year_is_the_branch_s_local_year(db: Session) -> None:
+    branch = make_branch(db, timezone="Asia/Shanghai")
+    new_year_eve_utc = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # 1 January 2027 in Shanghai
+    case = service.open_case(
+        db, channel="phone", subject="s", body="b", branch_id=branch.id, now=new_year_eve_utc
+    )
+    assert case.reference.startswith("CMP-2027-")

@@ -47,6 +47,7 @@ def test_public_form_in_three_languages_gives_a_reference(
     assert done in sent.text
     reference = re.search(r'id="reference" class="mono">(CMP-\d{4}-\d{6})<', sent.text)
     assert reference
+    assert re.search(r'id="final-by">[^<]*\d{4}-\d{2}-\d{2}', sent.text)
     case = db.execute(select(Case).where(Case.reference == reference.group(1))).scalar_one()
     assert (case.channel, case.jurisdiction, case.contact_email) == ("web", "HK", "mei@example.com")
 

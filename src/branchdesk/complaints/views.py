@@ -428,4 +428,8 @@ def public_submit(request: Request, db: DbSession, form: PostedForm) -> Response
         return _public_page(
             request, db, errors={exc.field or "form": exc.detail}, values=values, status_code=422
         )
-    return render(request, "complaints/public_done.html", {"reference": case.reference})
+    branch = db.get(Branch, case.branch_id)
+    final_by = _deadline(case.final_due_at, branch.timezone if branch else "UTC")[:10]
+    return render(
+        request, "complaints/public_done.html", {"reference": case.reference, "final_by": final_by}
+    )

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -118,7 +119,7 @@ def open_case(
     branch = branch_of(db, branch_id)
     jurisdiction = jurisdiction_for_branch(db, branch)
     policy = rules.policy_book().policy(jurisdiction)
-    year = now.year
+    year = now.astimezone(ZoneInfo(branch.timezone)).year  # the branch's calendar year
     number = next_value(db, f"complaint:{year}")
     case = Case(
         id=new_id(),
