@@ -258,6 +258,7 @@ def test_extension_needs_a_second_person_and_notifies_the_customer(
     notice = [e for e in service.timeline(db, case) if e.data.get("notice") == "extension"]
     assert len(notice) == 1
     assert notice[0].data["sent_to"] == "email"
+    assert notice[0].data["due_on"] == "2026-05-26"  # the last local day of the deadline
     with pytest.raises(Conflict):
         service.decide_extension(
             db,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from branchdesk.complaints.service.common import (
     AGGREGATE,
     CaseClosed,
     add_timeline,
+    branch_of,
     emit_event,
     notify_customer,
     recompute_due_dates,
@@ -123,8 +125,11 @@ def decide_extension(
     if approve:
         case.extended_final_days = extension.total_days
         recompute_due_dates(db, case, now=now)
-        due_local = case.final_due_at
-        due_on = due_local.date().isoformat() if due_local else ""
+        due_on = ""
+        if case.final_due_at is not None:
+            # the last day of the deadline, in the branch's calendar
+            tz = ZoneInfo(branch_of(db, case.branch_id).timezone)
+            due_on = (case.final_due_at - timedelta(minutes=1)).astimezone(tz).date().isoformat()
         sent_to = notify_customer(
             db,
             case,
