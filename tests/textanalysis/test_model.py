@@ -188,3 +188,20 @@ def test_training_csv_parses_as_csv() -> None:
     rows = list(csv.DictReader(io.StringIO(content)))
     assert {row["category"] for row in rows} == set(CATEGORIES)
     assert {row["sentiment"] for row in rows} == set(SENTIMENTS)
+
+
+def test_jieba_loads_its_bundled_dictionary_quietly_into_a_private_cache(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import tempfile
+
+    from branchdesk.textanalysis import normalize
+
+    normalize._tokenizer.cache_clear()
+    tokenizer = normalize._tokenizer()
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out == ""
+    assert tokenizer.tmp_dir == str(Path(tempfile.gettempdir()) / "branchdesk-jieba")
+    assert (Path(tokenizer.tmp_dir) / "jieba.cache").is_file()
+    assert normalize.tokens(normalise("手續費太貴")) == ["手续费", "太贵"]
