@@ -48,6 +48,11 @@ CASES = [
         "POST", API + "/{cmp_ext}/extensions/{cmp_ext_id}/decision", SUPERVISORS,
         json={"approve": True},
     ),
+    Case("GET", "/api/v1/complaint-policies", VIEWERS),
+    Case(
+        "PUT", "/api/v1/branches/HOME/complaint-jurisdiction", SUPERVISORS,
+        json={"jurisdiction": "HK"},
+    ),
     Case("GET", "/api/v1/improvement-actions", VIEWERS),
     Case(
         "POST", "/api/v1/improvement-actions", IMPROVERS,

@@ -209,3 +209,42 @@ def test_nul_in_lookups_is_a_miss_not_an_error(
         headers=bearer(signer, admin),
     )  # fmt: skip
     assert (created.status_code, created.json()["field"]) == (422, "branch_code")
+
+
+def test_policies_are_listed_and_a_branch_can_switch_jurisdiction(
+    client: TestClient, db: Session, signer: Signer
+) -> None:
+    branch = make_branch(db, code="JUR1", timezone="Asia/Shanghai")
+    manager = make_user(db, Role.branch_manager, (branch,))
+    teller = make_user(db, Role.teller, (branch,))
+    policies = client.get("/api/v1/complaint-policies", headers=bearer(signer, teller)).json()
+    finals = {
+        p["jurisdiction"]: (p["rules"][0]["final"]["days"], p["rules"][0]["final"]["unit"])
+        for p in policies
+    }
+    assert finals == {"CN": (15, "business"), "UK": (56, "calendar"), "HK": (30, "calendar")}
+    refused = client.put(
+        "/api/v1/branches/JUR1/complaint-jurisdiction", json={"jurisdiction": "HK"},
+        headers=bearer(signer, teller),
+    )  # fmt: skip
+    assert refused.status_code == 403
+    unknown = client.put(
+        "/api/v1/branches/JUR1/complaint-jurisdiction", json={"jurisdiction": "FR"},
+        headers=bearer(signer, manager),
+    )  # fmt: skip
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "jurisdiction")
+    switched = client.put(
+        "/api/v1/branches/JUR1/complaint-jurisdiction", json={"jurisdiction": "hk"},
+        headers=bearer(signer, manager),
+    )  # fmt: skip
+    assert switched.json() == {
+        "branch_code": "JUR1",
+        "jurisdiction": "HK",
+        "policy_code": "hk-30-days",
+    }
+    case = client.post(
+        "/api/v1/complaints",
+        json={"branch_code": "JUR1", "body": "x"},
+        headers=bearer(signer, teller),
+    ).json()["case"]
+    assert (case["jurisdiction"], case["policy_code"]) == ("HK", "hk-30-days")

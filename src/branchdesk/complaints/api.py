@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from branchdesk.catalog.models import Branch
-from branchdesk.complaints import actions, intake, service
+from branchdesk.complaints import actions, intake, rules, service
 from branchdesk.complaints.models import plain
 from branchdesk.complaints.present import case_detail, case_read, improvement_read
 from branchdesk.complaints.schemas import (
@@ -29,7 +29,12 @@ from branchdesk.complaints.schemas import (
     ImprovementRead,
     ImprovementUpdate,
     IntakeRead,
+    JurisdictionIn,
+    JurisdictionRead,
     MessageIn,
+    PolicyRead,
+    PolicyRuleRead,
+    TargetRead,
     TransitionIn,
 )
 from branchdesk.complaints.settings import hook_secret, signature_ok
@@ -38,6 +43,7 @@ from branchdesk.core.errors import DomainError, NotFound, RuleViolation, Unautho
 from branchdesk.core.web import DbSession
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.deps import ApiUser
+from branchdesk.identity.roles import Permission
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 hooks = APIRouter(prefix="/hooks", tags=["complaint webhooks"])
@@ -199,6 +205,61 @@ def decide_extension(
             actor=principal, now=utcnow(),
         )  # fmt: skip
     return _detail(db, reference, principal)
+
+
+# --- policies and jurisdictions -----------------------------------------------------------
+
+
+@router.get(
+    "/complaint-policies",
+    response_model=list[PolicyRead],
+    summary="The SLA policies in force (versioned data shipped with the package)",
+)
+def list_policies(principal: ApiUser) -> list[PolicyRead]:
+    principal.require(Permission.complaint_view)
+    book = rules.policy_book()
+    return [
+        PolicyRead(
+            jurisdiction=policy.jurisdiction,
+            code=policy.code,
+            version=policy.version,
+            name=policy.name,
+            warn_lead_hours=policy.warn_lead_hours,
+            rules=[
+                PolicyRuleRead(
+                    channel=channel,
+                    severity=severity,
+                    acknowledge=TargetRead(days=rule.acknowledge.days, unit=rule.acknowledge.unit),
+                    interim=TargetRead(days=rule.interim.days, unit=rule.interim.unit),
+                    final=TargetRead(days=rule.final.days, unit=rule.final.unit),
+                    complex_final_days=rule.complex_final_days,
+                    max_final_days=rule.max_final_days,
+                )
+                for channel, severity, rule in policy.rules
+            ],
+        )
+        for policy in book.policies.values()
+    ]
+
+
+@router.put(
+    "/branches/{branch_code}/complaint-jurisdiction",
+    response_model=JurisdictionRead,
+    summary="Choose the SLA jurisdiction a branch follows (new cases use it)",
+)
+def set_jurisdiction(
+    db: DbSession, principal: ApiUser, branch_code: str, body: JurisdictionIn
+) -> JurisdictionRead:
+    branch_id = _branch_id(db, branch_code)
+    jurisdiction = body.jurisdiction.upper()
+    service.set_branch_jurisdiction(
+        db, branch_id=branch_id, jurisdiction=jurisdiction, actor=principal, now=utcnow()
+    )
+    return JurisdictionRead(
+        branch_code=branch_code.upper(),
+        jurisdiction=jurisdiction,
+        policy_code=rules.policy_book().policy(jurisdiction).code,
+    )
 
 
 # --- improvement actions ------------------------------------------------------------------

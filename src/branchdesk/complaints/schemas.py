@@ -192,3 +192,39 @@ class EmailHookIn(BaseModel):
 class EmailHookRead(BaseModel):
     reference: str
     is_new_case: bool
+
+
+class TargetRead(BaseModel):
+    days: int
+    unit: str
+
+
+class PolicyRuleRead(BaseModel):
+    channel: str
+    severity: str
+    acknowledge: TargetRead
+    interim: TargetRead
+    final: TargetRead
+    complex_final_days: int
+    max_final_days: int
+
+
+class PolicyRead(BaseModel):
+    jurisdiction: str
+    code: str
+    version: int
+    name: str
+    warn_lead_hours: int
+    rules: list[PolicyRuleRead]
+
+
+class JurisdictionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    jurisdiction: str = Field(min_length=2, max_length=8)
+
+
+class JurisdictionRead(BaseModel):
+    branch_code: str
+    jurisdiction: str
+    policy_code: str
