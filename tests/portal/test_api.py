@@ -470,3 +470,20 @@ def test_staff_enrolment_route_sends_an_activation_code(
         "/api/v1/customers/0000000000/portal-enrolment", headers=bearer(signer, teller)
     )
     assert missing.status_code == 404
+
+
+def test_a_code_is_delivered_at_once_even_behind_a_backlog(
+    client: TestClient, db: Session, portal_app: FastAPI, notifier: RecordingNotifier,
+    world: PortalWorld,
+) -> None:  # fmt: skip
+    from branchdesk.core.notify import Message, queue_notification
+
+    for n in range(30):  # undelivered alerts waiting for the worker
+        queue_notification(
+            db, now=utcnow(),
+            message=Message(template="portal.transaction_alert", to_phone="+886900000000",
+                            values={"account": "*0000", "amount": f"CNY {n}.00", "status": "posted"}),
+        )  # fmt: skip
+    headers = api_login(client, notifier, world.alice.customer_number)  # reads the code it got
+    assert [m.template for m in notifier.sent] == ["portal.login_code"]
+    assert client.get("/api/v1/portal/accounts", headers=headers).status_code == 200

@@ -77,7 +77,7 @@ def enrol_customer(
         db, customer_number=customer_number, actor=principal, signer=signer(request),
         settings=settings, now=utcnow(),
     )  # fmt: skip
-    deliver_codes(request, settings, tasks)
+    deliver_codes(request, settings, tasks, done.sent)
     return EnrolmentRead(
         customer_number=done.customer_number,
         status=done.status,
@@ -99,7 +99,7 @@ def login(
     if step.error is not None or step.sent is None:
         _fail_after_commit(db, step.error or service.InvalidLogin("log in again"))
     assert step.sent is not None
-    deliver_codes(request, settings, tasks)
+    deliver_codes(request, settings, tasks, step.sent)
     return CodeSentRead(
         challenge_id=step.sent.challenge_id,
         expires_at=step.sent.expires_at,
@@ -132,7 +132,7 @@ def resend(
         db, challenge_id=body.challenge_id, signer=signer(request), settings=settings,
         now=utcnow(),
     )  # fmt: skip
-    deliver_codes(request, settings, tasks)
+    deliver_codes(request, settings, tasks, sent)
     return CodeSentRead(
         challenge_id=sent.challenge_id, expires_at=sent.expires_at, sent_to=sent.sent_to
     )

@@ -91,7 +91,7 @@ def login(
         {"n": session.get("n"), "ch": str(step.sent.challenge_id), "to": step.sent.sent_to,
          "next": target},
     )  # fmt: skip
-    deliver_codes(request, settings, tasks)
+    deliver_codes(request, settings, tasks, step.sent)
     return redirect("/my/login/verify")
 
 
@@ -152,7 +152,7 @@ def resend(
         context = {"problem": _problem(exc), "sent_to": session.get("to", "")}
         return _page(request, "verify.html", context, status_code=exc.status_code)
     write_portal_session(request, {**session, "ch": str(sent.challenge_id)})
-    deliver_codes(request, settings, tasks)
+    deliver_codes(request, settings, tasks, sent)
     context = {"sent_to": sent.sent_to, "resent": True}
     return _page(request, "verify.html", context)
 

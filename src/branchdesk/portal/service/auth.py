@@ -66,6 +66,7 @@ class CodeSent:
     challenge_id: uuid.UUID
     expires_at: datetime
     sent_to: str  # masked phone or e-mail
+    message_id: uuid.UUID | None = None  # the notification's event id (None: sent earlier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,7 @@ def _send_code(
     else:
         template = "portal.activation_code"
         values = {"code": code, "hours": str(int(lifetime.total_seconds() // 3600))}
-    queue_notification(
+    message_id = queue_notification(
         db,
         message=Message(
             template=template,
@@ -175,6 +176,7 @@ def _send_code(
         challenge_id=challenge.id,
         expires_at=challenge.expires_at,
         sent_to=mask_phone(customer.phone) or mask_email(customer.email),
+        message_id=message_id,
     )
 
 
