@@ -32,9 +32,9 @@ steps = st.lists(
 )
 
 
-def _system(db: Session, kind: str) -> int:
+def _system(db: Session, kind: str, branch: object) -> int:
     account = db.execute(
-        select(Account).where(Account.system_key.like(f"{kind}:%"))
+        select(Account).where(Account.system_key.like(f"{kind}:{branch}:%"))
     ).scalar_one_or_none()
     return 0 if account is None else balance(db, account.id)
 
@@ -62,7 +62,7 @@ def test_any_repayment_sequence_keeps_loan_and_ledger_consistent(
         for gap, amount in plan:
             day += timedelta(days=gap)
             now = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)
-            service.run_daily(db, as_of=day, now=now)
+            service.run_daily(db, as_of=day, now=now, branch_ids=[world.branch.id])
             savepoint = db.begin_nested()
             try:
                 service.repay(
@@ -88,16 +88,17 @@ def test_any_repayment_sequence_keeps_loan_and_ledger_consistent(
             ).one()
             unbalanced = db.execute(
                 select(Entry.posting_id)
+                .where(Entry.booked_at >= START)
                 .group_by(Entry.posting_id)
                 .having(func.sum(Entry.amount_minor) != 0)
             ).all()
             assert unbalanced == []
-            assert _system(db, "loan_assets") == -loan.outstanding_principal_minor
+            assert _system(db, "loan_assets", world.branch.id) == -loan.outstanding_principal_minor
             assert sum(r.principal_minor - r.paid_principal_minor for r in rows) == (
                 loan.outstanding_principal_minor
             )
-            assert _system(db, "loan_interest_income") == paid[1]
-            assert _system(db, "loan_penalty_income") == paid[2]
+            assert _system(db, "loan_interest_income", world.branch.id) == paid[1]
+            assert _system(db, "loan_penalty_income", world.branch.id) == paid[2]
             assert balance(db, world.account.id) == start_balance - paid[0]
             assert loan.penalty_due_minor >= 0
             assert (loan.status == "closed") == (loan.outstanding_principal_minor == 0)

@@ -194,7 +194,7 @@ def test_disbursement_is_one_balanced_posting(db: Session, signer: Signer) -> No
     assert sorted(e.amount_minor for e in entries) == [-300_000, 3_000, 297_000]
     assert sum(e.amount_minor for e in entries) == 0
     assets = db.execute(
-        select(Account).where(Account.system_key.like("loan_assets:%"))
+        select(Account).where(Account.system_key.like(f"loan_assets:{world.branch.id}:%"))
     ).scalar_one()
     assert balance(db, assets.id) == -300_000 == entries_sum(db, assets.id)
     rows = service.loan_read(db, loan).instalments
@@ -241,24 +241,31 @@ def test_overdue_days_buckets_and_penalty_then_penalty_paid_first(
     loan = _disbursed(db, world)
     payment = annuity_payment_minor(300_000, Decimal("0.12"), 12)
     due = date(2026, 4, 2)
-    result = service.run_daily(db, as_of=due, now=_at(due))
+    result = service.run_daily(db, as_of=due, now=_at(due), branch_ids=[world.branch.id])
     db.refresh(loan)
     assert (loan.days_past_due, loan.bucket, loan.penalty_due_minor) == (0, "current", 0)
     as_of = due + timedelta(days=10)
-    result = service.run_daily(db, as_of=as_of, now=_at(as_of))
+    result = service.run_daily(db, as_of=as_of, now=_at(as_of), branch_ids=[world.branch.id])
     db.refresh(loan)
     expected_penalty = 10 * daily_penalty_minor(payment, Decimal("0.18"))
     assert (loan.days_past_due, loan.bucket) == (10, "1-30")
     assert loan.penalty_due_minor == expected_penalty
     assert (result.overdue, result.days_accrued) == (1, 10)
     # the same date again changes nothing
-    again = service.run_daily(db, as_of=as_of, now=_at(as_of))
+    again = service.run_daily(db, as_of=as_of, now=_at(as_of), branch_ids=[world.branch.id])
     db.refresh(loan)
     assert (again.days_accrued, loan.penalty_due_minor) == (0, expected_penalty)
-    assert _count(db, LoanPenaltyAccrual) == 10
+    assert (
+        len(
+            db.execute(
+                select(LoanPenaltyAccrual).where(LoanPenaltyAccrual.loan_id == loan.id)
+            ).all()
+        )
+        == 10
+    )
     # 31 days: next bucket
     later = due + timedelta(days=31)
-    service.run_daily(db, as_of=later, now=_at(later))
+    service.run_daily(db, as_of=later, now=_at(later), branch_ids=[world.branch.id])
     db.refresh(loan)
     assert (loan.days_past_due, loan.bucket) == (31, "31-60")
     penalty = loan.penalty_due_minor
@@ -303,7 +310,7 @@ def test_prepayment_reschedules_and_full_payoff_closes(db: Session, signer: Sign
     db.refresh(loan)
     assert (loan.status, loan.outstanding_principal_minor) == ("closed", 0)
     assets = db.execute(
-        select(Account).where(Account.system_key.like("loan_assets:%"))
+        select(Account).where(Account.system_key.like(f"loan_assets:{world.branch.id}:%"))
     ).scalar_one()
     assert balance(db, assets.id) == 0
 
@@ -356,7 +363,9 @@ def test_restructuring_needs_another_supervisor_and_rebuilds_the_schedule(
     assert sum(r.principal_minor - r.paid_principal_minor for r in rows) == 300_000
     db.refresh(loan)
     assert (loan.term_months, request.status) == (25, "approved")
-    service.run_daily(db, as_of=date(2026, 4, 13), now=_at(date(2026, 4, 13)))
+    service.run_daily(
+        db, as_of=date(2026, 4, 13), now=_at(date(2026, 4, 13)), branch_ids=[world.branch.id]
+    )
     db.refresh(loan)
     assert loan.days_past_due == 11  # the arrears interest is still unpaid
 
@@ -377,11 +386,17 @@ def test_customer_is_told_of_pay_out_and_first_overdue_day(db: Session, signer: 
     world.customer.preferred_locale = "zh-Hant"
     db.flush()
     loan = _disbursed(db, world)
-    service.run_daily(db, as_of=date(2026, 4, 5), now=_at(date(2026, 4, 5)))
-    service.run_daily(db, as_of=date(2026, 4, 6), now=_at(date(2026, 4, 6)))
+    service.run_daily(
+        db, as_of=date(2026, 4, 5), now=_at(date(2026, 4, 5)), branch_ids=[world.branch.id]
+    )
+    service.run_daily(
+        db, as_of=date(2026, 4, 6), now=_at(date(2026, 4, 6)), branch_ids=[world.branch.id]
+    )
     sent = (
         db.execute(
-            select(Event.payload).where(Event.type == "notify.requested").order_by(Event.seq)
+            select(Event.payload)
+            .where(Event.type == "notify.requested", Event.aggregate_id == loan.id)
+            .order_by(Event.seq)
         )
         .scalars()
         .all()

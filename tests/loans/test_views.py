@@ -124,7 +124,12 @@ def test_a_bad_form_is_shown_again_with_the_field(
     assert answer.status_code == 422
     assert '<p class="alert" role="alert">金額: too many decimal places' in answer.text
     assert 'value="12.345"' in answer.text  # the form keeps what was typed
-    assert db.execute(select(LoanApplication)).first() is None
+    assert (
+        db.execute(
+            select(LoanApplication).where(LoanApplication.idempotency_key == "bad-1")
+        ).first()
+        is None
+    )
 
 
 def test_portfolio_shows_buckets_and_warnings(
@@ -143,7 +148,7 @@ def test_portfolio_shows_buckets_and_warnings(
         compliance=ALLOW,
     )  # fmt: skip
     today = utcnow().date()
-    service.run_daily(db, as_of=today, now=utcnow())
+    service.run_daily(db, as_of=today, now=utcnow(), branch_ids=[world.branch.id])
     db.refresh(loan)
     first_due = min(r.due_on for r in service.loan_read(db, loan).instalments)
     assert loan.days_past_due == (today - first_due).days
@@ -170,7 +175,11 @@ def test_portfolio_shows_buckets_and_warnings(
         (loan.number, ["dpd_rising", "missed_payment"])
     ]
     changed = (
-        db.execute(select(Event.payload).where(Event.type == "loans.bucket_changed"))
+        db.execute(
+            select(Event.payload).where(
+                Event.type == "loans.bucket_changed", Event.aggregate_id == loan.id
+            )
+        )
         .scalars()
         .all()
     )

@@ -182,11 +182,15 @@ def _database(url: str | None) -> Any:
 @loans_app.command("daily")
 def daily(
     as_of: str = typer.Option(..., "--as-of", help="Business date, YYYY-MM-DD."),
+    branch: list[str] = typer.Option([], "--branch", help="Branch code (repeatable; default all)."),
     url: str | None = typer.Option(None, help="Database URL."),
 ) -> None:
     """Update days past due and buckets; accrue penalty for every day up to --as-of (idempotent)."""
     from datetime import date
 
+    from sqlalchemy import select
+
+    from branchdesk.catalog.models import Branch
     from branchdesk.core.clock import utcnow
     from branchdesk.loans.service import run_daily
 
@@ -197,7 +201,17 @@ def daily(
     database = _database(url)
     try:
         with database.unit_of_work() as db:
-            result = run_daily(db, as_of=day, now=utcnow())
+            branch_ids = None
+            if branch:
+                codes = [code.strip().upper() for code in branch]
+                found = dict(
+                    db.execute(select(Branch.code, Branch.id).where(Branch.code.in_(codes))).all()
+                )
+                unknown = [code for code in codes if code not in found]
+                if unknown:
+                    _fail(f"unknown branch {', '.join(unknown)}")
+                branch_ids = list(found.values())
+            result = run_daily(db, as_of=day, now=utcnow(), branch_ids=branch_ids)
     finally:
         database.dispose()
     print(

@@ -13,6 +13,7 @@ Interest and penalty are recognised when paid (cash basis); penalty accrues dail
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -449,16 +450,22 @@ def repay(
     return repayment, False
 
 
-def run_daily(db: Session, *, as_of: date, now: datetime) -> DailyResult:
+def run_daily(
+    db: Session, *, as_of: date, now: datetime, branch_ids: Collection[uuid.UUID] | None = None
+) -> DailyResult:
     """Update days past due and buckets, accrue penalty for every missed day up to ``as_of``.
 
     Idempotent: a day is accrued once per loan (``loan_penalty_accruals`` has one row per loan
-    and day), so running it again for the same date changes nothing.
+    and day), so running it again for the same date changes nothing. ``branch_ids`` limits the
+    run to those branches (default: every branch).
     """
     loans = list(
         db.execute(
             select(Loan)
-            .where(Loan.status.in_([LoanStatus.active, LoanStatus.disbursement_pending]))
+            .where(
+                Loan.status.in_([LoanStatus.active, LoanStatus.disbursement_pending]),
+                *([Loan.branch_id.in_(list(branch_ids))] if branch_ids is not None else []),
+            )
             .order_by(Loan.id)
             .with_for_update()
         ).scalars()
