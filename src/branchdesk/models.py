@@ -15,6 +15,7 @@ from branchdesk.ledger import models as ledger_models
 from branchdesk.loans import models as loan_models
 from branchdesk.portal import models as portal_models
 from branchdesk.queue import models as queue_models
+from branchdesk.risk.cases import models as risk_models
 from branchdesk.teller import models as teller_models
 from branchdesk.textanalysis import models as textanalysis_models
 
@@ -32,6 +33,7 @@ __all__ = [
     "loan_models",
     "portal_models",
     "queue_models",
+    "risk_models",
     "teller_models",
     "textanalysis_models",
 ]

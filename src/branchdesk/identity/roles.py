@@ -46,6 +46,8 @@ class Permission(StrEnum):
     loan_product_manage = "loan_product.manage"
     loan_portfolio_view = "loan_portfolio.view"
     feedback_view = "feedback.view"
+    aml_view = "aml.view"
+    aml_manage = "aml.manage"
     complaint_view = "complaint.view"
     complaint_handle = "complaint.handle"
     complaint_approve_extension = "complaint.approve_extension"
@@ -113,6 +115,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.loan_product_manage: frozenset({Role.admin}),
     Permission.loan_portfolio_view: SUPERVISORS | {Role.risk_officer},
     Permission.feedback_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
+    Permission.aml_view: frozenset({Role.compliance_officer, Role.risk_officer, Role.admin}),
+    Permission.aml_manage: frozenset({Role.compliance_officer, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
     Permission.complaint_handle: frozenset(
         {

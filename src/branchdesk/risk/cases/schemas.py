@@ -1,0 +1,86 @@
+"""Input and output models of AML alerts and cases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from branchdesk.risk.cases.models import CaseStatus
+
+
+class AlertRead(BaseModel):
+    id: uuid.UUID
+    typology: str
+    account_number: str
+    customer_id: uuid.UUID | None
+    customer_number: str
+    posting_ids: list[str]
+    score_pct: int
+    reason: str
+    source: str
+    is_report: bool
+    case_id: uuid.UUID | None
+    case_reference: str
+    first_booked_at: datetime
+    created_at: datetime
+
+
+class CaseEventRead(BaseModel):
+    occurred_at: datetime
+    actor_label: str
+    action: str
+    from_status: str
+    to_status: str
+    note: str
+
+
+class HeldPostingRead(BaseModel):
+    id: uuid.UUID
+    kind: str
+    status: str
+    amount_minor: int
+    currency: str
+    hold_reason: str
+    created_at: datetime
+
+
+class CaseRead(BaseModel):
+    id: uuid.UUID
+    reference: str
+    status: CaseStatus
+    customer_id: uuid.UUID
+    customer_number: str
+    customer_name: str
+    assignee: str
+    closing_reason: str
+    alert_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseDetail(CaseRead):
+    alerts: list[AlertRead]
+    timeline: list[CaseEventRead]
+    held_postings: list[HeldPostingRead]
+    allowed_transitions: list[CaseStatus]
+
+
+class TransitionBody(BaseModel):
+    to: CaseStatus
+    note: str = Field(default="", max_length=1000)
+    reason: str = Field(default="", max_length=500, description="Required to close without action")
+
+
+class NoteBody(BaseModel):
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class AssigneeBody(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+class PostingDecisionBody(BaseModel):
+    approve: bool
+    note: str = Field(default="", max_length=300)

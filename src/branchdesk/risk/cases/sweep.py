@@ -1,0 +1,279 @@
+"""Alerts from the ledger: postings the pre-posting hook held, and the typology rules over history.
+
+The hook's decisions are not stored by the ledger beyond the held posting itself (status
+``pending_review`` and ``hold_reason``), so ``sweep_held_postings`` reads held postings created
+since a stored watermark. Report-only decisions (large cash, cross-border) are re-derived by
+``sweep_ledger``, which runs the same detectors as the hook over the ledger's posted entries
+(``risk.aml.scan``): the same finding always gives the same fingerprint, so sweeping twice stores
+nothing new.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting, PostingKind
+from branchdesk.risk.aml.config import RuleConfig
+from branchdesk.risk.aml.io import Posting as AmlPosting
+from branchdesk.risk.aml.io import transactions_from_postings
+from branchdesk.risk.aml.scan import REPORT_ONLY, Alert, scan_transactions
+from branchdesk.risk.cases.models import AlertSource, AmlAlert, RiskWatermark
+from branchdesk.risk.cases.service import attach_to_case
+
+SELF_BANK = "SELF"
+HISTORY_DAYS = 130  # the longest rule window (dormancy 120 days) and a margin
+HELD_WATERMARK = "held_postings"
+CHANNELS = {
+    PostingKind.deposit: "cash",
+    PostingKind.withdrawal: "cash",
+    PostingKind.transfer: "transfer",
+    PostingKind.remittance: "remittance",
+}
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    scanned: int  # ledger movements (sweep) or held postings (hook) looked at
+    alerts: int  # new alerts stored
+    cases_opened: int
+
+
+_OTHER_ENTRY = aliased(Entry)
+_OTHER_ACCOUNT = aliased(Account)
+
+
+def ledger_movements(
+    db: Session, *, since: datetime | None, until: datetime | None = None
+) -> list[AmlPosting]:
+    """Posted customer movements as rows of the rules engine, oldest first.
+
+    Same conversion as the ledger's AML check: one row per customer account leg,
+    ``txn_id = <posting id>:<account number>``, the other customer account for transfers."""
+    statement = (
+        select(
+            Entry.posting_id,
+            Entry.booked_at,
+            Entry.amount_minor,
+            Entry.currency,
+            Account.number,
+            Account.customer_id,
+            Posting.kind,
+            Posting.beneficiary,
+            _OTHER_ACCOUNT.number,
+        )
+        .join(Account, Account.id == Entry.account_id)
+        .join(Posting, Posting.id == Entry.posting_id)
+        .outerjoin(
+            _OTHER_ENTRY,
+            (_OTHER_ENTRY.posting_id == Entry.posting_id)
+            & (_OTHER_ENTRY.account_id != Entry.account_id)
+            & (Posting.kind == PostingKind.transfer),
+        )
+        .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
+        .where(
+            Account.type.in_(sorted(CUSTOMER_TYPES)),
+            Account.customer_id.is_not(None),
+            Posting.kind.in_(sorted(CHANNELS)),
+        )
+        .order_by(Entry.booked_at, Entry.posting_id, Account.number)
+    )
+    if since is not None:
+        statement = statement.where(Entry.booked_at >= since)
+    if until is not None:
+        statement = statement.where(Entry.booked_at < until)
+    rows = []
+    for (
+        posting_id,
+        booked_at,
+        amount,
+        currency,
+        number,
+        owner,
+        kind,
+        beneficiary,
+        other,
+    ) in db.execute(statement).all():
+        channel = CHANNELS[PostingKind(kind)]
+        if channel == "remittance":
+            counterparty, bank = beneficiary, "OTHER"
+        elif channel == "cash":
+            counterparty, bank = "", ""
+        else:
+            counterparty, bank = other or "", SELF_BANK
+        rows.append(
+            AmlPosting(
+                txn_id=f"{posting_id}:{number}",
+                booked_at=booked_at,
+                account_id=number,
+                customer_id=str(owner),
+                direction="credit" if amount > 0 else "debit",
+                amount_minor=abs(amount),
+                currency=currency,
+                channel=channel,
+                counterparty_account=counterparty,
+                counterparty_bank=bank,
+            )
+        )
+    return rows
+
+
+def scan_ledger(db: Session, *, config: RuleConfig, since: datetime | None) -> list[Alert]:
+    """The rules over the ledger; with ``since``, the history starts HISTORY_DAYS earlier and only
+    findings with a movement at or after ``since`` are kept."""
+    start = since - timedelta(days=HISTORY_DAYS) if since is not None else None
+    movements = ledger_movements(db, since=start)
+    if not movements:
+        return []
+    alerts = scan_transactions(transactions_from_postings(movements, config), config)
+    if since is None:
+        return alerts
+    late = {m.txn_id for m in movements if m.booked_at >= since}
+    return [a for a in alerts if any(t in late for t in a.txn_ids)]
+
+
+def _posting_ids(txn_ids: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for txn in txn_ids:
+        seen.setdefault(txn.split(":", 1)[0], None)
+    return list(seen)
+
+
+def _accounts(db: Session, numbers: set[str]) -> dict[str, Account]:
+    if not numbers:
+        return {}
+    found = db.execute(select(Account).where(Account.number.in_(sorted(numbers)))).scalars()
+    return {a.number: a for a in found}
+
+
+def _existing(db: Session, fingerprints: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(fingerprints), 500):
+        chunk = fingerprints[start : start + 500]
+        found.update(
+            db.execute(select(AmlAlert.fingerprint).where(AmlAlert.fingerprint.in_(chunk)))
+            .scalars()
+            .all()
+        )
+    return found
+
+
+def sweep_ledger(
+    db: Session, *, config: RuleConfig, since: datetime | None, now: datetime
+) -> SweepResult:
+    """Store the new alerts of the rules over the ledger (idempotent); suspicious ones go to
+    their customer's open case."""
+    alerts = scan_ledger(db, config=config, since=since)
+    existing = _existing(db, [a.alert_id for a in alerts])
+    fresh = [a for a in alerts if a.alert_id not in existing]
+    accounts = _accounts(db, {a.account_id for a in fresh})
+    booked: dict[str, datetime | None] = {}
+    if fresh:
+        ids = sorted({uuid.UUID(p) for a in fresh for p in _posting_ids(a.txn_ids)})
+        for start in range(0, len(ids), 500):
+            for pid, at in db.execute(
+                select(Posting.id, Posting.posted_at).where(
+                    Posting.id.in_(ids[start : start + 500])
+                )
+            ).all():
+                booked[str(pid)] = at
+    opened = 0
+    for alert in fresh:
+        account = accounts.get(alert.account_id)
+        postings = _posting_ids(alert.txn_ids)
+        row = AmlAlert(
+            fingerprint=alert.alert_id,
+            typology=alert.typology,
+            account_number=alert.account_id,
+            customer_id=account.customer_id if account else None,
+            branch_id=account.branch_id if account else None,
+            posting_ids=postings,
+            score_pct=round(alert.score * 100),
+            reason=alert.reason,
+            source=AlertSource.sweep,
+            is_report=alert.typology in REPORT_ONLY,
+            first_booked_at=min(
+                (t for p in postings if (t := booked.get(p)) is not None), default=now
+            ),
+            created_at=now,
+        )
+        db.add(row)
+        db.flush()
+        if not row.is_report and attach_to_case(db, alert=row, now=now):
+            opened += 1
+    return SweepResult(scanned=len(alerts), alerts=len(fresh), cases_opened=opened)
+
+
+def _typology(hold_reason: str) -> str:
+    head = hold_reason.split(":", 1)[0].strip()
+    return head if head and " " not in head and len(head) <= 32 else "hold"
+
+
+def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
+    """One alert per posting held for review since the watermark (then moved forward)."""
+    mark = db.get(RiskWatermark, HELD_WATERMARK, with_for_update=True)
+    statement = (
+        select(Posting).where(Posting.hold_reason != "").order_by(Posting.created_at, Posting.id)
+    )
+    if mark is not None:
+        statement = statement.where(Posting.created_at >= mark.value)
+    held = list(db.execute(statement).scalars())
+    existing = _existing(db, [f"hold:{p.id}" for p in held])
+    account_ids = {uuid.UUID(str(leg["account_id"])) for p in held for leg in p.legs}
+    accounts = (
+        {
+            a.id: a
+            for a in db.execute(
+                select(Account).where(Account.id.in_(sorted(account_ids)))
+            ).scalars()
+        }
+        if account_ids
+        else {}
+    )
+    stored = opened = 0
+    for posting in held:
+        if f"hold:{posting.id}" in existing:
+            continue
+        legs = [accounts.get(uuid.UUID(str(leg["account_id"]))) for leg in posting.legs]
+        customer_legs = [a for a in legs if a is not None and a.customer_id is not None]
+        # the paying customer first (a debit leg), else the receiving one
+        debit_first = sorted(
+            zip(posting.legs, legs, strict=True),
+            key=lambda pair: int(pair[0]["amount_minor"]) > 0,
+        )
+        account = next(
+            (a for _, a in debit_first if a is not None and a.customer_id is not None),
+            customer_legs[0] if customer_legs else None,
+        )
+        row = AmlAlert(
+            fingerprint=f"hold:{posting.id}",
+            typology=_typology(posting.hold_reason),
+            account_number=account.number if account else "",
+            customer_id=account.customer_id if account else None,
+            branch_id=posting.branch_id,
+            posting_ids=[str(posting.id)],
+            score_pct=100,
+            reason=posting.hold_reason,
+            source=AlertSource.hook,
+            is_report=False,
+            first_booked_at=posting.created_at,
+            created_at=now,
+        )
+        db.add(row)
+        db.flush()
+        stored += 1
+        if attach_to_case(db, alert=row, now=now):
+            opened += 1
+    if held:
+        latest = held[-1].created_at
+        if mark is None:
+            db.add(RiskWatermark(name=HELD_WATERMARK, value=latest))
+        else:
+            mark.value = latest
+        db.flush()
+    return SweepResult(scanned=len(held), alerts=stored, cases_opened=opened)

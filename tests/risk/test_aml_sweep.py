@@ -1,0 +1,87 @@
+"""Alerts from the ledger: the batch sweep over history and the postings the hook held."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from branchdesk.core.security import Signer
+from branchdesk.ledger.models import PostingStatus
+from branchdesk.risk.aml.config import RuleConfig
+from branchdesk.risk.cases.models import AmlAlert, AmlCase, AmlCaseEvent
+from branchdesk.risk.cases.sweep import sweep_held_postings, sweep_ledger
+from tests.ledger.helpers import make_bank, open_account
+from tests.risk.cases_helpers import HOLD, cash_in, day
+
+CONFIG = RuleConfig()
+
+
+def _alerts(db: Session) -> list[tuple[str, str, list[str], str, bool]]:
+    rows = db.execute(
+        select(AmlAlert).order_by(AmlAlert.typology, AmlAlert.account_number)
+    ).scalars()
+    return [(a.typology, a.account_number, a.posting_ids, a.source, a.is_report) for a in rows]
+
+
+def test_sweep_finds_exact_alerts_and_is_idempotent(db: Session, signer: Signer) -> None:
+    bank = make_bank(db, signer)
+    smurf = open_account(db, bank)
+    shop = open_account(db, bank)
+    big = open_account(db, bank)
+    structured = [
+        cash_in(db, bank, smurf, amount, at=day(n))
+        for n, amount in ((0, 4_600_000), (1, 4_700_000), (2, 4_800_000))
+    ]
+    for n in range(3):
+        cash_in(db, bank, shop, 120_000, at=day(n))  # ordinary takings: nothing
+    large = cash_in(db, bank, big, 6_000_000, at=day(1))
+
+    first = sweep_ledger(db, config=CONFIG, since=None, now=day(5))
+
+    assert _alerts(db) == [
+        ("large_cash", big.number, [str(large.id)], "sweep", True),
+        ("structuring", smurf.number, [str(p.id) for p in structured], "sweep", False),
+    ]
+    assert (first.alerts, first.cases_opened) == (2, 1)
+    case = db.execute(select(AmlCase)).scalar_one()
+    assert (case.customer_id, case.status) == (smurf.customer_id, "new")
+    report = db.execute(select(AmlAlert).where(AmlAlert.is_report)).scalar_one()
+    assert report.case_id is None  # a large-value report is filed, not a suspicion
+
+    again = sweep_ledger(db, config=CONFIG, since=None, now=day(6))
+    assert (again.alerts, again.cases_opened) == (0, 0)
+    assert db.scalar(select(func.count()).select_from(AmlAlert)) == 2
+    assert db.scalar(select(func.count()).select_from(AmlCase)) == 1
+
+    # a later finding for the same customer joins the open case
+    cash_in(db, bank, smurf, 4_900_000, at=day(3))
+    later = sweep_ledger(db, config=CONFIG, since=day(3, 0), now=day(7))
+    assert (later.alerts, later.cases_opened) == (1, 0)
+    assert db.scalar(select(func.count()).select_from(AmlCase)) == 1
+    assert (
+        db.scalar(select(func.count()).select_from(AmlAlert).where(AmlAlert.case_id == case.id))
+        == 2
+    )
+
+
+def test_held_postings_become_alerts_once(db: Session, signer: Signer) -> None:
+    bank = make_bank(db, signer)
+    account = open_account(db, bank)
+    held = cash_in(db, bank, account, 4_900_000, at=day(0), compliance=HOLD)
+    assert held.status == PostingStatus.pending_review
+
+    result = sweep_held_postings(db, now=day(0, 3))
+
+    assert (result.scanned, result.alerts, result.cases_opened) == (1, 1, 1)
+    assert _alerts(db) == [("structuring", account.number, [str(held.id)], "hook", False)]
+    case = db.execute(select(AmlCase)).scalar_one()
+    actions = db.execute(
+        select(AmlCaseEvent.action)
+        .where(AmlCaseEvent.case_id == case.id)
+        .order_by(AmlCaseEvent.occurred_at, AmlCaseEvent.id)
+    ).scalars()
+    assert list(actions) == ["open", "alert"]
+
+    repeat = sweep_held_postings(db, now=day(0, 4))
+    assert (repeat.alerts, repeat.cases_opened) == (0, 0)
+    assert db.scalar(select(func.count()).select_from(AmlAlert)) == 1
