@@ -36,7 +36,7 @@ def test_daily_job_is_idempotent_and_seed_creates_products(tmp_path: Path) -> No
             db, application_id=application.id, account=world.account.number,
             idempotency_key="cli-dis", actor=world.teller, now=disbursed_at, compliance=ALLOW,
         )  # fmt: skip
-        number = loan.number
+        number, branch_code = loan.number, world.branch.code.lower()
     seeded = runner.invoke(loans_app, ["seed-products", "--url", url])
     assert seeded.output.strip() == "3 loan products created"  # PERSONAL was there already
     assert runner.invoke(loans_app, ["seed-products", "--url", url]).output.strip() == (
@@ -58,6 +58,13 @@ def test_daily_job_is_idempotent_and_seed_creates_products(tmp_path: Path) -> No
         assert db.execute(select(func.count()).select_from(LoanProduct)).scalar_one() == 4
     bad = runner.invoke(loans_app, ["daily", "--as-of", "12/04/2026", "--url", url])
     assert bad.exit_code == 2
+    unknown = runner.invoke(loans_app, [*args, "--branch", "NOPE"])
+    assert unknown.exit_code == 2
+    assert "unknown branch NOPE" in unknown.output
+    own = runner.invoke(
+        loans_app, ["daily", "--as-of", "2026-04-13", "--branch", branch_code, "--url", url]
+    )
+    assert own.output.strip().startswith("2026-04-13: 1 loans, 1 overdue, 1 loan-days")
     database.dispose()
 
 
