@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from tests.factories import NOW, make_customer, make_ticket
 from tests.feedback.helpers import DAY, TOKENS, completed_ticket, make_world
 
 LATER = NOW + timedelta(hours=2)
+FAR = datetime(2031, 5, 5, 2, 0, tzinfo=UTC)
 
 
 def _answer(db: Session, token: str, csat: int = 5, nps: int = 10, comment: str = "", **kw: object):  # type: ignore[no-untyped-def]
@@ -135,7 +136,7 @@ def test_a_detractor_opens_exactly_one_follow_up(
     with pytest.raises(service.SurveyAlreadyAnswered):
         _answer(db, token, csat=1, nps=0)
     assert _events(db, "feedback.detractor") == (1 if detractor else 0)
-    cases = db.execute(select(Case).where(Case.channel == "survey")).scalars().all()
+    cases = db.execute(select(Case).where(Case.related_ticket_id == ticket.id)).scalars().all()
     if not detractor:
         assert cases == []
         assert response.follow_up_case_id is None
@@ -152,28 +153,41 @@ def test_a_detractor_opens_exactly_one_follow_up(
         db, response=response, ticket=ticket, branch=world.branch, now=LATER
     )
     assert again == response.follow_up_case_id
-    assert db.execute(select(func.count()).select_from(Case)).scalar_one() == 1
+    same = select(func.count()).select_from(Case).where(Case.source_ref == str(response.id))
+    assert db.execute(same).scalar_one() == 1
 
 
 def test_remote_tickets_with_a_contact_get_one_invitation(db: Session, signer) -> None:  # type: ignore[no-untyped-def]
+    # A time of its own: PostgreSQL runs of the whole suite keep rows other tests committed.
+    done, now = FAR, FAR + timedelta(hours=2)
     world = make_world(db)
     customer = make_customer(
         db, signer, home_branch_id=world.branch.id, email="lin@example.com", phone=""
     )
-    by_phone = completed_ticket(db, world, channel="remote", contact_phone="0912 000 111")
-    by_mail = completed_ticket(db, world, channel="remote", customer_id=customer.id)
-    completed_ticket(db, world, channel="remote")  # no contact: nothing to send to
-    completed_ticket(db, world, channel="kiosk", contact_phone="0912 000 222")  # not remote
-    completed_ticket(db, world, channel="remote", contact_phone="0912 000 333",
-                     finished_at=NOW - timedelta(days=8))  # fmt: skip  # survey already expired
-    answered = completed_ticket(db, world, channel="remote", contact_phone="0912 000 444")
-    _answer(db, TOKENS.token_for(answered.id))
+    by_phone = completed_ticket(db, world, channel="remote", contact_phone="0912 000 111",
+                                finished_at=done)  # fmt: skip
+    by_mail = completed_ticket(db, world, channel="remote", customer_id=customer.id,
+                               finished_at=done)  # fmt: skip
+    mine = [by_phone.id, by_mail.id]
+    mine.append(completed_ticket(db, world, channel="remote", finished_at=done).id)  # no contact
+    mine.append(completed_ticket(db, world, channel="kiosk", contact_phone="0912 000 222",
+                                 finished_at=done).id)  # fmt: skip  # not remote
+    mine.append(completed_ticket(db, world, channel="remote", contact_phone="0912 000 333",
+                                 finished_at=done - timedelta(days=8)).id)  # fmt: skip  # expired
+    answered = completed_ticket(db, world, channel="remote", contact_phone="0912 000 444",
+                                finished_at=done)  # fmt: skip
+    mine.append(answered.id)
+    _answer(db, TOKENS.token_for(answered.id), now=now)
     sent = service.send_invitations(
-        db, tokens=TOKENS, base_url="https://bank.example/", now=LATER, expiry_days=7
+        db, tokens=TOKENS, base_url="https://bank.example/", now=now, expiry_days=7
     )
     assert sent == 2
     messages = (
-        db.execute(select(Event).where(Event.type == "notify.requested").order_by(Event.seq))
+        db.execute(
+            select(Event)
+            .where(Event.type == "notify.requested", Event.aggregate_id.in_(mine))
+            .order_by(Event.seq)
+        )
         .scalars()
         .all()
     )
@@ -186,24 +200,25 @@ def test_remote_tickets_with_a_contact_get_one_invitation(db: Session, signer) -
         == f"https://bank.example/s/{TOKENS.token_for(by_phone.id)}"
     )
     assert messages[0].payload["template"] == service.INVITE_TEMPLATE
-    invitations = db.execute(select(SurveyInvitation.ticket_id, SurveyInvitation.sent_to)).all()
-    assert sorted(invitations) == sorted([(by_phone.id, "sms"), (by_mail.id, "email")])
-    assert (
-        service.send_invitations(
-            db, tokens=TOKENS, base_url="https://bank.example", now=LATER, expiry_days=7
+    invitations = db.execute(
+        select(SurveyInvitation.ticket_id, SurveyInvitation.sent_to).where(
+            SurveyInvitation.ticket_id.in_(mine)
         )
-        == 0
+    ).all()
+    assert sorted(invitations) == sorted([(by_phone.id, "sms"), (by_mail.id, "email")])
+    again = service.send_invitations(
+        db, tokens=TOKENS, base_url="https://bank.example", now=now, expiry_days=7
     )
-    assert _events(db, "notify.requested") == 2
+    assert again == 0
 
 
 def test_seeded_history_is_deterministic_and_opens_no_cases(db: Session) -> None:
     from branchdesk.feedback.seed import seed_responses
 
     world = make_world(db)
-    tickets = [completed_ticket(db, world) for _ in range(40)]
+    tickets = [completed_ticket(db, world, business_on=FAR.date()) for _ in range(40)]
     make_ticket(db, world.branch, world.service, state="waiting")
-    written = seed_responses(db, seed=3, share=0.5)
+    written = seed_responses(db, seed=3, share=0.5, since=FAR.date())
     rows = db.execute(
         select(SurveyResponse.ticket_id, SurveyResponse.csat, SurveyResponse.nps)
     ).all()
@@ -211,11 +226,18 @@ def test_seeded_history_is_deterministic_and_opens_no_cases(db: Session) -> None
     assert 8 <= written <= 32  # about half of 40
     assert {r.ticket_id for r in rows} <= {t.id for t in tickets}
     assert all(1 <= r.csat <= 5 and 0 <= r.nps <= 10 for r in rows)
-    assert seed_responses(db, seed=3, share=0.5) == 0  # answered tickets are skipped
-    assert db.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+    assert (
+        seed_responses(db, seed=3, share=0.5, since=FAR.date()) == 0
+    )  # answered tickets are skipped
+    assert (
+        db.execute(
+            select(func.count()).select_from(Case).where(Case.channel == "survey")
+        ).scalar_one()
+        == 0
+    )
     first = sorted((r.ticket_id, r.csat, r.nps) for r in rows)
     db.execute(SurveyResponse.__table__.delete())
-    seed_responses(db, seed=3, share=0.5)
+    seed_responses(db, seed=3, share=0.5, since=FAR.date())
     again = db.execute(
         select(SurveyResponse.ticket_id, SurveyResponse.csat, SurveyResponse.nps)
     ).all()
