@@ -31,6 +31,7 @@ from branchdesk.portal.deps import (
 )
 from branchdesk.portal.schemas import NotificationSettings, StatementQuery
 from branchdesk.portal.service import CustomerPrincipal, visits
+from branchdesk.portal.service.common import home_zone
 from branchdesk.queue.deps import waits
 
 router = APIRouter(prefix="/my", route_class=PortalRoute, include_in_schema=False)
@@ -343,7 +344,9 @@ def qr_create(
     except DomainError as exc:
         return _qr_page(request, db, customer, exc.status_code, values=values,
                         problem=_problem(exc))  # fmt: skip
-    return _qr_page(request, db, customer, created=created)
+    zone = home_zone(db, customer)
+    expires = created.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return _qr_page(request, db, customer, created=created, expires_local=expires)
 
 
 @router.post("/qr/pay")
