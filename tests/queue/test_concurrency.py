@@ -125,3 +125,45 @@ def test_simultaneous_call_next_never_hands_out_a_ticket_twice(
             b=branch_id,
         ).scalar_one()  # fmt: skip
         assert called_events == TICKETS
+
+
+@pytest.mark.postgres
+def test_call_next_reaches_past_the_first_few_when_other_tellers_hold_them(
+    database: Database, hall: tuple[uuid.UUID, Principal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Call-next reads the best few of a group; when all of them are locked it ranks the rest."""
+    from branchdesk.queue.service import counters as counters_module
+
+    branch_id, teller = hall
+    monkeypatch.setattr(counters_module, "CALL_DEPTH", 3)
+    with database.unit_of_work() as holder:  # another teller's open transaction
+        held = (
+            holder.execute(
+                select(Ticket.number)
+                .where(Ticket.branch_id == branch_id)
+                .order_by(Ticket.queued_at, Ticket.number)
+                .limit(3)
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
+        assert held == ["Q-001", "Q-002", "Q-003"]
+        with database.unit_of_work() as db:
+            branch = db.get(Branch, branch_id)
+            assert branch is not None
+            ticket = service.call_next(
+                db, branch=branch, counter_code="K0", actor=teller, now=utcnow()
+            )
+            assert ticket is not None
+            assert ticket.number == "Q-004"
+        holder.rollback()
+    with database.unit_of_work() as db:
+        states = dict(
+            db.execute(select(Ticket.number, Ticket.state).where(Ticket.branch_id == branch_id))
+            .tuples()
+            .all()
+        )
+        assert [states[n] for n in ("Q-001", "Q-002", "Q-003", "Q-004", "Q-005")] == [
+            "waiting", "waiting", "waiting", "called", "waiting",
+        ]  # fmt: skip

@@ -31,8 +31,8 @@ from tests.queue.sqlcount import count_statements
 # Each count includes the two look-ups of the bearer token's user (identity.deps).
 ISSUE = 11  # user, branches, branch, settings, hours, service, number, event, rivals,
 #             counters serving the service, ticket
-CALL_NEXT = 10  # user, branches, branch, counter lock, held?, settings, skills, candidates,
-#                 take the ticket (one UPDATE ... RETURNING), event
+CALL_NEXT = 9  # user, branches, branch, counter lock (with the settings), held?, skills,
+#                candidates, take the ticket (one UPDATE ... RETURNING), event
 START = 5  # user, branches, ticket lock (with branch, service, counter), event, ticket update
 COMPLETE = 5
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, literal, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, aliased
 
@@ -270,14 +270,50 @@ def _waiting_rows(
     *,
     where: Sequence[ColumnElement[bool]] = (),
     entities: bool = False,
+    per_group: int | None = None,
 ) -> list[tuple[Ticket | None, WaitingTicket]]:
     """Today's waiting tickets at a branch as the policy sees them, in one round trip.
 
     ``where`` narrows the rows to those that matter to the caller (the policy would skip the
     others anyway); ``entities`` also loads the ticket rows (screens need them), otherwise only
     the columns the policy reads are fetched.
+
+    ``per_group`` keeps only the first few of each group of alike tickets (same priority,
+    service, target counter and booked time), in arrival order. Within such a group the policy's
+    score never rises with a later arrival (same bonuses, same target wait, waited time falls)
+    and ties go to the earlier arrival, then the lower number, so the policy's first N over the
+    kept rows are its first N over all of them, for any N up to ``per_group``. Call-next needs
+    only the first few, whatever the length of the queue.
     """
     day = catalog.business_day(branch, now)
+    if per_group is not None:
+        place = (
+            func.row_number()
+            .over(
+                partition_by=(
+                    Ticket.priority,
+                    Ticket.service_type_id,
+                    Ticket.target_counter_id,
+                    Ticket.booked_at,
+                ),
+                order_by=(Ticket.queued_at, Ticket.number),
+            )
+            .label("place")
+        )
+        ranked = (
+            select(Ticket.id, place)
+            .where(
+                Ticket.branch_id == branch.id,
+                Ticket.business_on == day,
+                Ticket.state == TicketState.waiting,
+                *where,
+            )
+            .subquery()
+        )
+        where = [
+            *where,
+            Ticket.id.in_(select(ranked.c.id).where(ranked.c.place <= per_group)),
+        ]
     columns = (
         Ticket.id,
         Ticket.number,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog import service as catalog
@@ -17,14 +17,15 @@ from branchdesk.core.errors import NotFound
 from branchdesk.core.events import record_event
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
-from branchdesk.queue.models import Ticket, TicketState
-from branchdesk.queue.policy import rank_for_counter
+from branchdesk.queue.models import QueueSettings, Ticket, TicketState
+from branchdesk.queue.policy import CounterView, WaitingTicket, rank_for_counter
 from branchdesk.queue.service.common import (
     CounterBusy,
     CounterNotOpen,
     WaitEstimator,
     _counter_skills,
     _counter_view,
+    _hold,
     _observe,
     _ticket_event,
     _waiting_rows,
@@ -114,13 +115,16 @@ def call_next(
     still called or being served here).
     """
     actor.require(Permission.queue_serve, branch.id)
-    counter = db.execute(
-        select(Counter)
+    row = db.execute(
+        select(Counter, QueueSettings)
+        .outerjoin(QueueSettings, QueueSettings.branch_id == Counter.branch_id)
         .where(Counter.branch_id == branch.id, Counter.code == counter_code.upper())
-        .with_for_update()
-    ).scalar_one_or_none()
-    if counter is None:
+        .with_for_update(of=Counter)
+    ).first()
+    if row is None:
         raise NotFound(f"no counter {counter_code!r} at {branch.code}")
+    counter = row[0]
+    _hold(db, row[1])  # the branch's settings came along: queue_settings finds them
     if counter.status != CounterStatus.open:
         raise CounterNotOpen(f"counter {counter.code} is {counter.status}; open it first")
     held = _current_ticket(db, counter)
@@ -133,15 +137,67 @@ def call_next(
     mine = (Ticket.target_counter_id == counter.id) | (
         Ticket.target_counter_id.is_(None) & Ticket.service_type_id.in_([s.id for s in skills])
     )
+    ranked = _ranked_for(db, branch, counter, view, mine, now, settings, per_group=CALL_DEPTH)
+    ticket = _take_first(db, branch, counter, ranked, actor=actor, now=now)
+    if ticket is None and len(ranked) >= CALL_DEPTH:
+        # Every one of the best few was taken by other tellers meanwhile: rank them all.
+        tried = {w.id for w in ranked}
+        rest = [
+            w
+            for w in _ranked_for(db, branch, counter, view, mine, now, settings, per_group=None)
+            if w.id not in tried
+        ]
+        ticket = _take_first(db, branch, counter, rest, actor=actor, now=now)
+    if ticket is None:
+        return None
+    event = _ticket_event(db, branch, ticket, "called", now, actor=actor, counter_code=counter.code)
+    _observe(estimator, branch, event)
+    db.flush()
+    return ticket
+
+
+# How many of each group of alike waiting tickets call-next reads (see _waiting_rows).
+CALL_DEPTH = 16
+
+
+def _ranked_for(
+    db: Session,
+    branch: Branch,
+    counter: Counter,
+    view: CounterView,
+    mine: ColumnElement[bool],
+    now: datetime,
+    settings: QueueSettings,
+    *,
+    per_group: int | None,
+) -> list[WaitingTicket]:
     candidates = [
         w
-        for _t, w in _waiting_rows(db, branch, now, where=[Ticket.checked_in_at.is_not(None), mine])
+        for _t, w in _waiting_rows(
+            db,
+            branch,
+            now,
+            where=[Ticket.checked_in_at.is_not(None), mine],
+            per_group=per_group,
+        )
     ]
-    ranked = rank_for_counter(candidates, view, now, policy_config(settings))
+    return rank_for_counter(candidates, view, now, policy_config(settings))
+
+
+def _take_first(
+    db: Session,
+    branch: Branch,
+    counter: Counter,
+    ranked: list[WaitingTicket],
+    *,
+    actor: Principal,
+    now: datetime,
+) -> Ticket | None:
+    """Call the first of ``ranked`` that is still waiting and not held by another teller."""
     postgres = db.get_bind().dialect.name == "postgresql"
     for choice in ranked:
-        # Take the ticket in one statement: still waiting and (PostgreSQL) not held by another
-        # teller's transaction right now, else try the next best.
+        # One statement: still waiting and (PostgreSQL) not locked by another teller's
+        # transaction right now, else the next best.
         chosen = select(Ticket.id).where(
             Ticket.id == choice.id, Ticket.state == TicketState.waiting
         )
@@ -160,12 +216,6 @@ def call_next(
             .returning(Ticket),
             execution_options={"synchronize_session": False, "populate_existing": True},
         ).scalar_one_or_none()
-        if ticket is None:
-            continue  # another counter holds or took it a moment ago: try the next best
-        event = _ticket_event(
-            db, branch, ticket, "called", now, actor=actor, counter_code=counter.code
-        )
-        _observe(estimator, branch, event)
-        db.flush()
-        return ticket
+        if ticket is not None:
+            return ticket
     return None
