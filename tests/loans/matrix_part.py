@@ -11,7 +11,7 @@ from branchdesk.identity.roles import Role
 from branchdesk.ledger import service as ledger
 from branchdesk.ledger.schemas import AccountOpen
 from branchdesk.loans import service
-from branchdesk.loans.models import LoanProduct
+from branchdesk.loans.models import LoanAlert, LoanProduct
 from branchdesk.loans.service.products import apply_product
 from tests.factories import NOW, principal
 from tests.loans.helpers import ALLOW, GOOD, MIDDLE, World, application_body, personal_product
@@ -73,6 +73,12 @@ CASES = [
          form={"new_term_months": "24", "reason": "income fell"}, html=True),
     Case("POST", "/loans/restructurings/{loan_restructuring}/decision", SUPERVISORS,
          form={"decision": "approve", "note": "ok"}, html=True),
+    Case("GET", "/api/v1/loan-alerts", PORTFOLIO),
+    Case("POST", "/api/v1/loan-alerts/{loan_alert}/actions", PORTFOLIO,
+         json={"action": "call", "outcome": "promised to pay", "close": False}),
+    Case("GET", "/loans/watch-list", PORTFOLIO, html=True),
+    Case("POST", "/loans/alerts/{loan_alert}/actions", PORTFOLIO,
+         form={"action": "visit", "outcome": "met", "close": "yes"}, html=True),
     Case("GET", "/loan-products", LOAN_VIEWERS, html=True),
     Case("POST", "/loan-products", ADMIN, html=True, form={
         "code": "MTX3", "kind": "car", "currency": "CNY", "name_zh_hant": "車",
@@ -119,7 +125,15 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     pending = service.request_restructuring(
         db, number=second.number, new_term_months=36, reason="matrix", actor=maker, now=NOW
     )
+    alert = LoanAlert(
+        id=new_id(), loan_id=second.id, branch_id=ctx.home.id, status="open", score=60,
+        reasons=["bucket:31-60", "missed_payment"], actions=[], opened_on=NOW.date(),
+        created_at=NOW, updated_at=NOW, closed_at=None,
+    )  # fmt: skip
+    db.add(alert)
+    db.flush()
     return {
+        "loan_alert": str(alert.id),
         "loan_restructuring": str(pending.id),
         "loan_referred": str(made["referred"].id),
         "loan_approved": str(made["approved"].id),

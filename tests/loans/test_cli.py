@@ -48,7 +48,7 @@ def test_daily_job_is_idempotent_and_seed_creates_products(tmp_path: Path) -> No
     assert first.output.strip().startswith("2026-04-12: 1 loans, 1 overdue, 10 loan-days")
     again = runner.invoke(loans_app, args)
     assert again.output.strip() == (
-        "2026-04-12: 1 loans, 1 overdue, 0 loan-days of penalty, 0 minor units"
+        "2026-04-12: 1 loans, 1 overdue, 0 loan-days of penalty, 0 minor units, 0 alerts opened"
     )
     with database.unit_of_work() as db:
         stored = db.execute(select(Loan).where(Loan.number == number)).scalar_one()

@@ -24,9 +24,15 @@ from branchdesk.loans.models import (
     LoanInstalment,
     LoanPenaltyAccrual,
 )
-from branchdesk.loans.rules import daily_penalty_minor
+from branchdesk.loans.rules import Bucket, daily_penalty_minor, watch_score
 from branchdesk.loans.schedule import annuity_payment_minor
 from branchdesk.loans.service.common import OwnApproval
+from branchdesk.loans.service.watchlist import (
+    AlertAction,
+    act_on_alert,
+    list_alerts,
+    update_watch_list,
+)
 from tests.factories import NOW
 from tests.loans.helpers import (
     ALLOW,
@@ -414,3 +420,45 @@ def test_customer_is_told_of_pay_out_and_first_overdue_day(db: Session, signer: 
         f"Loan {loan.number}: CNY 2,970.00 paid into account {world.account.number}. "
         "First payment due 2026-04-02."
     )
+
+
+def test_watch_list_opens_one_alert_and_records_actions(db: Session, signer: Signer) -> None:
+    world = make_world(db, signer)
+    loan = _disbursed(db, world)
+    as_of = date(2026, 5, 17)  # 45 days after the first due date, nothing paid
+    service.run_daily(db, as_of=as_of, now=_at(as_of), branch_ids=[world.branch.id])
+    opened = update_watch_list(db, as_of=as_of, now=_at(as_of), branch_ids=[world.branch.id])
+    assert opened == 1
+    alerts = list_alerts(db, actor=world.manager)
+    assert [(a.loan_number, a.score, a.reasons) for a in alerts] == [
+        (loan.number, 60, ["bucket:31-60", "dpd_rising", "missed_payment"])
+    ]
+    again = update_watch_list(db, as_of=as_of, now=_at(as_of), branch_ids=[world.branch.id])
+    assert again == 0
+    with pytest.raises(Forbidden):
+        act_on_alert(
+            db, alert_id=alerts[0].id, action=AlertAction.call, outcome="x", close=False,
+            actor=world.teller, now=_at(as_of),
+        )  # fmt: skip
+    called = act_on_alert(
+        db, alert_id=alerts[0].id, action=AlertAction.call, outcome="will pay Friday",
+        close=False, actor=world.manager, now=_at(as_of),
+    )  # fmt: skip
+    assert [(x["action"], x["outcome"]) for x in called.actions] == [("call", "will pay Friday")]
+    closed = act_on_alert(
+        db, alert_id=alerts[0].id, action=AlertAction.restructure, outcome="asked for 24 months",
+        close=True, actor=world.manager, now=_at(as_of),
+    )  # fmt: skip
+    assert closed.status == "closed"
+    assert list_alerts(db, actor=world.manager) == []
+    with pytest.raises(Conflict):
+        act_on_alert(
+            db, alert_id=alerts[0].id, action=AlertAction.visit, outcome="late", close=True,
+            actor=world.manager, now=_at(as_of),
+        )  # fmt: skip
+
+
+def test_watch_score_weights() -> None:
+    assert watch_score(Bucket.current, []) == 0
+    assert watch_score(Bucket.current, ["balance_drop", "missed_payment"]) == 30
+    assert watch_score(Bucket.dpd_90_plus, ["balance_drop", "dpd_rising"]) == 100

@@ -45,6 +45,7 @@ class Permission(StrEnum):
     loan_approve = "loan.approve"
     loan_product_manage = "loan_product.manage"
     loan_portfolio_view = "loan_portfolio.view"
+    loan_alert_handle = "loan_alert.handle"
     feedback_view = "feedback.view"
     aml_view = "aml.view"
     aml_manage = "aml.manage"
@@ -114,6 +115,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.loan_approve: SUPERVISORS,
     Permission.loan_product_manage: frozenset({Role.admin}),
     Permission.loan_portfolio_view: SUPERVISORS | {Role.risk_officer},
+    Permission.loan_alert_handle: SUPERVISORS | {Role.risk_officer},
     Permission.feedback_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.aml_view: frozenset({Role.compliance_officer, Role.risk_officer, Role.admin}),
     Permission.aml_manage: frozenset({Role.compliance_officer, Role.admin}),

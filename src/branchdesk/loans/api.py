@@ -22,8 +22,10 @@ from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
 from branchdesk.loans import service
 from branchdesk.loans.models import Loan
 from branchdesk.loans.schemas import (
+    AlertActionBody,
     ApplicationDecision,
     DisbursementBody,
+    LoanAlertRead,
     LoanApplicationCreate,
     LoanApplicationRead,
     LoanProductBody,
@@ -37,6 +39,7 @@ from branchdesk.loans.schemas import (
 )
 from branchdesk.loans.service.portfolio import portfolio_read, portfolio_summary
 from branchdesk.loans.service.restructuring import list_restructurings
+from branchdesk.loans.service.watchlist import AlertAction, act_on_alert, list_alerts
 
 router = APIRouter(prefix="/api/v1", tags=["loans"])
 
@@ -252,3 +255,23 @@ def decide_restructuring(
     loan = db.get(Loan, decided.loan_id)
     assert loan is not None
     return service.loan_read(db, loan)
+
+
+# --- watch list --------------------------------------------------------------------------------
+
+
+@router.get("/loan-alerts", response_model=list[LoanAlertRead])
+def alerts(db: DbSession, principal: ApiUser, status: str = "open") -> list[LoanAlertRead]:
+    """The watch list: open alerts (or ``status=closed``), highest score first."""
+    return list_alerts(db, actor=principal, status=status)
+
+
+@router.post("/loan-alerts/{alert_id}/actions", response_model=LoanAlertRead)
+def act(
+    db: DbSession, principal: ApiUser, alert_id: uuid.UUID, body: AlertActionBody
+) -> LoanAlertRead:
+    """Record a call, visit or restructure with its outcome; ``close`` ends the alert."""
+    return act_on_alert(
+        db, alert_id=alert_id, action=AlertAction(body.action), outcome=body.outcome,
+        close=body.close, actor=principal, now=utcnow(),
+    )  # fmt: skip

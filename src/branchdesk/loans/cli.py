@@ -185,7 +185,7 @@ def daily(
     branch: list[str] = typer.Option([], "--branch", help="Branch code (repeatable; default all)."),
     url: str | None = typer.Option(None, help="Database URL."),
 ) -> None:
-    """Update days past due and buckets; accrue penalty for every day up to --as-of (idempotent)."""
+    """Days past due, buckets, penalty up to --as-of (idempotent); then the watch list."""
     from datetime import date
 
     from sqlalchemy import select
@@ -193,6 +193,7 @@ def daily(
     from branchdesk.catalog.models import Branch
     from branchdesk.core.clock import utcnow
     from branchdesk.loans.service import run_daily
+    from branchdesk.loans.service.watchlist import update_watch_list
 
     try:
         day = date.fromisoformat(as_of)
@@ -212,11 +213,13 @@ def daily(
                     _fail(f"unknown branch {', '.join(unknown)}")
                 branch_ids = list(found.values())
             result = run_daily(db, as_of=day, now=utcnow(), branch_ids=branch_ids)
+            opened = update_watch_list(db, as_of=day, now=utcnow(), branch_ids=branch_ids)
     finally:
         database.dispose()
     print(
         f"{result.as_of}: {result.loans} loans, {result.overdue} overdue, "
-        f"{result.days_accrued} loan-days of penalty, {result.penalty_accrued_minor} minor units"
+        f"{result.days_accrued} loan-days of penalty, {result.penalty_accrued_minor} minor units, "
+        f"{opened} alerts opened"
     )
 
 

@@ -237,3 +237,28 @@ class LoanRestructuring(IdMixin, Base):
     decision_note: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+
+class AlertStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class LoanAlert(IdMixin, Base):
+    """A loan on the watch list: its score and reasons, the actions taken and their outcomes.
+
+    At most one open alert per loan (the daily job updates it instead of opening another)."""
+
+    __tablename__ = "loan_alerts"
+    __table_args__ = (Index("ix_loan_alerts_status_branch", "status", "branch_id"),)
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loans.id"), index=True)
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int]
+    reasons: Mapped[list[str]] = mapped_column(JSON())
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON())  # action, outcome, by, at
+    opened_on: Mapped[date]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]

@@ -251,3 +251,21 @@ def daily_penalty_minor(overdue_minor: int, penalty_rate: Decimal) -> int:
     with localcontext() as ctx:
         ctx.prec = 40
         return round_minor(Decimal(overdue_minor) * penalty_rate / Decimal(365))
+
+
+# --- watch list ---------------------------------------------------------------------------------
+
+BUCKET_WEIGHT = {
+    Bucket.current: 0,
+    Bucket.dpd_1_30: 20,
+    Bucket.dpd_31_60: 40,
+    Bucket.dpd_61_90: 60,
+    Bucket.dpd_90_plus: 80,
+}
+SIGNAL_WEIGHT = {"dpd_rising": 10, "missed_payment": 10, "balance_drop": 20}
+WATCH_THRESHOLD = 30  # a score at or above this puts the loan on the watch list
+
+
+def watch_score(bucket: Bucket, signals: list[str]) -> int:
+    """0-100: the delinquency bucket's weight plus the weight of each early-warning signal."""
+    return min(100, BUCKET_WEIGHT[bucket] + sum(SIGNAL_WEIGHT.get(s, 0) for s in set(signals)))

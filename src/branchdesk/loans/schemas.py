@@ -304,3 +304,22 @@ class RestructuringRead(BaseModel):
 
 
 LoanRead.model_rebuild()
+
+
+class LoanAlertRead(BaseModel):
+    id: uuid.UUID
+    loan_number: str
+    status: str
+    score: int  # 0-100: bucket weight plus early-warning signals
+    reasons: list[str]
+    actions: list[dict[str, str]]
+    opened_on: date
+    closed_at: datetime | None
+
+
+class AlertActionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["call", "visit", "restructure"]
+    outcome: str = Field(min_length=1, max_length=300)
+    close: bool = False

@@ -32,6 +32,7 @@ from branchdesk.loans.schemas import (
     LoanProductBody,
 )
 from branchdesk.loans.service.portfolio import portfolio_summary
+from branchdesk.loans.service.watchlist import AlertAction, act_on_alert, list_alerts
 
 router = APIRouter(include_in_schema=False)
 
@@ -231,6 +232,33 @@ def disburse(
 def portfolio_page(request: Request, db: DbSession, principal: PageUser) -> Response:
     summary = portfolio_summary(db, actor=principal, now=utcnow())
     return render(request, "loans/portfolio.html", {"p": summary})
+
+
+@router.get("/loans/watch-list", response_class=HTMLResponse)
+def watch_list_page(request: Request, db: DbSession, principal: PageUser) -> Response:
+    return render(
+        request,
+        "loans/watch_list.html",
+        {
+            "alerts": list_alerts(db, actor=principal),
+            "can_act": principal.can(Permission.loan_alert_handle),
+        },
+    )
+
+
+@router.post("/loans/alerts/{alert_id}/actions")
+def act_on_alert_page(
+    db: DbSession, principal: PageUser, alert_id: uuid.UUID, form: PostedForm
+) -> Response:
+    action = _text(form, "action")
+    if action not in {a.value for a in AlertAction}:
+        principal.require(Permission.loan_alert_handle)
+        raise RuleViolation("choose call, visit or restructure", field="action")
+    act_on_alert(
+        db, alert_id=alert_id, action=AlertAction(action), outcome=_text(form, "outcome")[:300],
+        close=_text(form, "close") == "yes", actor=principal, now=utcnow(),
+    )  # fmt: skip
+    return redirect("/loans/watch-list")
 
 
 @router.get("/loans/{number}", response_class=HTMLResponse)

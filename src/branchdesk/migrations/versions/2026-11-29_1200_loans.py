@@ -231,6 +231,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_loans_customer_id"), ["customer_id"], unique=False)
 
     op.create_table(
+        "loan_alerts",
+        sa.Column("loan_id", sa.Uuid(), nullable=False),
+        sa.Column("branch_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("actions", sa.JSON(), nullable=False),
+        sa.Column("opened_on", sa.Date(), nullable=False),
+        sa.Column("created_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"], ["branches.id"], name=op.f("fk_loan_alerts_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_loan_alerts_loan_id_loans")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_alerts")),
+    )
+    with op.batch_alter_table("loan_alerts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_loan_alerts_loan_id"), ["loan_id"], unique=False)
+        batch_op.create_index("ix_loan_alerts_status_branch", ["status", "branch_id"], unique=False)
+
+    op.create_table(
         "loan_instalments",
         sa.Column("loan_id", sa.Uuid(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
@@ -374,6 +399,11 @@ def downgrade() -> None:
     op.drop_table("loan_repayments")
     op.drop_table("loan_penalty_accruals")
     op.drop_table("loan_instalments")
+    with op.batch_alter_table("loan_alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_loan_alerts_status_branch")
+        batch_op.drop_index(batch_op.f("ix_loan_alerts_loan_id"))
+
+    op.drop_table("loan_alerts")
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_loans_customer_id"))
         batch_op.drop_index("ix_loans_branch_status")
