@@ -7,15 +7,16 @@ and test_hooks.py.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy.orm import Session
 
-from branchdesk.complaints import service
-from branchdesk.complaints.models import ImprovementAction
+from branchdesk.complaints.models import Case as ComplaintCase
+from branchdesk.complaints.models import Extension, ImprovementAction
 from branchdesk.core.clock import utcnow
 from branchdesk.core.ids import new_id
 from branchdesk.core.security import Signer
 from branchdesk.identity.roles import Role
-from branchdesk.identity.service import principal_for
 from tests.matrix import ALL, SUPERVISORS, Case, WorldContext
 
 VIEWERS = ALL - {Role.risk_officer}
@@ -83,31 +84,34 @@ CASES = [
 ]  # fmt: skip
 
 
+def _case(ctx: WorldContext, reference: str, state: str, now: datetime) -> ComplaintCase:
+    """A case row written directly: the matrix builds this world for every case it runs."""
+    return ComplaintCase(
+        id=new_id(), reference=reference, channel="counter", subject="Queue", body="Waited",
+        severity="normal", is_complex=False, state=state, branch_id=ctx.home.id,
+        jurisdiction="CN", policy_code="cn-banking-2020", policy_version=1, received_at=now,
+        acknowledged_at=now if state != "new" else None, acknowledge_due_at=now + timedelta(days=1),
+        interim_due_at=now + timedelta(days=7), final_due_at=now + timedelta(days=21),
+        root_cause="", resolution="", created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
 def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     now = utcnow()
-    colleague = principal_for(db, ctx.colleague)
-    service.set_classifier(lambda _text: None)  # keep the world fast: no model training here
-    try:
-        new = service.open_case(
-            db, channel="counter", subject="Queue", body="Waited", branch_id=ctx.home.id, now=now
-        )
-        extended = service.open_case(
-            db, channel="phone", subject="Fee", body="Wrong fee", branch_id=ctx.home.id, now=now
-        )
-    finally:
-        service.set_classifier(None)
-    service.transition(
-        db, reference=extended.reference, action="acknowledge", actor=colleague, now=now
-    )
-    extension = service.request_extension(
-        db, reference=extended.reference, total_days=45, reason="Network", actor=colleague, now=now
-    )
+    new = _case(ctx, "CMP-2026-900001", "new", now)
+    extended = _case(ctx, "CMP-2026-900002", "acknowledged", now)
+    db.add_all([new, extended])
+    db.flush()
+    extension = Extension(
+        id=new_id(), case_id=extended.id, total_days=45, reason="Network", status="pending",
+        requested_by_id=ctx.colleague.id, requested_at=now,
+    )  # fmt: skip
     action = ImprovementAction(
         id=new_id(), case_id=new.id, topic="", branch_id=ctx.home.id, title="Shorter queues",
         owner_id=ctx.colleague.id, due_on=now.date(), kpi="waits under 15 min",
         baseline_value=60.0, measured_value=None, status="open", created_at=now, updated_at=now,
     )  # fmt: skip
-    db.add(action)
+    db.add_all([extension, action])
     db.flush()
     return {
         "cmp_new": new.reference,
