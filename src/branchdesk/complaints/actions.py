@@ -108,8 +108,12 @@ def update_action(
     return action
 
 
-def list_actions(db: Session, *, actor: Principal) -> list[tuple[ImprovementAction, str, str]]:
-    """(action, owner name, case reference) rows the actor may see. Raises Forbidden."""
+def list_actions(
+    db: Session, *, actor: Principal, action_id: uuid.UUID | None = None
+) -> list[tuple[ImprovementAction, str, str]]:
+    """(action, owner name, case reference) rows the actor may see (one, given its id).
+
+    Raises Forbidden."""
     actor.require(Permission.complaint_view)
     query = (
         select(ImprovementAction, User.display_name, Case.reference)
@@ -117,6 +121,8 @@ def list_actions(db: Session, *, actor: Principal) -> list[tuple[ImprovementActi
         .outerjoin(Case, Case.id == ImprovementAction.case_id)
         .order_by(ImprovementAction.due_on, ImprovementAction.id)
     )
+    if action_id is not None:
+        query = query.where(ImprovementAction.id == action_id)
     if not actor.is_bank_wide:
         query = query.where(
             ImprovementAction.branch_id.is_(None)

@@ -290,10 +290,10 @@ def create_improvement(
 
 
 def _improvement(db: DbSession, principal: ApiUser, action_id: uuid.UUID) -> ImprovementRead:
-    for row in actions.list_actions(db, actor=principal):
-        if row[0].id == action_id:
-            return improvement_read(*row)
-    raise RuleViolation("no such action", field="id")  # pragma: no cover - just created
+    rows = actions.list_actions(db, actor=principal, action_id=action_id)
+    if not rows:
+        raise NotFound("no such improvement action")
+    return improvement_read(*rows[0])
 
 
 @router.patch(
