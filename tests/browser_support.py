@@ -98,3 +98,21 @@ def live_server(tmp: Path, *, seed: int = 7) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_server(process)
+
+
+def read_login_code(path: Path, phone: str, after: int = 0, *, wait_seconds: float = 20) -> str:
+    """The newest portal login code sent to ``phone``, read from the file notifier (one JSON line
+    per message) after its first ``after`` lines."""
+    import json
+    import time
+
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        if path.exists():
+            lines = path.read_text(encoding="utf-8").splitlines()[after:]
+            for line in reversed(lines):
+                message = json.loads(line)
+                if message["template"] == "portal.login_code" and message["to_phone"] == phone:
+                    return str(message["values"]["code"])
+        time.sleep(0.2)
+    raise AssertionError("no login code was sent")

@@ -3,7 +3,6 @@ notifier's file, see the balances, make a transfer, find it in the statement."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from tests.browser_support import (
     CHROMIUM_ARGS,
     free_port,
     prepare_bank,
+    read_login_code,
     require_chromium,
     server_env,
     stop_server,
@@ -128,20 +128,6 @@ def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("live server did not start")
 
 
-def _read_code(path: Path, phone: str, after: int) -> str:
-    """The newest login code sent to ``phone`` (the file notifier: one JSON line per message)."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()[after:]
-            for line in reversed(lines):
-                message = json.loads(line)
-                if message["template"] == "portal.login_code" and message["to_phone"] == phone:
-                    return str(message["values"]["code"])
-        time.sleep(0.2)
-    raise AssertionError("no login code was sent")
-
-
 def test_customer_logs_in_with_the_code_and_transfers(live: Live, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -161,7 +147,7 @@ def test_customer_logs_in_with_the_code_and_transfers(live: Live, tmp_path: Path
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Continue").click()
         expect(page.locator("h1")).to_have_text("One-time code")
-        page.get_by_label("Code").fill(_read_code(live.notifications, live.phone, sent_before))
+        page.get_by_label("Code").fill(read_login_code(live.notifications, live.phone, sent_before))
         page.get_by_role("button", name="Log in").click()
 
         expect(page.locator("h1")).to_have_text("My accounts")

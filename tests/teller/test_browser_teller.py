@@ -26,6 +26,7 @@ from tests.browser_support import (
     CHROMIUM_ARGS,
     free_port,
     prepare_bank,
+    read_login_code,
     require_chromium,
     server_env,
     stop_server,
@@ -74,19 +75,21 @@ def _demo_customer(database: Path) -> dict[str, Any]:
             row = conn.execute(
                 text(
                     "SELECT c.customer_number, cur.number, sav.number, cur.balance_minor,"
-                    " sav.balance_minor FROM customers c"
+                    " sav.balance_minor, c.phone FROM customers c"
                     " JOIN accounts cur ON cur.customer_id = c.id AND cur.type = 'current'"
                     "  AND cur.currency = 'TWD'"
                     " JOIN accounts sav ON sav.customer_id = c.id AND sav.type = 'savings'"
                     "  AND sav.currency = 'TWD' AND sav.balance_minor >= 40000000"
                     " JOIN branches b ON b.id = cur.branch_id AND b.code = 'TPE01'"
+                    " JOIN portal_logins pl ON pl.customer_id = c.id AND c.phone != ''"
                     " ORDER BY c.customer_number LIMIT 1"
                 )
             ).one()
     finally:
         engine.dispose()
-    number, current, savings, current_balance, savings_balance = row
+    number, current, savings, current_balance, savings_balance, phone = row
     return {
+        "phone": phone,
         "number": number,
         "current": current,
         "savings": savings,
@@ -120,10 +123,41 @@ def _login(page: Any, username: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def customer_sees_both_on_the_phone_page(base_url: str, customer_number: str) -> None:
-    """Placeholder for the customer-portal step of the Done-when: the customer logs in on the
-    phone page and sees the deposit and the transfer. The portal is built by another change;
-    its browser step goes here (called below with the customer's number)."""
+def customer_sees_both_on_the_phone_page(
+    browser: Any, base_url: str, folder: Path, who: dict[str, Any]
+) -> None:
+    """The customer logs in on the phone (password, then the one-time code from the notifier's
+    file) and finds the deposit, the transfer and the approved withdrawal in the statements."""
+    from playwright.sync_api import expect
+
+    phone = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    phone.add_cookies([{"name": "bd_lang", "value": "en", "url": base_url}])
+    page = phone.new_page()
+    page.goto(f"{base_url}/my")
+    page.get_by_label("Customer number, phone or e-mail").fill(who["number"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("One-time code")
+    page.get_by_label("Code").fill(read_login_code(folder / "notifications.jsonl", who["phone"]))
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("h1")).to_have_text("My accounts")
+
+    current = who["current_balance"] + 500_000 - 100_000
+    savings = who["savings_balance"] + 100_000 - 30_000_000
+    for account, balance in ((who["current"], current), (who["savings"], savings)):
+        row = page.locator("#accounts tr", has_text=account)
+        expect(row.locator(".balance")).to_have_text(f"TWD {balance / 100:,.2f}")
+
+    page.locator("#accounts tr", has_text=who["current"]).get_by_role("link").click()
+    entries = page.locator("#entries tbody tr")
+    expect(entries.filter(has_text="TWD 5,000.00")).to_have_count(1)
+    expect(entries.filter(has_text="TWD -1,000.00")).to_have_count(1)
+    page.go_back()
+    page.locator("#accounts tr", has_text=who["savings"]).get_by_role("link").click()
+    expect(entries.filter(has_text="TWD 1,000.00")).to_have_count(1)
+    expect(entries.filter(has_text="TWD -300,000.00")).to_have_count(1)
+    page.screenshot(path=str(folder / "customer-phone.png"), full_page=True)
+    phone.close()
 
 
 def test_teller_serves_a_ticket_with_deposit_transfer_and_approved_withdrawal(
@@ -222,9 +256,9 @@ def test_teller_serves_a_ticket_with_deposit_transfer_and_approved_withdrawal(
         expect(receipt.locator("#receipt-amount")).to_have_text("TWD 5,000.00")
         expect(receipt.locator("#receipt-qr svg")).to_be_visible()
         receipt.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)
-        browser.close()
 
-    customer_sees_both_on_the_phone_page(base_url, who["number"])
+        customer_sees_both_on_the_phone_page(browser, base_url, database.parent, who)
+        browser.close()
 
     # The postings through the JSON API (the manager's token) and the links in the database.
     token = httpx.post(
