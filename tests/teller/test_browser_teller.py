@@ -98,7 +98,7 @@ def _demo_customer(database: Path) -> dict[str, Any]:
     }
 
 
-def _links(database: Path) -> list[tuple[str, str, str, str]]:
+def _links(database: Path) -> list[tuple[str, str, str, str, str]]:
     engine = create_engine(f"sqlite:///{database}")
     try:
         with engine.connect() as conn:
@@ -112,7 +112,10 @@ def _links(database: Path) -> list[tuple[str, str, str, str]]:
             ids = conn.execute(
                 text("SELECT posting_id FROM counter_postings ORDER BY reference")
             ).scalars()
-            return [(*map(str, row), str(posting)) for row, posting in zip(rows, ids, strict=True)]
+            return [
+                (str(action), str(ticket), str(counter), str(teller), str(posting))
+                for (action, ticket, counter, teller), posting in zip(rows, ids, strict=True)
+            ]
     finally:
         engine.dispose()
 
