@@ -10,22 +10,16 @@ from branchdesk.textanalysis import Classification
 
 
 def fake_classify(text: str) -> Any:
-    """Fast stand-in for the trained model (its own tests cover it; one test here uses it)."""
+    """Fast stand-in for the trained model (branchdesk.textanalysis tests the model itself;
+    training it here would cost 16-30 s per test process)."""
     category = "waiting_time" if "wait" in text.lower() or "等" in text else "other"
     return Classification(category, 0.8, "negative", 0.7, "en")
 
 
 @pytest.fixture(autouse=True)
-def _fast_classifier(request: pytest.FixtureRequest) -> Iterator[None]:
-    if request.node.get_closest_marker("real_classifier"):
-        yield
-        return
+def _fast_classifier() -> Iterator[None]:
     service.set_classifier(fake_classify)
     try:
         yield
     finally:
         service.set_classifier(None)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "real_classifier: use branchdesk.textanalysis.classify")
