@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.portal import views as portal_views
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
+    from branchdesk.risk.cases import api as risk_api
+    from branchdesk.risk.cases import views as risk_views
     from branchdesk.teller import views as teller_views
 
     for router in (
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         teller_views.router,
         feedback_api.router,
         feedback_views.router,
+        risk_api.router,
+        risk_views.router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,100 @@
+"""HTML pages of AML monitoring: alerts, cases, one case (workflow, held postings, timeline) and
+the printable suspicious transaction report of a case."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from branchdesk.core.clock import utcnow
+from branchdesk.core.errors import RuleViolation
+from branchdesk.core.web import DbSession, redirect, render
+from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.identity.roles import Permission
+from branchdesk.risk.cases import reports, service
+from branchdesk.risk.cases.models import CaseStatus
+
+router = APIRouter(include_in_schema=False)
+
+
+def _text(form: dict[str, str | list[str]], name: str) -> str:
+    value = form.get(name, "")
+    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
+
+
+@router.get("/risk/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, db: DbSession, principal: PageUser) -> Response:
+    typology = request.query_params.get("typology") or None
+    found = service.list_alerts(db, actor=principal, typology=typology)
+    return render(request, "risk/alerts.html", {"alerts": found, "typology": typology or ""})
+
+
+@router.get("/risk/cases", response_class=HTMLResponse)
+def cases_page(request: Request, db: DbSession, principal: PageUser) -> Response:
+    found = service.list_cases(db, actor=principal)
+    return render(request, "risk/cases.html", {"cases": found})
+
+
+@router.get("/risk/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, db: DbSession, principal: PageUser, case_id: uuid.UUID) -> Response:
+    detail = service.get_case(db, case_id=case_id, actor=principal)
+    return render(
+        request,
+        "risk/case.html",
+        {
+            "case": detail,
+            "can_manage": principal.can(Permission.aml_manage),
+            "is_open": detail.status in ("new", "under_review", "escalated"),
+        },
+    )
+
+
+@router.get("/risk/cases/{case_id}/str", response_class=HTMLResponse)
+def str_page(request: Request, db: DbSession, principal: PageUser, case_id: uuid.UUID) -> Response:
+    found, rows = reports.suspicious_rows(db, case_id=case_id, actor=principal)
+    detail = service.get_case(db, case_id=case_id, actor=principal)
+    return render(
+        request,
+        "risk/str.html",
+        {
+            "case": detail,
+            "columns": reports.STR_COLUMNS,
+            "rows": rows,
+            "reference": found.reference,
+        },
+    )
+
+
+@router.post("/risk/cases/{case_id}/transitions")
+def transition_form(
+    db: DbSession, principal: PageUser, case_id: uuid.UUID, form: PostedForm
+) -> Response:
+    target = _text(form, "to")
+    if target not in set(CaseStatus):
+        raise RuleViolation("unknown status", field="to")
+    service.transition_case(
+        db, case_id=case_id, to=CaseStatus(target), actor=principal, now=utcnow(),
+        note=_text(form, "note")[:1000], reason=_text(form, "reason")[:500],
+    )  # fmt: skip
+    return redirect(f"/risk/cases/{case_id}")
+
+
+@router.post("/risk/cases/{case_id}/notes")
+def note_form(db: DbSession, principal: PageUser, case_id: uuid.UUID, form: PostedForm) -> Response:
+    service.add_note(
+        db, case_id=case_id, text=_text(form, "text")[:1000], actor=principal, now=utcnow()
+    )
+    return redirect(f"/risk/cases/{case_id}")
+
+
+@router.post("/risk/cases/{case_id}/postings/{posting_id}/decision")
+def posting_form(
+    db: DbSession, principal: PageUser, case_id: uuid.UUID, posting_id: uuid.UUID, form: PostedForm
+) -> Response:
+    service.decide_held_posting(
+        db, case_id=case_id, posting_id=posting_id, approve=_text(form, "decision") == "approve",
+        actor=principal, now=utcnow(), note=_text(form, "note")[:300],
+    )  # fmt: skip
+    return redirect(f"/risk/cases/{case_id}")
