@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from branchdesk.core.money import CurrencyMismatch, Money, format_money, to_minor
+from branchdesk.core.money import CurrencyMismatch, Money, format_money, parse_major, to_minor
 
 
 def test_money_adds_within_one_currency() -> None:
@@ -32,3 +32,31 @@ def test_to_minor_names_its_rounding() -> None:
 def test_format_money() -> None:
     assert format_money(123456789, "CNY") == "CNY 1,234,567.89"
     assert format_money(1500, "JPY") == "JPY 1,500"
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "minor"),
+    [
+        ("1,000.50", "CNY", 100_050),
+        (" 12 ", "TWD", 1_200),
+        ("1500", "JPY", 1_500),
+        ("0.01", "HKD", 1),
+    ],
+)
+def test_parse_major_is_exact(text: str, currency: str, minor: int) -> None:
+    assert parse_major(text, currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("abc", "enter the amount as a number, e.g. 1,000.00"),
+        ("NaN", "enter the amount as a number, e.g. 1,000.00"),
+        ("1.001", "CNY has no smaller unit than that"),
+        ("0", "the amount must be positive"),
+        ("-5", "the amount must be positive"),
+    ],
+)
+def test_parse_major_refuses_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        parse_major(text, "CNY")

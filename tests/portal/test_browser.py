@@ -157,7 +157,7 @@ def test_customer_logs_in_with_the_code_and_transfers(live: Live, tmp_path: Path
         page.get_by_role("link", name="Transfer").first.click()
         page.get_by_label("From account").select_option(live.account)
         page.get_by_label("To account").fill(live.payee_account)
-        page.get_by_label("Amount (minor units)").fill("12345")
+        page.get_by_label("Amount").fill("123.45")
         page.get_by_label("Memo").fill("browser lunch")
         page.get_by_role("button", name="Send").click()
         expect(page.locator("#result")).to_contain_text("Done: the money has moved.")

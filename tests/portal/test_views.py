@@ -126,7 +126,7 @@ def test_transfer_page_within_and_over_the_limit_and_csrf(
     values = {
         "from_account": world.alice_account.number,
         "to_account": world.bob_account.number,
-        "amount_minor": "30000",
+        "amount": "300.00",
         "memo": "dinner",
         "key": "form-key-1",
     }
@@ -142,7 +142,7 @@ def test_transfer_page_within_and_over_the_limit_and_csrf(
     assert after_one == (before[0] + 1, before[1] + 2)
     over = client.post(
         "/my/transfer",
-        data={**values, "amount_minor": str(LIMIT), "key": "form-key-2",
+        data={**values, "amount": f"{LIMIT / 100:,.2f}", "key": "form-key-2",
               "csrf_token": csrf_of(form.text)},
     )  # fmt: skip
     assert over.status_code == 422
@@ -174,6 +174,10 @@ def test_statement_pages_and_exports(
     assert client.get(f"/my/accounts/{world.bob_account.number}/statement.csv").status_code == 404
     bad = client.get(url, params={"from_on": "2026-03-02", "to_on": "2026-03-01"})
     assert bad.status_code == 422
+    # amounts are searched in major units of the account's currency
+    assert "1 entries" in client.get(url, params={"min": "5,000", "max": "5000.00"}).text
+    assert "No entries match." in client.get(url, params={"min": "5,000.01"}).text
+    assert client.get(url, params={"min": "5.001"}).status_code == 422  # CNY has cents only
 
 
 def test_qr_pages_create_and_pay(
@@ -185,7 +189,7 @@ def test_qr_pages_create_and_pay(
     created = client.post(
         "/my/qr",
         data={"csrf_token": csrf_of(form.text), "account": world.bob_account.number,
-              "amount_minor": "1500"},
+              "amount": "15"},
     )  # fmt: skip
     assert created.status_code == 200
     assert "<svg" in created.text
@@ -267,7 +271,7 @@ def test_held_transfer_is_shown_honestly_on_the_pages(
     held = client.post(
         "/my/transfer",
         data={"csrf_token": csrf_of(form.text), "from_account": world.alice_account.number,
-              "to_account": world.bob_account.number, "amount_minor": "5000", "memo": "big",
+              "to_account": world.bob_account.number, "amount": "50", "memo": "big",
               "key": "held-1"},
     )  # fmt: skip
     assert held.status_code == 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 # ISO 4217 minor-unit exponents for the currencies the bank deals in.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -70,3 +70,23 @@ def format_money(minor: int, currency: str) -> str:
     exponent = CURRENCY_EXPONENTS.get(currency, 2)
     value = Decimal(minor).scaleb(-exponent)
     return f"{currency} {value:,.{exponent}f}"
+
+
+def parse_major(text: str, currency: str) -> int:
+    """An amount typed by a person in major units (``1,000.50``) -> exact minor units.
+
+    Raises ValueError with a message fit to show; callers turn it into their 422 error.
+    """
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValueError("enter the amount as a number, e.g. 1,000.00") from exc
+    if not value.is_finite():
+        raise ValueError("enter the amount as a number, e.g. 1,000.00")
+    minor = value.scaleb(CURRENCY_EXPONENTS.get(currency, 2))
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{currency} has no smaller unit than that")
+    if minor <= 0:
+        raise ValueError("the amount must be positive")
+    return int(minor)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
+from branchdesk.core.money import parse_major
 from branchdesk.core.security import new_nonce
 from branchdesk.core.web import DbSession, redirect, render, safe_next
 from branchdesk.portal import service
@@ -54,12 +55,12 @@ def _problem(exc: DomainError) -> dict[str, str]:
     return {"code": exc.code, "detail": exc.detail, "field": exc.field or ""}
 
 
-def _parse_amount(text: str, field: str = "amount_minor") -> int:
-    """Whole minor units typed in a form (digits only)."""
-    cleaned = text.strip().replace(",", "")
-    if not cleaned.isdigit():
-        raise RuleViolation("enter the amount in minor units (digits only)", field=field)
-    return int(cleaned)
+def _parse_amount(text: str, currency: str, field: str = "amount") -> int:
+    """An amount typed in major units (``1,234.50``) in the account's currency."""
+    try:
+        return parse_major(text, currency)
+    except ValueError as exc:
+        raise RuleViolation(str(exc), field=field) from exc
 
 
 # --- logging in --------------------------------------------------------------------------------
@@ -214,14 +215,22 @@ def home(request: Request, db: DbSession, customer: PageCustomer, settings: Sett
     return _page(request, "home.html", context, customer=customer)
 
 
-def _statement_query(request: Request) -> tuple[StatementQuery | None, dict[str, str], str]:
+def _statement_query(
+    request: Request, db: DbSession, customer: CustomerPrincipal, number: str
+) -> tuple[StatementQuery | None, dict[str, str], str]:
+    """The statement search of the page: amounts typed in major units of the account's currency."""
     params = request.query_params
-    values = {
-        k: params.get(k, "").strip()
-        for k in ("from_on", "to_on", "text", "min_amount_minor", "max_amount_minor")
-    }
+    values = {k: params.get(k, "").strip() for k in ("from_on", "to_on", "text", "min", "max")}
+    currency = service.owned_account(db, customer=customer, number=number).currency
+    wanted: dict[str, object] = {k: values[k] for k in ("from_on", "to_on", "text") if values[k]}
+    for key in ("min", "max"):
+        if values[key]:
+            try:
+                wanted[f"{key}_amount_minor"] = parse_major(values[key], currency)
+            except ValueError as exc:
+                return None, values, f"{key}: {exc}"
     try:
-        query = StatementQuery.model_validate({k: v for k, v in values.items() if v})
+        query = StatementQuery.model_validate(wanted)
     except ValidationError as exc:
         return None, values, "; ".join(str(e.get("msg", "")) for e in exc.errors())
     return query, values, ""
@@ -231,7 +240,7 @@ def _statement_query(request: Request) -> tuple[StatementQuery | None, dict[str,
 def statement_page(
     request: Request, db: DbSession, customer: PageCustomer, number: str
 ) -> Response:
-    query, values, problem = _statement_query(request)
+    query, values, problem = _statement_query(request, db, customer, number)
     data = service.statement(db, customer=customer, number=number, query=query or StatementQuery())
     context = {
         "statement": data,
@@ -245,7 +254,7 @@ def statement_page(
 
 @router.get("/accounts/{number}/statement.csv")
 def statement_csv(request: Request, db: DbSession, customer: PageCustomer, number: str) -> Response:
-    query, _values, problem = _statement_query(request)
+    query, _values, problem = _statement_query(request, db, customer, number)
     if query is None:
         raise RuleViolation(problem, field="query")
     return csv_response(service.statement(db, customer=customer, number=number, query=query))
@@ -253,7 +262,7 @@ def statement_csv(request: Request, db: DbSession, customer: PageCustomer, numbe
 
 @router.get("/accounts/{number}/statement.pdf")
 def statement_pdf(request: Request, db: DbSession, customer: PageCustomer, number: str) -> Response:
-    query, _values, problem = _statement_query(request)
+    query, _values, problem = _statement_query(request, db, customer, number)
     if query is None:
         raise RuleViolation(problem, field="query")
     data = service.statement(db, customer=customer, number=number, query=query)
@@ -294,10 +303,10 @@ def transfer(
     request: Request, db: DbSession, customer: PageCustomer, settings: Settings,
     compliance: Compliance, form: PortalForm,
 ) -> Response:  # fmt: skip
-    values = {k: form.get(k, "") for k in ("from_account", "to_account", "amount_minor", "memo")}
+    values = {k: form.get(k, "") for k in ("from_account", "to_account", "amount", "memo")}
     try:
-        amount = _parse_amount(values["amount_minor"])
         source = service.owned_account(db, customer=customer, number=values["from_account"])
+        amount = _parse_amount(values["amount"], source.currency)
         result = service.make_transfer(
             db, customer=customer, from_account=source.number, to_account=values["to_account"],
             amount_minor=amount, currency=source.currency,
@@ -305,7 +314,7 @@ def transfer(
             memo=values["memo"][:140], now=utcnow(), compliance=compliance, settings=settings,
         )  # fmt: skip
     except DomainError as exc:
-        refused(db, customer, "portal.transfer", exc, {"amount": values["amount_minor"]})
+        refused(db, customer, "portal.transfer", exc, {"amount": values["amount"]})
         return _transfer_page(
             request, db, customer, values=values, problem=_problem(exc),
             status_code=exc.status_code,
@@ -334,11 +343,13 @@ def qr_page(request: Request, db: DbSession, customer: PageCustomer) -> Response
 def qr_create(
     request: Request, db: DbSession, customer: PageCustomer, settings: Settings, form: PortalForm
 ) -> Response:
-    values = {k: form.get(k, "") for k in ("account", "amount_minor")}
+    values = {k: form.get(k, "") for k in ("account", "amount")}
     try:
+        receiving = service.owned_account(db, customer=customer, number=values["account"])
         created = service.create_payment_request(
             db, customer=customer, account=values["account"],
-            amount_minor=_parse_amount(values["amount_minor"]), signer=signer(request),
+            amount_minor=_parse_amount(values["amount"], receiving.currency),
+            signer=signer(request),
             settings=settings, now=utcnow(),
         )  # fmt: skip
     except DomainError as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from branchdesk.catalog.models import Branch, Counter
 from branchdesk.core.config import SUPPORTED_LOCALES
 from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from branchdesk.core.ids import new_id
-from branchdesk.core.money import CURRENCY_EXPONENTS
+from branchdesk.core.money import CURRENCY_EXPONENTS, parse_major
 from branchdesk.core.references import next_value
 from branchdesk.core.security import Signer
 from branchdesk.customers import service as customers
@@ -84,19 +83,10 @@ def mask_account(number: str) -> str:
 
 def parse_amount(text: str, currency: str) -> int:
     """``1,000.50`` in major units -> minor units, exactly. Raises InvalidAmount."""
-    cleaned = text.replace(",", "").replace(" ", "")
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise InvalidAmount("enter the amount as a number, e.g. 1,000.00", field="amount") from exc
-    if not value.is_finite():
-        raise InvalidAmount("enter the amount as a number, e.g. 1,000.00", field="amount")
-    minor = value.scaleb(CURRENCY_EXPONENTS.get(currency, 2))
-    if minor != minor.to_integral_value():
-        raise InvalidAmount(f"{currency} has no smaller unit than that", field="amount")
-    if minor <= 0:
-        raise InvalidAmount("the amount must be positive", field="amount")
-    return int(minor)
+        return parse_major(text, currency)
+    except ValueError as exc:
+        raise InvalidAmount(str(exc), field="amount") from exc
 
 
 # --- the served ticket and its customer ---------------------------------------------------------
