@@ -105,9 +105,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_views.router,
         catalog_views.router,
         ledger_views.router,
-        portal_views.router,
         loans_api.router,
         loans_views.router,
+        portal_views.router,
         appointments_views.router,
         queue_views.router,
         complaints_api.router,
@@ -125,8 +125,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 def serve_app() -> FastAPI:
     """The factory `branchdesk serve` hands to uvicorn (once per worker process)."""
+    from branchdesk import textanalysis
     from branchdesk.core.web import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    textanalysis.warm_up()  # train the complaint/survey text model off the request path
     return create_app(settings)
