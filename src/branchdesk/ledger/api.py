@@ -220,7 +220,7 @@ def post_transfer(
     with audited_refusal(db, actor=principal, action="posting.transfer", detail=detail):
         result = _transfer(db, principal, compliance, body)
     response.status_code = 200 if result.is_replay else 201
-    (read,) = posting_reads(db, [result.posting])
+    (read,) = posting_reads(db, [result.posting], actor=principal)
     return read
 
 
@@ -246,7 +246,13 @@ def post_transfer_batch(
         db, items=items, actor=principal, now=utcnow(), compliance=compliance,
         on_refusal=audit_refusal,
     )  # fmt: skip
-    reads = iter(posting_reads(db, [o.posting for o in outcomes if not isinstance(o, DomainError)]))
+    reads = iter(
+        posting_reads(
+            db,
+            [o.posting for o in outcomes if not isinstance(o, DomainError)],
+            actor=principal,
+        )
+    )
     results: list[BatchItemResult] = []
     counts = {"applied": 0, "replayed": 0, "pending": 0, "refused": 0}
     for index, outcome in enumerate(outcomes):

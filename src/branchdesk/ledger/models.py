@@ -160,7 +160,11 @@ class Entry(IdMixin, Base):
     """One line of a posting. Append-only: never updated, never deleted."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (UniqueConstraint("account_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "seq"),
+        # the compliance check reads each account's recent window, not its whole history
+        Index("ix_ledger_entries_account_booked", "account_id", "booked_at"),
+    )
 
     seq: Mapped[int] = mapped_column(MinorType)  # per-account running number, 1, 2, 3, ...
     posting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("postings.id"), index=True)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting, PostingKind
@@ -30,6 +30,37 @@ SELF_BANK = "SELF"
 # module-level aliases, so the history statement is compiled once and cached
 _OTHER_ENTRY = aliased(Entry)
 _OTHER_ACCOUNT = aliased(Account)
+
+
+# built once: per call only the parameters change (since, customers, limit)
+_HISTORY = (
+    select(
+        Entry.posting_id,
+        Entry.booked_at,
+        Entry.amount_minor,
+        Entry.currency,
+        Account.number,
+        Account.customer_id,
+        Posting.kind,
+        _OTHER_ACCOUNT.number,
+    )
+    .join(Account, Account.id == Entry.account_id)
+    .join(Posting, Posting.id == Entry.posting_id)
+    .outerjoin(
+        _OTHER_ENTRY,
+        (_OTHER_ENTRY.posting_id == Entry.posting_id)
+        & (_OTHER_ENTRY.account_id != Entry.account_id)
+        & (Posting.kind == PostingKind.transfer),
+    )
+    .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
+    .where(
+        Entry.booked_at >= bindparam("since"),
+        Account.customer_id.in_(bindparam("customers", expanding=True)),
+        Account.type.in_(sorted(CUSTOMER_TYPES)),
+    )
+    .order_by(Entry.booked_at.desc())
+)
+_LATEST_HISTORY = _HISTORY.limit(bindparam("limit"))
 
 
 class Verdict(StrEnum):
@@ -233,36 +264,12 @@ class AmlCheck:
     ) -> list[AmlPosting]:
         """One query: the customers' recent movements (the latest ``limit``), oldest first,
         with the other side of transfers."""
-        stmt = (
-            select(
-                Entry.posting_id,
-                Entry.booked_at,
-                Entry.amount_minor,
-                Entry.currency,
-                Account.number,
-                Account.customer_id,
-                Posting.kind,
-                _OTHER_ACCOUNT.number,
-            )
-            .join(Account, Account.id == Entry.account_id)
-            .join(Posting, Posting.id == Entry.posting_id)
-            .outerjoin(
-                _OTHER_ENTRY,
-                (_OTHER_ENTRY.posting_id == Entry.posting_id)
-                & (_OTHER_ENTRY.account_id != Entry.account_id)
-                & (Posting.kind == PostingKind.transfer),
-            )
-            .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
-            .where(
-                Entry.booked_at >= since,
-                Account.customer_id.in_(sorted(customer_ids)),
-                Account.type.in_(sorted(CUSTOMER_TYPES)),
-            )
-            .order_by(Entry.booked_at.desc())
-            .limit(limit)
-        )
+        statement = _HISTORY if limit is None else _LATEST_HISTORY
+        parameters: dict[str, object] = {"since": since, "customers": sorted(customer_ids)}
+        if limit is not None:
+            parameters["limit"] = limit
         postings = []
-        for row in reversed(db.execute(stmt).all()):
+        for row in reversed(db.execute(statement, parameters).all()):
             posting_id, booked_at, amount, currency, number, owner, kind, counterparty = row
             channel = _CHANNELS.get(PostingKind(kind))
             if channel is None:

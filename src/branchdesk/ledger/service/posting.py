@@ -77,6 +77,37 @@ _ENTRIES = Entry.metadata.tables[Entry.__tablename__]
 _ACCOUNTS = Account.metadata.tables[Account.__tablename__]
 _EVENTS = Event.metadata.tables[Event.__tablename__]
 _OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
+# statements built once (per call only the parameters change)
+_LOCK_ACCOUNTS = (
+    select(Account)
+    .where(
+        or_(
+            Account.number.in_(bindparam("numbers", expanding=True)),
+            Account.id.in_(bindparam("ids", expanding=True)),
+        )
+    )
+    .order_by(Account.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_BY_KEYS = select(Posting).where(Posting.idempotency_key.in_(bindparam("keys", expanding=True)))
+_LIMITS = select(ApprovalLimit.branch_id, ApprovalLimit.currency, ApprovalLimit.amount_minor).where(
+    ApprovalLimit.kind == bindparam("kind"),
+    ApprovalLimit.branch_id.in_(bindparam("branches", expanding=True)),
+)
+_LEGS = (
+    select(Entry.posting_id, Entry.amount_minor, Entry.balance_after_minor, Account.number)
+    .join(Account, Account.id == Entry.account_id)
+    .where(Entry.posting_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Entry.amount_minor, Account.number)
+)
+_NUMBERS = select(Account.id, Account.number).where(
+    Account.id.in_(bindparam("ids", expanding=True))
+)
+_BRANCH_CODES = select(Branch.id, Branch.code).where(
+    Branch.id.in_(bindparam("ids", expanding=True))
+)
+_USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -735,11 +766,7 @@ class _Accounts:
         ids = {i for i in (parse_uuid(r) if len(r) > 20 else None for r in refs) if i}
         numbers = {r.strip() for r in refs}
         found = db.execute(
-            select(Account)
-            .where(or_(Account.number.in_(sorted(numbers)), Account.id.in_(sorted(ids))))
-            .order_by(Account.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            _LOCK_ACCOUNTS, {"numbers": sorted(numbers), "ids": sorted(ids)}
         ).scalars()
         self.by_id: dict[uuid.UUID, Account] = {}
         self.by_number: dict[str, Account] = {}
@@ -922,9 +949,7 @@ def _transfer_set(
     keys = sorted({key for _i, _item, key, _d in prepared})
     existing: dict[str, Posting] = {
         posting.idempotency_key: posting
-        for posting in db.execute(
-            select(Posting).where(Posting.idempotency_key.in_(keys))
-        ).scalars()
+        for posting in db.execute(_BY_KEYS, {"keys": keys}).scalars()
     }
     codes = sorted({i.branch_code.strip().upper() for _x, i, _k, _d in prepared if i.branch_code})
     branches: dict[str, uuid.UUID] = {}
@@ -939,12 +964,7 @@ def _transfer_set(
     limits: dict[tuple[uuid.UUID, str], int] = {
         (branch_id, currency): amount
         for branch_id, currency, amount in db.execute(
-            select(
-                ApprovalLimit.branch_id, ApprovalLimit.currency, ApprovalLimit.amount_minor
-            ).where(
-                ApprovalLimit.kind == PostingKind.transfer,
-                ApprovalLimit.branch_id.in_(sorted(candidates)),
-            )
+            _LIMITS, {"kind": PostingKind.transfer, "branches": sorted(candidates)}
         ).all()
     }
     check = open_batch(
@@ -1085,18 +1105,15 @@ def _transfer_set(
     return [o for o in outcomes if o is not None]
 
 
-def posting_reads(db: Session, postings: Sequence[Posting]) -> list[PostingRead]:
+def posting_reads(
+    db: Session, postings: Sequence[Posting], *, actor: Principal | None = None
+) -> list[PostingRead]:
     """``posting_read`` for many postings in at most four queries (entries, account numbers of
-    unposted legs, branches, users)."""
+    unposted legs, branches, users; the acting user's name is known without one)."""
     ids = sorted({p.id for p in postings})
     legs: dict[uuid.UUID, list[LegRead]] = {}
     if ids:
-        for posting_id, amount, after, number in db.execute(
-            select(Entry.posting_id, Entry.amount_minor, Entry.balance_after_minor, Account.number)
-            .join(Account, Account.id == Entry.account_id)
-            .where(Entry.posting_id.in_(ids))
-            .order_by(Entry.amount_minor, Account.number)
-        ).all():
+        for posting_id, amount, after, number in db.execute(_LEGS, {"ids": ids}).all():
             legs.setdefault(posting_id, []).append(
                 LegRead(account_number=number, amount_minor=amount, balance_after_minor=after)
             )
@@ -1105,17 +1122,13 @@ def posting_reads(db: Session, postings: Sequence[Posting]) -> list[PostingRead]
     }
     numbers: dict[uuid.UUID, str] = {}
     if unposted:
-        numbers = dict(
-            db.execute(
-                select(Account.id, Account.number).where(Account.id.in_(sorted(unposted)))
-            ).all()
-        )
+        numbers = dict(db.execute(_NUMBERS, {"ids": sorted(unposted)}).all())
     branch_ids = sorted({p.branch_id for p in postings})
-    codes = dict(db.execute(select(Branch.id, Branch.code).where(Branch.id.in_(branch_ids))).all())
+    codes = dict(db.execute(_BRANCH_CODES, {"ids": branch_ids}).all())
     user_ids = sorted({u for p in postings for u in (p.maker_id, p.checker_id) if u is not None})
-    names: dict[uuid.UUID, str] = {}
-    if user_ids:
-        names = dict(db.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all())
+    names: dict[uuid.UUID, str] = {actor.user_id: actor.username} if actor else {}
+    if set(user_ids) - set(names):
+        names.update(db.execute(_USERNAMES, {"ids": user_ids}).all())
     reads = []
     for posting in postings:
         posting_legs = legs.get(posting.id)
