@@ -21,7 +21,9 @@ def _register() -> None:
     from branchdesk.bench.cli import bench_app
 
     app.add_typer(bench_app, name="bench")
-    from branchdesk.analytics.cli import recommend_app
+    from branchdesk.analytics.cli import analytics_app, recommend_app
+
+    app.add_typer(analytics_app, name="analytics")
 
     app.add_typer(recommend_app, name="recommend")
     from branchdesk.appointments.cli import appointments_app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from branchdesk.analytics import models as analytics_models
 from branchdesk.appointments import models as appointment_models
 from branchdesk.catalog import models as catalog_models
 from branchdesk.complaints import models as complaint_models
@@ -21,6 +22,7 @@ from branchdesk.textanalysis import models as textanalysis_models
 
 __all__ = [
     "Base",
+    "analytics_models",
     "appointment_models",
     "catalog_models",
     "complaint_models",
