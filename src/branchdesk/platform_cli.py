@@ -217,13 +217,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def worker(
-        once: bool = typer.Option(False, help="Deliver what is due once and exit."),
+        once: bool = typer.Option(False, help="Deliver what is due and run due jobs once, exit."),
         interval: float = typer.Option(1.0, help="Seconds between polls."),
+        jobs: bool = typer.Option(True, help="Also run the scheduled jobs (SLA checks, ...)."),
     ) -> None:
-        """Deliver outbox messages (notifications, webhooks) after commit, with retries."""
+        """Deliver outbox messages (notifications, webhooks) after commit, with retries, and run
+        the scheduled jobs (complaint SLA checks, appointment reminders, ...) when due."""
         from branchdesk.core.clock import utcnow
         from branchdesk.core.db import Database
         from branchdesk.core.events import deliver_outbox
+        from branchdesk.core.jobs import Scheduler
         from branchdesk.core.web import configure_logging
         from branchdesk.registry import load_all
 
@@ -231,12 +234,16 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         configure_logging(settings.log_level)
         database = Database(settings.database_url)
+        scheduler = Scheduler() if jobs else Scheduler(())
         try:
             while True:
                 with database.unit_of_work() as db:
                     delivered = deliver_outbox(db, now=utcnow())
+                ran = scheduler.run_due(database, utcnow())
                 if once:
                     typer.echo(f"delivered {delivered}")
+                    for name, result in ran.items():
+                        typer.echo(f"job {name}: {result}")
                     return
                 if not delivered:
                     time.sleep(interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 from branchdesk.appointments.models import Appointment
 from branchdesk.catalog.models import Branch, ServiceType
 from branchdesk.core.i18n import localized
+from branchdesk.core.jobs import Job, register_job
 from branchdesk.core.notify import Message, register_template
 from branchdesk.customers.models import Customer
 
@@ -77,3 +79,19 @@ def appointment_message(db: Session, appointment: Appointment, template: str) ->
             "time": local.strftime("%H:%M"),
         },
     )
+
+
+def _remind(db: Session, now: datetime) -> int:
+    from branchdesk.appointments.service import queue_reminders
+
+    return queue_reminders(db, now=now)
+
+
+def _sweep(db: Session, now: datetime) -> object:
+    from branchdesk.appointments.service import sweep_no_shows
+
+    return sweep_no_shows(db, now=now)
+
+
+register_job(Job(name="appointments.remind", every=timedelta(minutes=5), run=_remind))
+register_job(Job(name="appointments.sweep", every=timedelta(hours=1), run=_sweep))

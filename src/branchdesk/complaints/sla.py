@@ -21,6 +21,7 @@ from branchdesk.complaints.service import add_timeline
 from branchdesk.complaints.settings import complaint_settings
 from branchdesk.core.events import record_event
 from branchdesk.core.ids import new_id
+from branchdesk.core.jobs import Job, register_job
 from branchdesk.core.notify import Message, queue_notification, register_template
 from branchdesk.identity.models import User, user_branches
 from branchdesk.identity.roles import Role
@@ -202,3 +203,12 @@ def check_sla(db: Session, *, now: datetime, lead_hours: int | None = None) -> S
             )
     db.flush()
     return report
+
+
+register_job(
+    Job(
+        name="complaints.sla_check",
+        every=timedelta(minutes=15),
+        run=lambda db, now: check_sla(db, now=now),
+    )
+)
