@@ -78,6 +78,10 @@ def create_customer(
         actor=actor,
         detail={"customer_number": customer.customer_number},
     )
+    # watch-list screening at onboarding (hits become AML alerts on a case) and the KYC profile
+    from branchdesk.risk.cases.kyc import screen_at_onboarding
+
+    screen_at_onboarding(db, customer=customer, now=now)
     return customer
 
 

@@ -346,3 +346,51 @@ def report_large_value(
         rows = large_value_rows(db, start=first, end=last, institution=institution)
     _write_or_exit(out, LVTR_COLUMNS, rows)
     print(f"{len(rows)} large-value transactions written to {out}")
+
+
+@kyc_app.command("expiry-check")
+def kyc_expiry_check(
+    days: int = typer.Option(30, "--days", min=0, help="Remind when the ID expires within N days."),
+    thresholds: list[int] = typer.Option(
+        [7], "--threshold", min=0, help="Further reminder points (days before expiry)."
+    ),
+    url: str | None = typer.Option(None, "--url", help="Database URL."),
+) -> None:
+    """Queue ID expiry reminders (once per threshold), expiry notices, and mark expired KYC."""
+    from branchdesk.core.config import get_settings
+    from branchdesk.core.db import Database
+    from branchdesk.risk.cases.kyc import expiry_check
+
+    database = Database(url or get_settings().database_url)
+    with database.unit_of_work() as db:
+        result = expiry_check(db, now=datetime.now(UTC), days=days, thresholds=thresholds)
+    print(
+        f"{result.checked} customers with IDs expiring within {days} days or expired: "
+        f"{result.reminders} messages queued, {result.expired} newly expired, "
+        f"{result.unreachable} without phone or e-mail"
+    )
+
+
+@kyc_app.command("load-watchlist")
+def kyc_load_watchlist(
+    path: Path = typer.Argument(..., help="Watch-list CSV (the `kyc screen` format)."),
+    threshold: float = typer.Option(0.85, "--threshold", min=0.0, max=1.0, help="Hit score."),
+    url: str | None = typer.Option(None, "--url", help="Database URL."),
+) -> None:
+    """Store the watch list and re-screen every customer against its new or changed entries;
+    hits become AML alerts on the customer's case. A malformed file changes nothing."""
+    from branchdesk.core.config import get_settings
+    from branchdesk.core.db import Database
+    from branchdesk.risk.cases.kyc import load_watchlist
+    from branchdesk.risk.kyc.io import read_watchlist
+
+    entries = _read_or_exit(read_watchlist, path)
+    database = Database(url or get_settings().database_url)
+    started = time.perf_counter()
+    with database.unit_of_work() as db:
+        result = load_watchlist(db, entries=entries, now=datetime.now(UTC), threshold=threshold)
+    seconds = time.perf_counter() - started
+    print(
+        f"{result.entries} entries stored ({result.changed} new or changed); {result.hits} hits, "
+        f"{result.new_alerts} new alerts in {seconds:.2f} s"
+    )

@@ -1,4 +1,4 @@
-"""aml cases and kyc profiles
+"""aml alerts, cases, case timelines, sweep watermarks, kyc profiles, watch list
 
 Revision ID: 0013
 Revises: 0004
@@ -62,11 +62,26 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("id_expires_on", sa.Date(), nullable=True),
         sa.Column("reminded_days", sa.Integer(), nullable=True),
+        sa.Column("rating", sa.String(length=8), nullable=False),
+        sa.Column("rating_reasons", sa.JSON(), nullable=False),
+        sa.Column("missing", sa.JSON(), nullable=False),
         sa.Column("updated_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_kyc_profiles_customer_id_customers")
         ),
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_kyc_profiles")),
+    )
+    op.create_table(
+        "watchlist_entries",
+        sa.Column("entry_id", sa.String(length=64), nullable=False),
+        sa.Column("names", sa.JSON(), nullable=False),
+        sa.Column("list_source", sa.String(length=60), nullable=False),
+        sa.Column("listed_on", sa.Date(), nullable=False),
+        sa.Column("birth_date", sa.Date(), nullable=True),
+        sa.Column("birth_year", sa.Integer(), nullable=True),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("loaded_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("entry_id", name=op.f("pk_watchlist_entries")),
     )
     op.create_table(
         "aml_alerts",
@@ -138,6 +153,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_aml_alerts_case_id"))
 
     op.drop_table("aml_alerts")
+    op.drop_table("watchlist_entries")
     op.drop_table("kyc_profiles")
     with op.batch_alter_table("aml_cases", schema=None) as batch_op:
         batch_op.drop_index("ix_aml_cases_customer_status")

@@ -99,13 +99,33 @@ class RiskWatermark(Base):
 
 
 class KycProfile(Base):
-    """A customer's KYC state: ID expiry status and the last expiry reminder sent."""
+    """A customer's KYC state: ID expiry status, the last expiry reminder sent, risk rating
+    (with reasons) and missing information."""
 
     __tablename__ = "kyc_profiles"
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
     id_expires_on: Mapped[date | None]
-    # the smallest reminder threshold (days before expiry) already sent for ``id_expires_on``
+    # the smallest reminder threshold (days before expiry) already sent for ``id_expires_on``;
+    # -1: the "expired" notice was sent
     reminded_days: Mapped[int | None]
+    rating: Mapped[str] = mapped_column(String(8), default="")  # low, medium, high
+    rating_reasons: Mapped[list[str]]
+    missing: Mapped[list[str]]  # required fields not on file
     updated_at: Mapped[datetime]
+
+
+class WatchlistEntryRow(Base):
+    """The watch list in force (replaced as a whole by ``branchdesk kyc load-watchlist``)."""
+
+    __tablename__ = "watchlist_entries"
+
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    names: Mapped[list[str]]
+    list_source: Mapped[str] = mapped_column(String(60))
+    listed_on: Mapped[date]
+    birth_date: Mapped[date | None]
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str] = mapped_column(String(2), default="")
+    loaded_at: Mapped[datetime]
