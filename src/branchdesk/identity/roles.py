@@ -49,6 +49,8 @@ class Permission(StrEnum):
     feedback_view = "feedback.view"
     aml_view = "aml.view"
     aml_manage = "aml.manage"
+    quality_view = "quality.view"
+    quality_manage = "quality.manage"
     complaint_view = "complaint.view"
     complaint_handle = "complaint.handle"
     complaint_approve_extension = "complaint.approve_extension"
@@ -119,6 +121,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.feedback_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.aml_view: frozenset({Role.compliance_officer, Role.risk_officer, Role.admin}),
     Permission.aml_manage: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.quality_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
+    Permission.quality_manage: frozenset({Role.quality_officer, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
     Permission.complaint_handle: frozenset(
         {
