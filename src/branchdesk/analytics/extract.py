@@ -7,7 +7,8 @@ tables have the right column types). Both engines then read the same files.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Collection
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -100,11 +101,16 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _rows(db: Session, config: PipelineConfig) -> dict[str, Iterable[Sequence[Any]]]:
+def _rows(
+    db: Session, config: PipelineConfig, branch_ids: Collection[uuid.UUID] | None
+) -> dict[str, list[tuple[Any, ...]]]:
+    scope = select(Customer).order_by(Customer.customer_number)
+    if branch_ids is not None:
+        scope = scope.where(Customer.home_branch_id.in_(list(branch_ids)))
     customers = [
         (str(c.id), c.customer_number, _text(c.home_branch_id), c.birth_on, c.id_expires_on,
          _day(c.created_at), c.has_marketing_consent, None)
-        for c in db.execute(select(Customer).order_by(Customer.customer_number)).scalars()
+        for c in db.execute(scope).scalars()
     ]  # fmt: skip
     customer_account = (
         Account.customer_id.is_not(None),
@@ -169,6 +175,15 @@ def _rows(db: Session, config: PipelineConfig) -> dict[str, Iterable[Sequence[An
     ]
     fx = [(c, config.factor_ppm(c, CURRENCY_EXPONENTS)) for c in sorted(config.fx_rates)]
     rules = [(r.code, r.source, r.kind, r.unit_minor, r.points) for r in config.earning_rules]
+    if branch_ids is not None:  # keep only the rows of customers in scope
+        known = {row[0] for row in customers}
+        accounts = [a for a in accounts if a[1] in known]
+        held = {a[0] for a in accounts}
+        entries = [e for e in entries if e[1] in held]
+        tickets = [t for t in tickets if t[1] in known]
+        appointments = [a for a in appointments if a[1] in known]
+        surveys = [s for s in surveys if s[1] in known]
+        complaints = [c for c in complaints if c[1] in known]
     return {
         "customers": customers,
         "accounts": accounts,
@@ -186,9 +201,18 @@ class MissingRate(ValueError):
     """An account's currency has no configured rate to the base currency."""
 
 
-def extract_to_parquet(db: Session, *, config: PipelineConfig, directory: Path) -> dict[str, Path]:
-    """Write one Parquet file per input table into ``directory``; returns name -> path."""
-    tables = {name: list(rows) for name, rows in _rows(db, config).items()}
+def extract_to_parquet(
+    db: Session,
+    *,
+    config: PipelineConfig,
+    directory: Path,
+    branch_ids: Collection[uuid.UUID] | None = None,
+) -> dict[str, Path]:
+    """Write one Parquet file per input table into ``directory``; returns name -> path.
+
+    ``branch_ids``: only customers of these home branches (and their rows); None: everyone.
+    """
+    tables = _rows(db, config, branch_ids)
     missing = sorted({row[3] for row in tables["accounts"]} - set(config.fx_rates))
     if missing:
         raise MissingRate(f"no exchange rate configured for {', '.join(missing)}")

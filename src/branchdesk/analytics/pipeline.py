@@ -142,8 +142,19 @@ def write_back(
     )
     db.add(run)
     db.flush()
-    db.execute(delete(CustomerFeature).where(CustomerFeature.as_of == as_of))
-    db.execute(delete(CustomerRecommendation).where(CustomerRecommendation.as_of == as_of))
+    ids = [uuid.UUID(f["customer_id"]) for f in features]
+    for chunk in _chunks(ids):
+        db.execute(
+            delete(CustomerFeature).where(
+                CustomerFeature.as_of == as_of, CustomerFeature.customer_id.in_(chunk)
+            )
+        )
+        db.execute(
+            delete(CustomerRecommendation).where(
+                CustomerRecommendation.as_of == as_of,
+                CustomerRecommendation.customer_id.in_(chunk),
+            )
+        )
     db.add_all(
         CustomerFeature(
             id=new_id(), run_id=run.id, as_of=as_of, customer_id=uuid.UUID(f["customer_id"]),
@@ -167,7 +178,7 @@ def write_back(
         )
         for r in output.tables["recommendations"]
     )  # fmt: skip
-    _segments(db, run.id, as_of, features)
+    _segments(db, run.id, as_of, features, ids)
     existing_points = set(db.execute(select(LoyaltyPoint.source_key)).scalars())
     new_points = [
         e for e in output.tables["loyalty_events"] if e["source_key"] not in existing_points
@@ -194,21 +205,30 @@ def write_back(
     return run.id, len(new_points), len(new_tasks)
 
 
-def _segments(db: Session, run_id: uuid.UUID, as_of: date, features: list[Record]) -> None:
-    # undo an earlier run of the same day (and of later days: a re-run rewrites from as_of)
-    db.execute(delete(CustomerSegment).where(CustomerSegment.valid_from >= as_of))
-    db.execute(
-        update(CustomerSegment)
-        .where(CustomerSegment.valid_to >= as_of)
-        .values(valid_to=None)
-        .execution_options(synchronize_session=False)
-    )
-    open_rows = {
-        (str(s.customer_id), s.kind): s
+def _chunks(ids: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _segments(
+    db: Session, run_id: uuid.UUID, as_of: date, features: list[Record], ids: list[uuid.UUID]
+) -> None:
+    open_rows: dict[tuple[str, str], CustomerSegment] = {}
+    for chunk in _chunks(ids):
+        # undo an earlier run of the same day (or a later one: a re-run rewrites from as_of)
+        mine = CustomerSegment.customer_id.in_(chunk)
+        db.execute(delete(CustomerSegment).where(mine, CustomerSegment.valid_from >= as_of))
+        db.execute(
+            update(CustomerSegment)
+            .where(mine, CustomerSegment.valid_to >= as_of)
+            .values(valid_to=None)
+            .execution_options(synchronize_session="fetch")
+        )
         for s in db.execute(
-            select(CustomerSegment).where(CustomerSegment.valid_to.is_(None))
-        ).scalars()
-    }
+            select(CustomerSegment)
+            .where(mine, CustomerSegment.valid_to.is_(None))
+            .execution_options(populate_existing=True)
+        ).scalars():
+            open_rows[(str(s.customer_id), s.kind)] = s
     wanted = {"asset_tier": "asset_tier", "rfm": "rfm_group", "cluster": "cluster",
               "loyalty_tier": "loyalty_tier"}  # fmt: skip
     for f in features:
@@ -236,13 +256,14 @@ def run_pipeline(
     config: PipelineConfig | None = None,
     parquet_dir: Path | None = None,
     engine: Engine | None = None,
+    branch_ids: list[uuid.UUID] | None = None,
 ) -> RunSummary:
     """Extract, compute on the engine and write back in the caller's transaction."""
     config = config or PipelineConfig()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="branchdesk-analytics-") as temp:
         directory = parquet_dir or Path(temp)
-        paths = extract_to_parquet(db, config=config, directory=directory)
+        paths = extract_to_parquet(db, config=config, directory=directory, branch_ids=branch_ids)
         seconds_extract = time.perf_counter() - started
         own = engine is None
         active = engine or make_engine(engine_name)
