@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
+from branchdesk.core.ids import new_id
 from branchdesk.core.security import Signer
 from branchdesk.customers.models import Customer
 from branchdesk.identity.principal import Principal
@@ -20,7 +21,7 @@ from branchdesk.ledger.models import Account, Entry
 from branchdesk.ledger.schemas import AccountOpen
 from branchdesk.ledger.service.compliance import AllowAll
 from branchdesk.loans import service
-from branchdesk.loans.models import LoanProduct
+from branchdesk.loans.models import LoanApplication, LoanProduct
 from branchdesk.loans.schemas import LoanApplicationCreate, LoanProductBody
 from tests.factories import NOW, make_branch, make_customer, make_user, principal
 
@@ -154,3 +155,36 @@ def entries_sum(db: Session, account_id: Any) -> int:
             )
         ).scalar_one()
     )
+
+
+def make_application(
+    db: Session,
+    *,
+    branch: Branch,
+    customer: Customer,
+    product: LoanProduct,
+    maker: Principal,
+    status: str,
+    **overrides: Any,
+) -> LoanApplication:
+    """An application row as the rules would leave it, without scoring (for role-matrix worlds)."""
+    n = next(_keys)
+    values: dict[str, Any] = {
+        "id": new_id(), "reference": f"LA-2026-9{n:05d}", "idempotency_key": f"made-{n}",
+        "request_hash": "0" * 64, "branch_id": branch.id, "customer_id": customer.id,
+        "product_id": product.id, "amount_minor": 300_000, "currency": product.currency,
+        "term_months": 12, "annual_rate": product.fixed_rate, "monthly_income_minor": 2_000_000,
+        "monthly_obligations_minor": 0, "applicant_data": {}, "documents": ["id_document"],
+        "has_consent": True, "status": status,
+        "outcome": {"approved": "approve", "referred": "refer"}.get(status, "decline"),
+        "score": "600.00", "probability_bad": "0.050000", "model_version": "test",
+        "score_reasons": [], "decision_reasons": [], "dsr": "0.0133",
+        "monthly_payment_minor": 26_655, "credit_limit_minor": 10_000_000,
+        "maker_id": maker.user_id, "approver_id": None, "decision_note": "", "created_at": NOW,
+        "decided_at": None, "updated_at": NOW,
+    }  # fmt: skip
+    values.update(overrides)
+    application = LoanApplication(**values)
+    db.add(application)
+    db.flush()
+    return application

@@ -11,10 +11,10 @@ from branchdesk.identity.roles import Role
 from branchdesk.ledger import service as ledger
 from branchdesk.ledger.schemas import AccountOpen
 from branchdesk.loans import service
-from branchdesk.loans.models import LoanAlert, LoanProduct
+from branchdesk.loans.models import Loan, LoanAlert, LoanProduct, LoanRestructuring
 from branchdesk.loans.service.products import apply_product
 from tests.factories import NOW, principal
-from tests.loans.helpers import ALLOW, GOOD, MIDDLE, World, application_body, personal_product
+from tests.loans.helpers import ALLOW, GOOD, make_application, personal_product
 from tests.matrix import ADMIN, SUPERVISORS, Case, WorldContext
 
 LOAN_VIEWERS = SUPERVISORS | {Role.teller, Role.relationship_manager, Role.risk_officer}
@@ -91,7 +91,8 @@ CASES = [
 
 
 def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
-    """A product MTX, a referred and an approved application, a paid-out loan (maker: colleague)."""
+    """Product MTX; a referred and an approved application; a paid-out loan; a second loan with
+    a pending restructuring and an open alert (maker of everything: the colleague)."""
     maker = principal(db, ctx.colleague)
     product = LoanProduct(id=new_id(), code="MTX", created_at=NOW)
     apply_product(product, personal_product("MTX"), NOW)  # written directly: no admin here
@@ -103,34 +104,46 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
                          branch_code=ctx.home.code),
         actor=maker, now=NOW,
     )  # fmt: skip
-    loans = World(ctx.home, maker, maker, maker, maker, ctx.customer, account, product)
     made = {
-        name: service.create_application(
-            db, data=application_body(loans, profile, idempotency_key=f"mx-{name}"), actor=maker,
-            now=NOW,
-        )[0]
-        for name, profile in (
-            ("referred", MIDDLE), ("approved", GOOD), ("active", GOOD), ("second", GOOD)
+        name: make_application(
+            db, branch=ctx.home, customer=ctx.customer, product=product, maker=maker,
+            status="referred" if name == "referred" else "approved",
         )
+        for name in ("referred", "approved", "active")
     }  # fmt: skip
-    assert [a.status for a in made.values()] == ["referred", "approved", "approved", "approved"]
     loan, _ = service.disburse(
         db, application_id=made["active"].id, account=account.number, idempotency_key="mx-dis",
         actor=maker, now=NOW, compliance=ALLOW,
     )  # fmt: skip
-    second, _ = service.disburse(
-        db, application_id=made["second"].id, account=account.number, idempotency_key="mx-dis2",
-        actor=maker, now=NOW, compliance=ALLOW,
+    # a second loan (rows only) with a pending restructuring and an open watch-list alert
+    second_application = make_application(
+        db, branch=ctx.home, customer=ctx.customer, product=product, maker=maker,
+        status="disbursed",
     )  # fmt: skip
-    pending = service.request_restructuring(
-        db, number=second.number, new_term_months=36, reason="matrix", actor=maker, now=NOW
-    )
+    second = Loan(
+        id=new_id(), number="LN-2026-900001", application_id=second_application.id,
+        branch_id=ctx.home.id, customer_id=ctx.customer.id, product_id=product.id,
+        account_id=account.id, currency="CNY", principal_minor=300_000, fee_minor=0,
+        annual_rate="0.12", penalty_rate="0.18", repayment_method="equal_instalment",
+        term_months=12, grace_months=0, disbursed_on=NOW.date(), status="active",
+        outstanding_principal_minor=300_000, penalty_due_minor=0, days_past_due=40,
+        max_days_past_due=40, bucket="31-60", last_accrued_on=NOW.date(),
+        disbursement_posting_id=loan.disbursement_posting_id, disbursed_by_id=maker.user_id,
+        created_at=NOW, updated_at=NOW, closed_at=None,
+    )  # fmt: skip
+    db.add(second)
+    db.flush()
+    pending = LoanRestructuring(
+        id=new_id(), loan_id=second.id, new_term_months=36, reason="matrix", status="pending",
+        requested_by_id=maker.user_id, decided_by_id=None, decision_note="", created_at=NOW,
+        decided_at=None,
+    )  # fmt: skip
     alert = LoanAlert(
         id=new_id(), loan_id=second.id, branch_id=ctx.home.id, status="open", score=60,
         reasons=["bucket:31-60", "missed_payment"], actions=[], opened_on=NOW.date(),
         created_at=NOW, updated_at=NOW, closed_at=None,
     )  # fmt: skip
-    db.add(alert)
+    db.add_all([pending, alert])
     db.flush()
     return {
         "loan_alert": str(alert.id),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from branchdesk.loans.models import (
 from branchdesk.loans.rules import Bucket, daily_penalty_minor, watch_score
 from branchdesk.loans.schedule import annuity_payment_minor
 from branchdesk.loans.service.common import OwnApproval
+from branchdesk.loans.service.scoring import assess, current_model
 from branchdesk.loans.service.watchlist import (
     AlertAction,
     act_on_alert,
@@ -462,3 +464,20 @@ def test_watch_score_weights() -> None:
     assert watch_score(Bucket.current, []) == 0
     assert watch_score(Bucket.current, ["balance_drop", "missed_payment"]) == 30
     assert watch_score(Bucket.dpd_90_plus, ["balance_drop", "dpd_rising"]) == 100
+
+
+def test_assessment_agrees_with_the_scorecard_on_every_profile() -> None:
+    card = current_model().scorecard
+    for profile in (GOOD, MIDDLE, POOR):
+        features = {
+            "duration_months": 24, "credit_amount": 5000, "installment_rate": 3,
+            "age_years": 33, **profile,
+            "employment_years": None if profile["employment_years"] is None
+            else float(profile["employment_years"]),
+        }  # fmt: skip
+        mine = assess(features)
+        reference = card.score(pd.DataFrame([features])).iloc[0]
+        assert (mine.score, mine.probability_bad) == (
+            reference["score"], reference["probability_bad"],
+        )  # fmt: skip
+        assert "; ".join(r["text"] for r in mine.reasons) == reference["reasons"]

@@ -112,10 +112,14 @@ def assess(features: dict[str, Any]) -> Assessment:
     model = current_model()
     card = model.scorecard
     frame = pd.DataFrame([features])
-    scored = card.score(frame)
-    slots = card.slots(frame)[0]
+    slots = card.slots(frame)[0]  # once: score, probability and reasons all come from these
     table = card.points_table()
     points = np.array([t[slots[j]] for j, t in enumerate(table)], dtype=np.float64)
+    woe = np.array(
+        [np.asarray(b.woe, dtype=np.float64)[slots[j]] for j, b in enumerate(card.binnings)]
+    )
+    log_odds_bad = card.intercept + float(np.dot(np.asarray(card.coefficients), woe))
+    probability_bad = 1.0 / (1.0 + np.exp(-log_odds_bad))
     best = np.array([t[: b.unknown_index].max() for t, b in zip(table, card.binnings, strict=True)])
     shortfall = best - points
     reasons: list[dict[str, Any]] = []
@@ -133,8 +137,8 @@ def assess(features: dict[str, Any]) -> Assessment:
             }
         )
     return Assessment(
-        score=float(scored["score"].iloc[0]),
-        probability_bad=float(scored["probability_bad"].iloc[0]),
+        score=round(float(points.sum()), 2),
+        probability_bad=round(float(probability_bad), 6),
         model_version=model.version,
         reasons=reasons,
     )
