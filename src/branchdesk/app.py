@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.risk.cases import api as risk_api
     from branchdesk.risk.cases import views as risk_views
     from branchdesk.teller import views as teller_views
+    from branchdesk.training import api as training_api
 
     for router in (
         ops.router,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         feedback_views.router,
         risk_api.router,
         risk_views.router,
+        training_api.router,
     ):
         app.include_router(router)
     return app

@@ -56,6 +56,9 @@ def _register() -> None:
     from branchdesk.textanalysis.cli import textanalysis_app
 
     app.add_typer(textanalysis_app, name="textanalysis")
+    from branchdesk.training.cli import training_app
+
+    app.add_typer(training_app, name="training")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from branchdesk.queue import models as queue_models
 from branchdesk.risk.cases import models as risk_models
 from branchdesk.teller import models as teller_models
 from branchdesk.textanalysis import models as textanalysis_models
+from branchdesk.training import models as training_models
 
 __all__ = [
     "Base",
@@ -38,4 +39,5 @@ __all__ = [
     "risk_models",
     "teller_models",
     "textanalysis_models",
+    "training_models",
 ]

@@ -65,6 +65,7 @@ PART_MODULES: tuple[str, ...] = (
     "tests.complaints.matrix_part",
     "tests.loans.matrix_part",
     "tests.risk.matrix_part",
+    "tests.training.matrix_part",
     "tests.teller.matrix_part",
 )
 PARTS = [importlib.import_module(name) for name in PART_MODULES]

@@ -49,6 +49,9 @@ class Permission(StrEnum):
     feedback_view = "feedback.view"
     aml_view = "aml.view"
     aml_manage = "aml.manage"
+    training_view = "training.view"
+    training_manage = "training.manage"
+    training_record = "training.record"
     quality_view = "quality.view"
     quality_manage = "quality.manage"
     complaint_view = "complaint.view"
@@ -121,6 +124,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.feedback_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.aml_view: frozenset({Role.compliance_officer, Role.risk_officer, Role.admin}),
     Permission.aml_manage: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.training_view: frozenset({Role.branch_manager, Role.compliance_officer, Role.admin}),
+    Permission.training_manage: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.training_record: frozenset(
+        {Role.branch_manager, Role.compliance_officer, Role.admin}
+    ),
     Permission.quality_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.quality_manage: frozenset({Role.quality_officer, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
