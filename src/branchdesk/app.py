@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.catalog import views as catalog_views
     from branchdesk.complaints import api as complaints_api
     from branchdesk.complaints import views as complaints_views
+    from branchdesk.crm import api as crm_api
+    from branchdesk.crm import views as crm_views
     from branchdesk.customers import api as customers_api
     from branchdesk.feedback import api as feedback_api
     from branchdesk.feedback import views as feedback_views
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         identity_api.router,
         catalog_api.router,
         customers_api.router,
+        crm_api.router,
+        crm_views.router,
         appointments_api.router,
         ledger_api.router,
         portal_api.router,

@@ -64,6 +64,7 @@ PART_MODULES: tuple[str, ...] = (
     "tests.feedback.matrix_part",
     "tests.complaints.matrix_part",
     "tests.loans.matrix_part",
+    "tests.crm.matrix_part",
     "tests.risk.matrix_part",
     "tests.training.matrix_part",
     "tests.teller.matrix_part",

@@ -1,0 +1,106 @@
+"""The customer 360 as plain values (for the API, the page and the console panel)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+
+class Profile(BaseModel):
+    customer_number: str
+    full_name: str
+    latin_name: str
+    id_document_type: str
+    id_number_masked: str
+    id_expires_on: date | None
+    kyc_status: str  # valid, expiring (within 30 days), expired, unknown
+    birth_on: date | None
+    preferred_locale: str
+    has_marketing_consent: bool
+    home_branch_code: str | None
+    service_tier: str
+    customer_since: date
+
+
+class AccountLine(BaseModel):
+    number: str
+    type: str
+    currency: str
+    status: str
+    balance_minor: int
+
+
+class TransactionLine(BaseModel):
+    booked_at: datetime
+    account_number: str
+    kind: str
+    amount_minor: int
+    currency: str
+
+
+class VisitLine(BaseModel):
+    kind: str  # ticket or appointment
+    reference: str
+    on: date
+    channel: str
+    state: str
+
+
+class SurveyLine(BaseModel):
+    answered_at: datetime
+    csat: int
+    nps: int
+    is_detractor: bool
+
+
+class ComplaintLine(BaseModel):
+    reference: str
+    subject: str
+    state: str
+    received_at: datetime
+
+
+class SegmentLine(BaseModel):
+    kind: str
+    segment: str
+    valid_from: date
+
+
+class RecommendationLine(BaseModel):
+    rank: int
+    product_code: str
+    reason: str
+
+
+class CareTaskLine(BaseModel):
+    rule_code: str
+    due_on: date
+    status: str
+    detail: str
+
+
+class Analytics(BaseModel):
+    as_of: date
+    assets_minor: int
+    base_currency: str
+    recency_days: int | None
+    frequency: int
+    monetary_minor: int
+    risk_tolerance: str
+    is_risk_tolerance_default: bool
+
+
+class Customer360(BaseModel):
+    profile: Profile
+    accounts: list[AccountLine]
+    transactions: list[TransactionLine]
+    visits: list[VisitLine]
+    surveys: list[SurveyLine]
+    complaints: list[ComplaintLine]
+    segments: list[SegmentLine]
+    loyalty_tier: str | None
+    loyalty_points: int
+    analytics: Analytics | None
+    recommendations: list[RecommendationLine]
+    care_tasks: list[CareTaskLine]

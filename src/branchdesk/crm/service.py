@@ -1,0 +1,202 @@
+"""Customer 360: one read of everything the bank knows about a customer (nothing is written)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import desc, func, select
+from sqlalchemy.orm import Session
+
+from branchdesk.analytics.models import (
+    CareTask,
+    CustomerFeature,
+    CustomerRecommendation,
+    CustomerSegment,
+    LoyaltyPoint,
+)
+from branchdesk.appointments.models import Appointment
+from branchdesk.catalog.models import Branch
+from branchdesk.complaints.models import Case
+from branchdesk.crm.schemas import (
+    AccountLine,
+    Analytics,
+    CareTaskLine,
+    ComplaintLine,
+    Customer360,
+    Profile,
+    RecommendationLine,
+    SegmentLine,
+    SurveyLine,
+    TransactionLine,
+    VisitLine,
+)
+from branchdesk.customers import service as customers
+from branchdesk.feedback.models import SurveyResponse
+from branchdesk.identity.principal import Principal
+from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting
+from branchdesk.queue.models import Ticket
+
+RECENT = 10
+SEGMENT_ORDER = {"asset_tier": 0, "rfm": 1, "cluster": 2, "loyalty_tier": 3}
+
+
+def _kyc_status(expires: object, now: datetime) -> str:
+    if expires is None:
+        return "unknown"
+    today = now.date()
+    if expires < today:  # type: ignore[operator]  # a date
+        return "expired"
+    if expires <= today + timedelta(days=30):  # type: ignore[operator]  # a date
+        return "expiring"
+    return "valid"
+
+
+def get_customer_360(
+    db: Session, *, customer_number: str, actor: Principal, now: datetime
+) -> Customer360:
+    """Raises Forbidden (no customer.view) or NotFound (unknown or outside the actor's branches)."""
+    customer = customers.get_customer(db, customer_number=customer_number, actor=actor)
+    branch = db.get(Branch, customer.home_branch_id) if customer.home_branch_id else None
+    profile = Profile(
+        customer_number=customer.customer_number,
+        full_name=customer.full_name,
+        latin_name=customer.latin_name,
+        id_document_type=customer.id_document_type,
+        id_number_masked=customer.id_number_masked,
+        id_expires_on=customer.id_expires_on,
+        kyc_status=_kyc_status(customer.id_expires_on, now),
+        birth_on=customer.birth_on,
+        preferred_locale=customer.preferred_locale,
+        has_marketing_consent=customer.has_marketing_consent,
+        home_branch_code=branch.code if branch else None,
+        service_tier=customer.service_tier,
+        customer_since=customer.created_at.date(),
+    )
+    account_rows = list(
+        db.execute(
+            select(Account)
+            .where(
+                Account.customer_id == customer.id,
+                Account.type.in_([str(t) for t in CUSTOMER_TYPES]),
+            )
+            .order_by(Account.number)
+        ).scalars()
+    )
+    accounts = [
+        AccountLine(number=a.number, type=a.type, currency=a.currency, status=a.status,
+                    balance_minor=a.balance_minor)
+        for a in account_rows
+    ]  # fmt: skip
+    numbers = {a.id: a.number for a in account_rows}
+    transactions = [
+        TransactionLine(booked_at=r.booked_at, account_number=numbers[r.account_id], kind=r.kind,
+                        amount_minor=r.amount_minor, currency=r.currency)
+        for r in db.execute(
+            select(Entry.booked_at, Entry.account_id, Entry.amount_minor, Entry.currency,
+                   Posting.kind)
+            .join(Posting, Posting.id == Entry.posting_id)
+            .where(Entry.account_id.in_(list(numbers)))
+            .order_by(desc(Entry.booked_at), desc(Entry.seq))
+            .limit(RECENT)
+        )
+    ] if numbers else []  # fmt: skip
+    visits = [
+        VisitLine(kind="ticket", reference=t.number, on=t.business_on, channel=t.channel,
+                  state=t.state)
+        for t in db.execute(
+            select(Ticket).where(Ticket.customer_id == customer.id)
+            .order_by(desc(Ticket.issued_at)).limit(RECENT)
+        ).scalars()
+    ] + [
+        VisitLine(kind="appointment", reference=a.reference, on=a.business_on, channel=a.channel,
+                  state=a.state)
+        for a in db.execute(
+            select(Appointment).where(Appointment.customer_id == customer.id)
+            .order_by(desc(Appointment.starts_at)).limit(RECENT)
+        ).scalars()
+    ]  # fmt: skip
+    visits.sort(key=lambda v: (v.on, v.kind, v.reference), reverse=True)
+    surveys = [
+        SurveyLine(answered_at=s.answered_at, csat=s.csat, nps=s.nps, is_detractor=s.is_detractor)
+        for s in db.execute(
+            select(SurveyResponse)
+            .join(Ticket, Ticket.id == SurveyResponse.ticket_id)
+            .where(Ticket.customer_id == customer.id)
+            .order_by(desc(SurveyResponse.answered_at))
+            .limit(RECENT)
+        ).scalars()
+    ]
+    complaints = [
+        ComplaintLine(reference=c.reference, subject=c.subject, state=c.state,
+                      received_at=c.received_at)
+        for c in db.execute(
+            select(Case).where(Case.customer_id == customer.id)
+            .order_by(desc(Case.received_at)).limit(RECENT)
+        ).scalars()
+    ]  # fmt: skip
+    segments = sorted(
+        (
+            SegmentLine(kind=s.kind, segment=s.segment, valid_from=s.valid_from)
+            for s in db.execute(
+                select(CustomerSegment).where(
+                    CustomerSegment.customer_id == customer.id, CustomerSegment.valid_to.is_(None)
+                )
+            ).scalars()
+        ),
+        key=lambda s: SEGMENT_ORDER.get(s.kind, 9),
+    )
+    tier = next((s.segment for s in segments if s.kind == "loyalty_tier"), None)
+    points = db.scalar(
+        select(func.coalesce(func.sum(LoyaltyPoint.points), 0)).where(
+            LoyaltyPoint.customer_id == customer.id
+        )
+    )
+    feature = db.execute(
+        select(CustomerFeature)
+        .where(CustomerFeature.customer_id == customer.id)
+        .order_by(desc(CustomerFeature.as_of))
+        .limit(1)
+    ).scalar_one_or_none()
+    analytics = None
+    recommendations: list[RecommendationLine] = []
+    if feature is not None:
+        analytics = Analytics(
+            as_of=feature.as_of, assets_minor=feature.assets_minor,
+            base_currency=feature.base_currency, recency_days=feature.recency_days,
+            frequency=feature.frequency, monetary_minor=feature.monetary_minor,
+            risk_tolerance=feature.risk_tolerance,
+            is_risk_tolerance_default=feature.is_risk_tolerance_default,
+        )  # fmt: skip
+        recommendations = [
+            RecommendationLine(rank=r.rank, product_code=r.product_code, reason=r.reason)
+            for r in db.execute(
+                select(CustomerRecommendation)
+                .where(
+                    CustomerRecommendation.customer_id == customer.id,
+                    CustomerRecommendation.as_of == feature.as_of,
+                )
+                .order_by(CustomerRecommendation.rank)
+            ).scalars()
+        ]
+    tasks = [
+        CareTaskLine(rule_code=t.rule_code, due_on=t.due_on, status=t.status, detail=t.detail)
+        for t in db.execute(
+            select(CareTask)
+            .where(CareTask.customer_id == customer.id, CareTask.status == "open")
+            .order_by(CareTask.due_on, CareTask.rule_code)
+        ).scalars()
+    ]
+    return Customer360(
+        profile=profile,
+        accounts=accounts,
+        transactions=transactions,
+        visits=visits[:RECENT],
+        surveys=surveys,
+        complaints=complaints,
+        segments=segments,
+        loyalty_tier=tier,
+        loyalty_points=int(points or 0),
+        analytics=analytics,
+        recommendations=recommendations,
+        care_tasks=tasks,
+    )
