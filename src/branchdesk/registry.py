@@ -14,6 +14,7 @@ MODULES = (
     "branchdesk.queue.service.notices",
     "branchdesk.appointments.notifications",
     "branchdesk.loans.notifications",
+    "branchdesk.loans.jobs",
     "branchdesk.complaints.sla",
     "branchdesk.feedback.service",
 )

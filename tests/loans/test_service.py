@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from branchdesk.core.errors import Conflict, Forbidden, RuleViolation
 from branchdesk.core.events import Event
+from branchdesk.core.jobs import jobs
 from branchdesk.core.money import format_money
 from branchdesk.core.notify import render_template
 from branchdesk.core.security import Signer
 from branchdesk.identity.models import AuditEntry
 from branchdesk.ledger.models import Account, Entry, Posting
 from branchdesk.loans import service
+from branchdesk.loans.jobs import daily_job
 from branchdesk.loans.models import (
     Loan,
     LoanApplication,
@@ -481,3 +483,16 @@ def test_assessment_agrees_with_the_scorecard_on_every_profile() -> None:
             reference["score"], reference["probability_bad"],
         )  # fmt: skip
         assert "; ".join(r["text"] for r in mine.reasons) == reference["reasons"]
+
+
+def test_the_worker_job_runs_the_daily_servicing_once_a_day(db: Session, signer: Signer) -> None:
+    world = make_world(db, signer)
+    loan = _disbursed(db, world)
+    assert "loans.daily" in {job.name for job in jobs()}
+    later = _at(date(2026, 4, 12))
+    first = daily_job(db, later)
+    db.refresh(loan)
+    assert (loan.days_past_due, loan.bucket) == (10, "1-30")
+    assert first["days_accrued"] >= 10
+    again = daily_job(db, later + timedelta(hours=1))
+    assert (again["days_accrued"], again["alerts"]) == (0, 0)
