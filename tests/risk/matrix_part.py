@@ -25,6 +25,8 @@ PAGE = "/risk/cases/{aml_case}"
 CASES = [
     Case("GET", "/api/v1/risk/alerts", AML_VIEWERS),
     Case("GET", "/api/v1/risk/cases", AML_VIEWERS),
+    Case("POST", "/api/v1/risk/sweeps", AML_MANAGERS),
+    Case("POST", "/risk/sweeps", AML_MANAGERS, html=True, form={}),
     Case("GET", CASE, AML_VIEWERS),
     Case("POST", CASE + "/transitions", AML_MANAGERS, json={"to": "under_review"}),
     Case("POST", CASE + "/assignee", AML_MANAGERS, json={"username": "aml.officer"}),

@@ -10,12 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from branchdesk.core.clock import utcnow
 from branchdesk.core.security import Signer
 from branchdesk.customers.models import Customer
 from branchdesk.identity.models import AuditEntry, User
 from branchdesk.identity.roles import Role
 from branchdesk.ledger.models import Account, Entry, Posting, PostingStatus
 from branchdesk.risk.aml.config import RuleConfig
+from branchdesk.risk.cases.kyc import refresh_profile
 from branchdesk.risk.cases.models import AmlCase, AmlCaseEvent
 from branchdesk.risk.cases.sweep import sweep_held_postings, sweep_ledger
 from tests.factories import bearer, browser_session, make_user
@@ -285,3 +287,52 @@ def test_pages_and_suspicious_report(client: TestClient, db: Session, signer: Si
     alerts = client.get("/risk/alerts")
     assert alerts.status_code == 200
     assert w.account.number in alerts.text
+
+
+def test_large_cash_at_the_counter_is_reported_after_run_now(
+    client: TestClient, db: Session, signer: Signer
+) -> None:
+    """The demo: a teller takes RMB 60,000 in cash; the officer runs monitoring from the page;
+    the deposit is in today's large-value report and opens no case."""
+    bank = make_bank(db, signer, code="DEMO")
+    account = open_account(db, bank)
+    now = utcnow()
+    deposit = cash_in(db, bank, account, 6_000_000, at=now)
+    officer = db.get(User, bank.compliance.user_id)
+    assert officer is not None
+    cookie, csrf = browser_session(signer, officer)
+    client.cookies.clear()
+    client.cookies.set("bd_session", cookie)
+    ran = client.post("/risk/sweeps", data={"csrf_token": csrf}, follow_redirects=False)
+    assert ran.status_code == 303
+    again = client.post("/api/v1/risk/sweeps", headers=bearer(signer, officer))
+    assert again.json()["new_alerts"] == 0
+    today = now.date().isoformat()
+    report = client.get(
+        "/api/v1/risk/reports/large-value.csv",
+        params={"from": today, "to": today},
+        headers=bearer(signer, officer),
+    )
+    rows = report.text.splitlines()
+    assert len(rows) == 2
+    assert deposit.posted_at is not None
+    moved = f"{account.number},credit,60000.00,CNY,60000.00,{deposit.posted_at.isoformat()},cash,"
+    assert f",{moved},{deposit.id},AML-" in rows[1]
+    assert db.scalar(select(func.count()).select_from(AmlCase)) == 0
+    audit = db.execute(select(AuditEntry.action).where(AuditEntry.action == "aml.sweep")).all()
+    assert len(audit) == 2
+
+
+def test_case_page_shows_the_kyc_rating(client: TestClient, db: Session, signer: Signer) -> None:
+    w = _world(db, signer)
+    customer = db.get(Customer, w.case.customer_id)
+    assert customer is not None
+    refresh_profile(db, customer=customer, now=day(2))
+    detail = client.get(f"/api/v1/risk/cases/{w.case.id}", headers=bearer(signer, w.officer))
+    body = detail.json()
+    assert (body["kyc_status"], body["kyc_rating"], body["kyc_missing"]) == (
+        "valid",
+        "medium",
+        ["phone"],
+    )
+    assert body["kyc_reasons"] == ["KYC incomplete: phone", "1 AML alert(s) on file"]

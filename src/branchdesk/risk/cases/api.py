@@ -13,7 +13,8 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.web import DbSession
 from branchdesk.identity.deps import ApiUser
-from branchdesk.risk.cases import reports, service
+from branchdesk.risk.aml.config import RuleConfig
+from branchdesk.risk.cases import reports, service, sweep
 from branchdesk.risk.cases.models import CaseStatus
 from branchdesk.risk.cases.schemas import (
     AlertRead,
@@ -22,6 +23,7 @@ from branchdesk.risk.cases.schemas import (
     CaseRead,
     NoteBody,
     PostingDecisionBody,
+    SweepRead,
     TransitionBody,
 )
 
@@ -43,6 +45,16 @@ def alerts(
     typology: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[AlertRead]:
     return service.list_alerts(db, actor=principal, typology=typology)
+
+
+@router.post(
+    "/sweeps",
+    response_model=SweepRead,
+    summary="Run monitoring now: alerts for held postings and the last two days' findings",
+    responses={403: _REFUSALS[403]},
+)
+def run_sweep(db: DbSession, principal: ApiUser) -> SweepRead:
+    return sweep.run_sweep(db, actor=principal, now=utcnow(), config=RuleConfig())
 
 
 @router.get("/cases", response_model=list[CaseRead], summary="AML cases, open ones first")

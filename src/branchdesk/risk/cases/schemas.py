@@ -65,6 +65,17 @@ class CaseDetail(CaseRead):
     timeline: list[CaseEventRead]
     held_postings: list[HeldPostingRead]
     allowed_transitions: list[CaseStatus]
+    kyc_status: str = Field(description="valid, expiring, expired, unknown; empty: not rated yet")
+    kyc_rating: str = Field(description="low, medium, high; empty: not rated yet")
+    kyc_reasons: list[str]
+    kyc_missing: list[str]
+
+
+class SweepRead(BaseModel):
+    held_postings_seen: int
+    ledger_findings: int
+    new_alerts: int
+    cases_opened: int
 
 
 class TransitionBody(BaseModel):

@@ -28,6 +28,7 @@ from branchdesk.risk.cases.models import (
     AmlCase,
     AmlCaseEvent,
     CaseStatus,
+    KycProfile,
 )
 from branchdesk.risk.cases.schemas import (
     AlertRead,
@@ -346,6 +347,7 @@ def get_case(db: Session, *, case_id: uuid.UUID, actor: Principal) -> CaseDetail
         else []
     )
     base = _case_read(case, customer, assignee.username if assignee else "", len(alerts))
+    profile = db.get(KycProfile, case.customer_id)
     return CaseDetail(
         **base.model_dump(),
         alerts=[_alert_read(a, customer.customer_number, case.reference) for a in alerts],
@@ -373,6 +375,10 @@ def get_case(db: Session, *, case_id: uuid.UUID, actor: Principal) -> CaseDetail
             for p in held
         ],
         allowed_transitions=list(TRANSITIONS[CaseStatus(case.status)]),
+        kyc_status=profile.status if profile else "",
+        kyc_rating=profile.rating if profile else "",
+        kyc_reasons=list(profile.rating_reasons) if profile else [],
+        kyc_missing=list(profile.missing) if profile else [],
     )
 
 

@@ -13,17 +13,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from branchdesk.identity.audit import append_audit
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
 from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting, PostingKind
 from branchdesk.risk.aml.config import RuleConfig
 from branchdesk.risk.aml.io import Posting as AmlPosting
 from branchdesk.risk.aml.io import transactions_from_postings
 from branchdesk.risk.aml.scan import REPORT_ONLY, Alert, scan_transactions
 from branchdesk.risk.cases.models import AlertSource, AmlAlert, RiskWatermark
+from branchdesk.risk.cases.schemas import SweepRead
 from branchdesk.risk.cases.service import attach_to_case
 
 SELF_BANK = "SELF"
@@ -277,3 +281,22 @@ def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
             mark.value = latest
         db.flush()
     return SweepResult(scanned=len(held), alerts=stored, cases_opened=opened)
+
+
+def run_sweep(db: Session, *, actor: Principal, now: datetime, config: RuleConfig) -> SweepRead:
+    """A compliance officer's "run monitoring now": held postings, and the rules over the last
+    two days (with their history). Audited. Raises Forbidden."""
+    actor.require(Permission.aml_manage)
+    held = sweep_held_postings(db, now=now)
+    since = datetime.combine(now.date() - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    swept = sweep_ledger(db, config=config, since=since, now=now)
+    append_audit(
+        db, action="aml.sweep", object_type="aml_alert", now=now, actor=actor,
+        detail={"new_alerts": held.alerts + swept.alerts, "since": since.isoformat()},
+    )  # fmt: skip
+    return SweepRead(
+        held_postings_seen=held.scanned,
+        ledger_findings=swept.scanned,
+        new_alerts=held.alerts + swept.alerts,
+        cases_opened=held.cases_opened + swept.cases_opened,
+    )

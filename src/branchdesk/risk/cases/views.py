@@ -13,7 +13,8 @@ from branchdesk.core.errors import RuleViolation
 from branchdesk.core.web import DbSession, redirect, render
 from branchdesk.identity.deps import PageUser, PostedForm
 from branchdesk.identity.roles import Permission
-from branchdesk.risk.cases import reports, service
+from branchdesk.risk.aml.config import RuleConfig
+from branchdesk.risk.cases import reports, service, sweep
 from branchdesk.risk.cases.models import CaseStatus
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +29,21 @@ def _text(form: dict[str, str | list[str]], name: str) -> str:
 def alerts_page(request: Request, db: DbSession, principal: PageUser) -> Response:
     typology = request.query_params.get("typology") or None
     found = service.list_alerts(db, actor=principal, typology=typology)
-    return render(request, "risk/alerts.html", {"alerts": found, "typology": typology or ""})
+    return render(
+        request,
+        "risk/alerts.html",
+        {
+            "alerts": found,
+            "typology": typology or "",
+            "can_manage": principal.can(Permission.aml_manage),
+        },
+    )
+
+
+@router.post("/risk/sweeps")
+def sweep_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
+    sweep.run_sweep(db, actor=principal, now=utcnow(), config=RuleConfig())
+    return redirect("/risk/alerts")
 
 
 @router.get("/risk/cases", response_class=HTMLResponse)
