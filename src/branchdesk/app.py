@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.risk.cases import api as risk_api
     from branchdesk.risk.cases import views as risk_views
     from branchdesk.teller import views as teller_views
+    from branchdesk.operations import api as operations_api
     from branchdesk.training import api as training_api
 
     for router in (
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         risk_api.router,
         risk_views.router,
         training_api.router,
+        operations_api.router,
     ):
         app.include_router(router)
     return app

@@ -14,6 +14,7 @@ from branchdesk.feedback import models as feedback_models
 from branchdesk.identity import models as identity_models
 from branchdesk.ledger import models as ledger_models
 from branchdesk.loans import models as loan_models
+from branchdesk.operations import models as operations_models
 from branchdesk.portal import models as portal_models
 from branchdesk.queue import models as queue_models
 from branchdesk.risk.cases import models as risk_models
@@ -34,6 +35,7 @@ __all__ = [
     "identity_models",
     "ledger_models",
     "loan_models",
+    "operations_models",
     "portal_models",
     "queue_models",
     "risk_models",

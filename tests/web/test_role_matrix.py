@@ -67,6 +67,7 @@ PART_MODULES: tuple[str, ...] = (
     "tests.crm.matrix_part",
     "tests.risk.matrix_part",
     "tests.training.matrix_part",
+    "tests.operations.matrix_part",
     "tests.teller.matrix_part",
 )
 PARTS = [importlib.import_module(name) for name in PART_MODULES]
