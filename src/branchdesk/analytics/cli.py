@@ -125,6 +125,11 @@ analytics_app = typer.Typer(
 )
 
 
+@analytics_app.callback()
+def analytics() -> None:
+    """Nightly customer analytics (a group, even with one command)."""
+
+
 @analytics_app.command("run")
 def run(
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
