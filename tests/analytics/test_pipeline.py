@@ -172,3 +172,21 @@ def test_clusters_are_deterministic_and_named_from_their_centres() -> None:
     assert "high assets" in next(iter(rich))
     assert "low assets" in next(iter(busy))
     assert sorted(p["size"] for p in first.profiles) == [5, 5]
+
+
+def test_a_vip_tier_sets_the_queue_service_tier_and_leaving_it_resets(
+    db: Session, signer: Signer
+) -> None:
+    bank = build_bank(db, signer)
+    low = PipelineConfig(tiers=(("platinum", 600), ("gold", 500), ("basic", 0)))
+    run_pipeline(db, engine_name="duckdb", as_of=AS_OF, now=NOW, config=low,
+                 branch_ids=[bank.branch.id])  # fmt: skip
+    db.refresh(bank.rich)
+    db.refresh(bank.hk)
+    assert (bank.rich.service_tier, bank.hk.service_tier) == ("vip", "standard")
+    high = PipelineConfig(tiers=(("platinum", 10_000), ("gold", 500), ("basic", 0)))
+    run_pipeline(db, engine_name="duckdb", as_of=date(2026, 3, 8), now=NOW, config=high,
+                 branch_ids=[bank.branch.id])  # fmt: skip
+    db.refresh(bank.rich)
+    assert bank.rich.service_tier == "standard"
+    assert _segments(db, bank.rich.id)["loyalty_tier"] == "gold"

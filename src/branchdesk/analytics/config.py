@@ -72,6 +72,8 @@ class PipelineConfig:
         ("basic", 0),
     )
     tier_window_days: int = 365
+    # tiers that give the queue's vip priority class (customers.service_tier = "vip")
+    vip_tiers: tuple[str, ...] = ("platinum",)
     # care rules
     birthday_days: int = 7
     id_expiry_days: int = 30

@@ -35,6 +35,7 @@ from branchdesk.analytics.models import (
 from branchdesk.analytics.recommend.rules import RULE_VERSION
 from branchdesk.analytics.steps import INPUTS, OUTPUTS, STEPS, parameters, render
 from branchdesk.core.ids import new_id
+from branchdesk.customers.models import Customer
 
 Record = dict[str, Any]
 SEGMENT_KINDS = ("asset_tier", "rfm", "cluster", "loyalty_tier")
@@ -125,8 +126,13 @@ def write_back(
     started_at: datetime,
     now: datetime,
     milliseconds: int,
+    vip_tiers: tuple[str, ...] = (),
 ) -> tuple[uuid.UUID, int, int]:
-    """Store one run's results; returns (run id, points rows added, care tasks added)."""
+    """Store one run's results; returns (run id, points rows added, care tasks added).
+
+    A customer reaching a tier in ``vip_tiers`` gets the queue's vip service tier; one leaving
+    such a tier goes back to standard (other customers' service tier is left alone).
+    """
     as_of = output.as_of
     features = output.tables["features"]
     run = AnalyticsRun(
@@ -178,7 +184,8 @@ def write_back(
         )
         for r in output.tables["recommendations"]
     )  # fmt: skip
-    _segments(db, run.id, as_of, features, ids)
+    previous_tiers = _segments(db, run.id, as_of, features, ids)
+    _service_tiers(db, features, previous_tiers, vip_tiers, now)
     existing_points = set(db.execute(select(LoyaltyPoint.source_key)).scalars())
     new_points = [
         e for e in output.tables["loyalty_events"] if e["source_key"] not in existing_points
@@ -209,9 +216,33 @@ def _chunks(ids: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+def _service_tiers(
+    db: Session,
+    features: list[Record],
+    previous: dict[str, str],
+    vip_tiers: tuple[str, ...],
+    now: datetime,
+) -> None:
+    promote = [uuid.UUID(f["customer_id"]) for f in features if f["loyalty_tier"] in vip_tiers]
+    demote = [
+        uuid.UUID(f["customer_id"])
+        for f in features
+        if previous.get(f["customer_id"]) in vip_tiers and f["loyalty_tier"] not in vip_tiers
+    ]
+    for tier, who in (("vip", promote), ("standard", demote)):
+        for chunk in _chunks(who):
+            db.execute(
+                update(Customer)
+                .where(Customer.id.in_(chunk), Customer.service_tier != tier)
+                .values(service_tier=tier, updated_at=now)
+                .execution_options(synchronize_session="fetch")
+            )
+
+
 def _segments(
     db: Session, run_id: uuid.UUID, as_of: date, features: list[Record], ids: list[uuid.UUID]
-) -> None:
+) -> dict[str, str]:
+    """Apply the run's segments; returns each customer's loyalty tier before this day."""
     open_rows: dict[tuple[str, str], CustomerSegment] = {}
     for chunk in _chunks(ids):
         # undo an earlier run of the same day (or a later one: a re-run rewrites from as_of)
@@ -229,6 +260,9 @@ def _segments(
             .execution_options(populate_existing=True)
         ).scalars():
             open_rows[(str(s.customer_id), s.kind)] = s
+    previous = {
+        cid: row.segment for (cid, kind), row in open_rows.items() if kind == "loyalty_tier"
+    }
     wanted = {"asset_tier": "asset_tier", "rfm": "rfm_group", "cluster": "cluster",
               "loyalty_tier": "loyalty_tier"}  # fmt: skip
     for f in features:
@@ -245,6 +279,7 @@ def _segments(
                     segment=value, valid_from=as_of, valid_to=None, run_id=run_id,
                 )
             )  # fmt: skip
+    return previous
 
 
 def run_pipeline(
@@ -274,8 +309,9 @@ def run_pipeline(
                 active.close()
     elapsed = time.perf_counter() - started
     run_id, points, tasks = write_back(
-        db, output, started_at=now, now=now, milliseconds=int(elapsed * 1000)
-    )
+        db, output, started_at=now, now=now, milliseconds=int(elapsed * 1000),
+        vip_tiers=config.vip_tiers,
+    )  # fmt: skip
     return RunSummary(
         run_id=run_id,
         engine=output.engine,
