@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.loans import views as loans_views
     from branchdesk.portal import api as portal_api
     from branchdesk.portal import views as portal_views
+    from branchdesk.quality import api as quality_api
+    from branchdesk.quality import views as quality_views
     from branchdesk.queue import api as queue_api
     from branchdesk.queue import views as queue_views
     from branchdesk.risk.cases import api as risk_api
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         teller_views.router,
         feedback_api.router,
         feedback_views.router,
+        quality_api.router,
+        quality_views.router,
         risk_api.router,
         risk_views.router,
         training_api.router,

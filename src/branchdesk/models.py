@@ -16,6 +16,7 @@ from branchdesk.ledger import models as ledger_models
 from branchdesk.loans import models as loan_models
 from branchdesk.operations import models as operations_models
 from branchdesk.portal import models as portal_models
+from branchdesk.quality import models as quality_models
 from branchdesk.queue import models as queue_models
 from branchdesk.risk.cases import models as risk_models
 from branchdesk.teller import models as teller_models
@@ -37,6 +38,7 @@ __all__ = [
     "loan_models",
     "operations_models",
     "portal_models",
+    "quality_models",
     "queue_models",
     "risk_models",
     "teller_models",

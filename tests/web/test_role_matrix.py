@@ -62,6 +62,7 @@ from tests.matrix import (
 PART_MODULES: tuple[str, ...] = (
     "tests.portal.matrix_part",
     "tests.feedback.matrix_part",
+    "tests.quality.matrix_part",
     "tests.complaints.matrix_part",
     "tests.loans.matrix_part",
     "tests.crm.matrix_part",

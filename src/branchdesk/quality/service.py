@@ -260,7 +260,7 @@ def dashboard(
         regions = set(
             db.execute(select(Branch.region).where(Branch.id.in_(scope.branch_ids))).scalars()
         )
-        levels = [Level.branch]
+        levels = [Level.branch, Level.service]
         if regions - {""}:
             levels.insert(0, Level.region)
         else:

@@ -1,0 +1,42 @@
+"""JSON API of the quality dashboards: the same figures the ``/quality`` pages chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from branchdesk.core.clock import utcnow
+from branchdesk.core.web import DbSession
+from branchdesk.identity.deps import ApiUser
+from branchdesk.quality import service
+from branchdesk.quality.kpi import Period
+from branchdesk.quality.schemas import Dashboard
+
+router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
+
+FromOn = Annotated[date | None, Query(alias="from", description="First business day")]
+ToOn = Annotated[date | None, Query(alias="to", description="Last business day")]
+
+
+@router.get(
+    "/dashboard",
+    response_model=Dashboard,
+    summary="Quality KPIs of the bank (or your branches) or one branch, over time and broken down",
+    responses={403: {"description": "No quality.view, or a branch outside your assignment"}},
+)
+def dashboard(
+    db: DbSession,
+    principal: ApiUser,
+    from_on: FromOn = None,
+    to_on: ToOn = None,
+    period: Period = Period.day,
+    branch: Annotated[str | None, Query(max_length=16, description="Branch code")] = None,
+) -> Dashboard:
+    now = utcnow()
+    default_from, default_to = service.default_range(now)
+    return service.dashboard(
+        db, actor=principal, branch_code=branch, from_on=from_on or default_from,
+        to_on=to_on or default_to, period=period, now=now,
+    )  # fmt: skip

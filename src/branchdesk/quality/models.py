@@ -1,0 +1,62 @@
+"""Mystery-shopper visits scored against a service standard, and the report e-mails sent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from branchdesk.core.db import Base, IdMixin
+
+
+class ChecklistVisit(IdMixin, Base):
+    """One scored visit; the items are copied from the standard version in force that day."""
+
+    __tablename__ = "quality_visits"
+    __table_args__ = (Index("ix_quality_visits_branch_day", "branch_id", "visited_on"),)
+
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
+    service_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_types.id"))
+    standard_version: Mapped[int]
+    visited_on: Mapped[date]
+    teller_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    officer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    officer_label: Mapped[str] = mapped_column(String(120))
+    passed: Mapped[int]
+    failed: Mapped[int]
+    not_applicable: Mapped[int]
+    # passed / (passed + failed) in basis points (10000 = 100 %); None when every item is n/a.
+    score_basis_points: Mapped[int | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime]
+
+
+class ChecklistVisitItem(IdMixin, Base):
+    __tablename__ = "quality_visit_items"
+    __table_args__ = (UniqueConstraint("visit_id", "code"),)
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_visits.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ReportDelivery(IdMixin, Base):
+    """A quality report e-mailed to one manager for one branch and period (sent at most once)."""
+
+    __tablename__ = "quality_report_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "period", "period_start", "branch_id", "recipient_id", name="uq_quality_report_once"
+        ),
+    )
+
+    period: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date]
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
+    recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[datetime]
