@@ -301,7 +301,13 @@ def test_prepayment_reschedules_and_full_payoff_closes(db: Session, signer: Sign
     db.refresh(loan)
     assert loan.outstanding_principal_minor == 200_000
     rows = (
-        db.execute(select(LoanInstalment).where(LoanInstalment.loan_id == loan.id)).scalars().all()
+        db.execute(
+            select(LoanInstalment)
+            .where(LoanInstalment.loan_id == loan.id)
+            .order_by(LoanInstalment.number)
+        )
+        .scalars()
+        .all()
     )
     assert len(rows) == 12
     assert sum(r.principal_minor for r in rows) == 200_000
