@@ -41,6 +41,7 @@ CASES = [
     Case("GET", PAGE + "/str", AML_MANAGERS, html=True),
     Case("POST", PAGE + "/transitions", AML_MANAGERS, html=True, form={"to": "under_review"}),
     Case("POST", PAGE + "/notes", AML_MANAGERS, html=True, form={"text": "n"}),
+    Case("POST", PAGE + "/assignee", AML_MANAGERS, html=True, form={"username": "aml.officer"}),
     Case("POST", PAGE + "/postings/{aml_posting}/decision", AML_MANAGERS, html=True,
          form={"decision": "reject"}),
 ]  # fmt: skip

@@ -274,6 +274,21 @@ def test_pages_and_suspicious_report(client: TestClient, db: Session, signer: Si
     assert released.status_code == 303
     db.expire_all()
     assert db.get(Posting, w.held.id).status == PostingStatus.posted  # type: ignore[union-attr]
+    colleague = make_user(db, Role.compliance_officer, (w.bank.branch,))
+    assigned = client.post(
+        f"/risk/cases/{w.case.id}/assignee",
+        data={"csrf_token": csrf, "username": colleague.username},
+        follow_redirects=False,
+    )
+    assert assigned.status_code == 303
+    teller = client.post(
+        f"/risk/cases/{w.case.id}/assignee",
+        data={"csrf_token": csrf, "username": "nobody.here"},
+        follow_redirects=False,
+    )
+    assert teller.status_code == 422
+    db.expire_all()
+    assert db.get(AmlCase, w.case.id).assignee_id == colleague.id  # type: ignore[union-attr]
     report = client.get(f"/risk/cases/{w.case.id}/str")
     assert report.status_code == 200
     assert "可疑交易報告" in report.text

@@ -96,6 +96,16 @@ def transition_form(
     return redirect(f"/risk/cases/{case_id}")
 
 
+@router.post("/risk/cases/{case_id}/assignee")
+def assignee_form(
+    db: DbSession, principal: PageUser, case_id: uuid.UUID, form: PostedForm
+) -> Response:
+    service.assign_case(
+        db, case_id=case_id, username=_text(form, "username")[:64], actor=principal, now=utcnow()
+    )
+    return redirect(f"/risk/cases/{case_id}")
+
+
 @router.post("/risk/cases/{case_id}/notes")
 def note_form(db: DbSession, principal: PageUser, case_id: uuid.UUID, form: PostedForm) -> Response:
     service.add_note(
