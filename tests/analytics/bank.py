@@ -9,7 +9,8 @@ As of 2026-03-01 (RFM window: after 2025-03-01; a month ago: 2026-01-30):
 - ``hk`` (created 2025-06-01): savings HKD 100,000.00 on 2025-07-01 = 92,000.00 CNY (mass);
   recency 243 days, dormant; a remote-queue ticket and a detractor survey on 2026-02-27:
   points 92 + 20 = 112 (silver).
-- ``new`` (created 2026-02-01): no accounts; birthday 03-05, ID expires 2026-03-20.
+- ``new`` (created 2026-02-01): no accounts; birthday 03-05, ID expires 2026-03-20; a
+  complaint closed on 2026-02-25 (follow-up call due 2026-03-08).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch, ServiceType
+from branchdesk.complaints.models import Case
 from branchdesk.core.ids import new_id
 from branchdesk.core.security import Signer
 from branchdesk.customers.models import Customer
@@ -109,6 +111,17 @@ def build_bank(db: Session, signer: Signer) -> Bank:
     )  # fmt: skip
     new = make_customer(db, signer, home_branch_id=branch.id, created_at=at(date(2026, 2, 1)),
                         birth_on=date(1990, 3, 5), id_expires_on=date(2026, 3, 20))  # fmt: skip
+    closed = at(date(2026, 2, 25))
+    db.add(
+        Case(
+            id=new_id(), reference=f"CMP-T-{uuid.uuid4().hex[:12]}", channel="counter",
+            subject="Queue", body="Waited", severity="normal", is_complex=False, state="closed",
+            branch_id=branch.id, customer_id=new.id, jurisdiction="CN",
+            policy_code="cn-banking-2020", policy_version=1, received_at=at(date(2026, 2, 10)),
+            closed_at=closed, resolved_at=closed, root_cause="", resolution="",
+            created_at=closed, updated_at=closed,
+        )
+    )  # fmt: skip
     db.flush()
     return Bank(branch, service, rich, hk, new, hk_savings)
 

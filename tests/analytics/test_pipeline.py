@@ -71,6 +71,7 @@ def test_features_segments_points_and_tasks_are_exact(db: Session, signer: Signe
     )
     assert tasks == [
         (False, "birthday", date(2026, 3, 5), True),
+        (False, "complaint_closed", date(2026, 3, 8), True),
         (False, "id_expiring", date(2026, 3, 8), True),
         (True, "detractor", date(2026, 3, 3), True),
         (True, "dormant", date(2026, 3, 15), True),
@@ -190,3 +191,23 @@ def test_a_vip_tier_sets_the_queue_service_tier_and_leaving_it_resets(
     db.refresh(bank.rich)
     assert bank.rich.service_tier == "standard"
     assert _segments(db, bank.rich.id)["loyalty_tier"] == "gold"
+
+
+def test_care_rules_balance_drop_and_leap_day_birthday() -> None:
+    def person(cid: str, **values: object) -> dict[str, object]:
+        base: dict[str, object] = {
+            "customer_id": cid, "home_branch_id": "b1", "birth_on": None, "id_expires_on": None,
+            "assets_month_ago_minor": 0, "assets_minor": 0, "recency_days": 3, "product_count": 1,
+        }  # fmt: skip
+        return base | values
+
+    people = [
+        person("fell", assets_month_ago_minor=20_000_000, assets_minor=10_000_000),
+        person("small", assets_month_ago_minor=6_000_000, assets_minor=2_000_000),
+        person("leap", birth_on=date(2000, 2, 29)),
+    ]
+    tasks = python_steps.care_tasks(people, [], PipelineConfig(), date(2027, 2, 25))
+    assert [(t["dedupe_key"], t["due_on"]) for t in tasks] == [
+        ("balance_drop:fell:2027W08", date(2027, 2, 28)),
+        ("birthday:leap:2027", date(2027, 2, 28)),
+    ]
