@@ -23,6 +23,7 @@ from branchdesk.core import i18n
 from branchdesk.core.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation
 from branchdesk.core.events import record_event
 from branchdesk.core.ids import new_id
+from branchdesk.core.jobs import Job, register_job
 from branchdesk.core.notify import Message, queue_notification, register_template
 from branchdesk.customers.models import Customer
 from branchdesk.feedback import rules
@@ -523,3 +524,18 @@ def visible_branches(db: Session, *, actor: Principal) -> list[tuple[str, str]]:
         (b.code, i18n.localized(b.name_zh_hant, b.name_zh_hans, b.name_en))
         for b in db.execute(query).scalars()
     ]
+
+
+def _invite_job(db: Session, now: datetime) -> int:
+    """The worker's scheduled round of survey invitations (same as `branchdesk feedback invite`)."""
+    from branchdesk.core.config import get_settings
+    from branchdesk.feedback.tokens import survey_settings, tokens_for_secret
+
+    survey = survey_settings()
+    tokens = tokens_for_secret(get_settings().resolved_secret_key())
+    return send_invitations(
+        db, tokens=tokens, base_url=survey.base_url, now=now, expiry_days=survey.expiry_days
+    )
+
+
+register_job(Job(name="feedback.invite", every=timedelta(minutes=1), run=_invite_job))

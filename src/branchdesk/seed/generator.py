@@ -27,6 +27,7 @@ from branchdesk.core.ids import mod97_check_digits
 from branchdesk.core.references import ReferenceCounter
 from branchdesk.core.security import Signer, hash_password, mask_identifier
 from branchdesk.customers.models import Customer, IdDocumentType
+from branchdesk.feedback.seed import seed_responses
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User, user_branches
 from branchdesk.identity.roles import Role
@@ -234,6 +235,8 @@ def seed_database(
         )  # fmt: skip
         if profile == "demo":  # online-banking logins for demo customers who hold accounts
             summary.counts["portal logins"] = enrol_demo_customers(db, now=SEED_EPOCH)
+            # survey answers for about 30% of the past visits, so the dashboards have history
+            summary.counts["survey responses"] = seed_responses(db, seed=seed)
         append_audit(
             db,
             action="seed.profile",
