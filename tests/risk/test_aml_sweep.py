@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from branchdesk.core.security import Signer
 from branchdesk.ledger.models import PostingStatus
 from branchdesk.risk.aml.config import RuleConfig
-from branchdesk.risk.cases.models import AmlAlert, AmlCase, AmlCaseEvent
+from branchdesk.risk.cases.models import AmlAlert, AmlCase, AmlCaseEvent, KycProfile
 from branchdesk.risk.cases.sweep import sweep_held_postings, sweep_ledger
 from tests.ledger.helpers import make_bank, open_account
 from tests.risk.cases_helpers import HOLD, cash_in, day
@@ -45,6 +45,13 @@ def test_sweep_finds_exact_alerts_and_is_idempotent(db: Session, signer: Signer)
     assert (first.alerts, first.cases_opened) == (2, 1)
     case = db.execute(select(AmlCase)).scalar_one()
     assert (case.customer_id, case.status) == (smurf.customer_id, "new")
+    profile = db.get(KycProfile, smurf.customer_id)
+    assert profile is not None
+    assert (profile.rating, profile.rating_reasons) == (
+        "medium",
+        ["KYC incomplete: phone", "1 AML alert(s) on file"],
+    )
+    assert db.get(KycProfile, big.customer_id) is None  # a large-value report is no suspicion
     report = db.execute(select(AmlAlert).where(AmlAlert.is_report)).scalar_one()
     assert report.case_id is None  # a large-value report is filed, not a suspicion
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from branchdesk.customers.models import Customer
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
@@ -187,6 +188,7 @@ def sweep_ledger(
             ).all():
                 booked[str(pid)] = at
     opened = 0
+    stored: list[AmlAlert] = []
     for alert in fresh:
         account = accounts.get(alert.account_id)
         postings = _posting_ids(alert.txn_ids)
@@ -208,9 +210,21 @@ def sweep_ledger(
         )
         db.add(row)
         db.flush()
+        stored.append(row)
         if not row.is_report and attach_to_case(db, alert=row, now=now):
             opened += 1
+    _rerate(db, {a.customer_id for a in stored if not a.is_report}, now=now)
     return SweepResult(scanned=len(alerts), alerts=len(fresh), cases_opened=opened)
+
+
+def _rerate(db: Session, customer_ids: set[uuid.UUID | None], *, now: datetime) -> None:
+    """Alerts on file are a rating rule: refresh the KYC profiles of the customers concerned."""
+    from branchdesk.risk.cases.kyc import refresh_profile
+
+    for customer_id in sorted(c for c in customer_ids if c is not None):
+        customer = db.get(Customer, customer_id)
+        if customer is not None:
+            refresh_profile(db, customer=customer, now=now)
 
 
 def _typology(hold_reason: str) -> str:
@@ -240,6 +254,7 @@ def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
         else {}
     )
     stored = opened = 0
+    rerate: set[uuid.UUID | None] = set()
     for posting in held:
         if f"hold:{posting.id}" in existing:
             continue
@@ -271,8 +286,10 @@ def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
         db.add(row)
         db.flush()
         stored += 1
+        rerate.add(row.customer_id)
         if attach_to_case(db, alert=row, now=now):
             opened += 1
+    _rerate(db, rerate, now=now)
     if held:
         latest = held[-1].created_at
         if mark is None:
