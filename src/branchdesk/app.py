@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.risk.cases import api as risk_api
     from branchdesk.risk.cases import views as risk_views
     from branchdesk.teller import views as teller_views
+    from branchdesk.compliance import api as compliance_api
     from branchdesk.operations import api as operations_api
     from branchdesk.training import api as training_api
 
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         risk_views.router,
         training_api.router,
         operations_api.router,
+        compliance_api.router,
     ):
         app.include_router(router)
     return app

@@ -6,6 +6,7 @@ from branchdesk.analytics import models as analytics_models
 from branchdesk.appointments import models as appointment_models
 from branchdesk.catalog import models as catalog_models
 from branchdesk.complaints import models as complaint_models
+from branchdesk.compliance import models as compliance_models
 from branchdesk.core import events as core_events
 from branchdesk.core import references as core_references
 from branchdesk.core.db import Base
@@ -29,6 +30,7 @@ __all__ = [
     "appointment_models",
     "catalog_models",
     "complaint_models",
+    "compliance_models",
     "core_events",
     "core_references",
     "customer_models",

@@ -69,6 +69,7 @@ PART_MODULES: tuple[str, ...] = (
     "tests.risk.matrix_part",
     "tests.training.matrix_part",
     "tests.operations.matrix_part",
+    "tests.compliance.matrix_part",
     "tests.teller.matrix_part",
 )
 PARTS = [importlib.import_module(name) for name in PART_MODULES]

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     training_view = "training.view"
     training_manage = "training.manage"
     training_record = "training.record"
+    compliance_view = "compliance.view"
+    compliance_manage = "compliance.manage"
     quality_view = "quality.view"
     quality_manage = "quality.manage"
     complaint_view = "complaint.view"
@@ -129,6 +131,10 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.training_record: frozenset(
         {Role.branch_manager, Role.compliance_officer, Role.admin}
     ),
+    Permission.compliance_view: frozenset(
+        {Role.branch_manager, Role.compliance_officer, Role.admin}
+    ),
+    Permission.compliance_manage: frozenset({Role.compliance_officer, Role.admin}),
     Permission.quality_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.quality_manage: frozenset({Role.quality_officer, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},

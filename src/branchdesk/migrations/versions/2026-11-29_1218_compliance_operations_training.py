@@ -229,9 +229,147 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offline_ticket_numbers")),
         sa.UniqueConstraint("block_id", "seq", name=op.f("uq_offline_ticket_numbers_block_id_seq")),
     )
+    op.create_table(
+        "compliance_checklists",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("title_zh_hant", sa.String(length=200), nullable=False),
+        sa.Column("title_zh_hans", sa.String(length=200), nullable=False),
+        sa.Column("title_en", sa.String(length=200), nullable=False),
+        sa.Column("schedule", sa.String(length=16), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_checklists")),
+        sa.UniqueConstraint("code", name=op.f("uq_compliance_checklists_code")),
+    )
+    op.create_table(
+        "compliance_checklist_items",
+        sa.Column("checklist_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("is_evidence_required", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["checklist_id"],
+            ["compliance_checklists.id"],
+            name=op.f("fk_compliance_checklist_items_checklist_id_compliance_checklists"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_checklist_items")),
+        sa.UniqueConstraint(
+            "checklist_id",
+            "position",
+            name=op.f("uq_compliance_checklist_items_checklist_id_position"),
+        ),
+    )
+    op.create_table(
+        "compliance_runs",
+        sa.Column("checklist_id", sa.Uuid(), nullable=False),
+        sa.Column("branch_id", sa.Uuid(), nullable=False),
+        sa.Column("period", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("started_by_id", sa.Uuid(), nullable=True),
+        sa.Column("started_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"], ["branches.id"], name=op.f("fk_compliance_runs_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["checklist_id"],
+            ["compliance_checklists.id"],
+            name=op.f("fk_compliance_runs_checklist_id_compliance_checklists"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["started_by_id"], ["users.id"], name=op.f("fk_compliance_runs_started_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_runs")),
+        sa.UniqueConstraint(
+            "checklist_id",
+            "branch_id",
+            "period",
+            name=op.f("uq_compliance_runs_checklist_id_branch_id_period"),
+        ),
+    )
+    op.create_table(
+        "compliance_results",
+        sa.Column("run_id", sa.Uuid(), nullable=False),
+        sa.Column("item_id", sa.Uuid(), nullable=False),
+        sa.Column("result", sa.String(length=8), nullable=False),
+        sa.Column("evidence_note", sa.Text(), nullable=False),
+        sa.Column("attachment_name", sa.String(length=200), nullable=False),
+        sa.Column("recorded_by_id", sa.Uuid(), nullable=True),
+        sa.Column("recorded_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["compliance_checklist_items.id"],
+            name=op.f("fk_compliance_results_item_id_compliance_checklist_items"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_compliance_results_recorded_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["compliance_runs.id"],
+            name=op.f("fk_compliance_results_run_id_compliance_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_results")),
+        sa.UniqueConstraint("run_id", "item_id", name=op.f("uq_compliance_results_run_id_item_id")),
+    )
+    op.create_table(
+        "compliance_violations",
+        sa.Column("branch_id", sa.Uuid(), nullable=False),
+        sa.Column("run_id", sa.Uuid(), nullable=True),
+        sa.Column("item_id", sa.Uuid(), nullable=True),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("owner_id", sa.Uuid(), nullable=True),
+        sa.Column("remediation_due_on", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("disciplinary_outcome", sa.String(length=16), nullable=False),
+        sa.Column("found_on", sa.Date(), nullable=False),
+        sa.Column("created_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"], ["branches.id"], name=op.f("fk_compliance_violations_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["compliance_checklist_items.id"],
+            name=op.f("fk_compliance_violations_item_id_compliance_checklist_items"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_compliance_violations_owner_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["compliance_runs.id"],
+            name=op.f("fk_compliance_violations_run_id_compliance_runs"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_violations")),
+    )
+    with op.batch_alter_table("compliance_violations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_compliance_violations_branch", ["branch_id", "found_on"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("compliance_violations", schema=None) as batch_op:
+        batch_op.drop_index("ix_compliance_violations_branch")
+
+    op.drop_table("compliance_violations")
+    op.drop_table("compliance_results")
+    op.drop_table("compliance_runs")
+    op.drop_table("compliance_checklist_items")
+    op.drop_table("compliance_checklists")
     op.drop_table("offline_ticket_numbers")
     op.drop_table("offline_ticket_blocks")
     # ### commands auto generated by Alembic - please adjust! ###
