@@ -71,4 +71,11 @@ def test_a_job_needs_a_positive_interval() -> None:
 def test_the_domains_register_their_jobs() -> None:
     load_all()
     names = {job.name for job in jobs()}
-    assert {"complaints.sla_check", "appointments.remind", "appointments.sweep"} <= names
+    assert {
+        "aml.sweep",
+        "appointments.remind",
+        "appointments.sweep",
+        "complaints.sla_check",
+        "feedback.invite",
+        "kyc.expiry_check",
+    } <= names

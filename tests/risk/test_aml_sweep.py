@@ -92,3 +92,19 @@ def test_held_postings_become_alerts_once(db: Session, signer: Signer) -> None:
     repeat = sweep_held_postings(db, now=day(0, 4))
     assert (repeat.alerts, repeat.cases_opened) == (0, 0)
     assert db.scalar(select(func.count()).select_from(AmlAlert)) == 1
+
+
+def test_the_worker_job_sweeps_recent_movements_once(db: Session, signer: Signer) -> None:
+    from branchdesk.risk.cases.jobs import aml_sweep_job
+
+    bank = make_bank(db, signer)
+    smurf = open_account(db, bank)
+    structured = [
+        cash_in(db, bank, smurf, amount, at=day(n))
+        for n, amount in ((0, 4_600_000), (1, 4_700_000), (2, 4_800_000))
+    ]
+    aml_sweep_job(db, day(3))
+    aml_sweep_job(db, day(4))  # the next turn finds nothing new
+    assert _alerts(db) == [
+        ("structuring", smurf.number, [str(p.id) for p in structured], "sweep", False)
+    ]
