@@ -13,13 +13,17 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from branchdesk.catalog import service as catalog
 from branchdesk.core import i18n
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
-from branchdesk.core.web import DbSession, render
-from branchdesk.identity.deps import PageUser
-from branchdesk.quality import charts, service
+from branchdesk.core.web import DbSession, redirect, render, validate_form
+from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
+from branchdesk.quality import charts, checklists, service
 from branchdesk.quality.kpi import Period
+from branchdesk.quality.schemas import VisitCreate
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,3 +84,88 @@ def dashboard(
             },
         },
     )  # fmt: skip
+
+
+# --- service-standard checklists ----------------------------------------------------------------
+
+
+def _checklist_page(
+    request: Request,
+    db: DbSession,
+    principal: Principal,
+    *,
+    branch: str,
+    service_code: str,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    i18n.set_locale(request.state.locale)
+    code = branch.strip().upper() or None
+    template = (
+        checklists.checklist_template(db, actor=principal, service_code=service_code)
+        if service_code and principal.can(Permission.quality_manage)
+        else None
+    )
+    services = catalog.list_service_types(db, actor=principal)
+    return render(
+        request,
+        "quality/checklists.html",
+        {
+            "visits": checklists.list_visits(db, actor=principal, branch_code=code),
+            "trend": checklists.trend(db, actor=principal, branch_code=code),
+            "template": template,
+            "may_record": principal.can(Permission.quality_manage),
+            "branches": service.visible_branches(db, actor=principal),
+            "services": [(s.code, i18n.localized(s.name_zh_hant, s.name_zh_hans, s.name_en))
+                         for s in services],
+            "selected": {"branch": code or "", "service": service_code.upper()},
+            "today": utcnow().date().isoformat(),
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/quality/checklists", response_class=HTMLResponse)
+def checklist_page(
+    request: Request, db: DbSession, principal: PageUser, branch: str = "", service: str = ""
+) -> Response:
+    return _checklist_page(request, db, principal, branch=branch, service_code=service)
+
+
+@router.post("/quality/checklists")
+def record_visit(
+    request: Request, db: DbSession, principal: PageUser, form: PostedForm
+) -> Response:
+    principal.require(Permission.quality_manage)
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    branch, service_code = values.get("branch", ""), values.get("service", "")
+    template = checklists.checklist_template(db, actor=principal, service_code=service_code)
+    scores = [
+        {"code": item.code, "verdict": values.get(f"verdict-{item.code}", ""),
+         "note": values.get(f"note-{item.code}", "")}
+        for item in template.items
+    ]  # fmt: skip
+    data, errors = validate_form(
+        VisitCreate,
+        {"branch_code": branch, "service_code": service_code,
+         "visited_on": values.get("visited_on", ""),
+         "teller_username": values.get("teller") or None, "note": values.get("note", ""),
+         "scores": scores},
+    )  # fmt: skip
+    if data is None:
+        return _checklist_page(
+            request, db, principal, branch=branch, service_code=service_code, errors=errors,
+            values=values, status_code=422,
+        )  # fmt: skip
+    try:
+        checklists.record_visit(db, actor=principal, data=data, now=utcnow())
+    except RuleViolation as exc:
+        db.rollback()
+        return _checklist_page(
+            request, db, principal, branch=branch, service_code=service_code,
+            errors={exc.field or "form": exc.detail}, values=values, status_code=422,
+        )  # fmt: skip
+    return redirect(f"/quality/checklists?branch={data.branch_code.upper()}&saved=1")
