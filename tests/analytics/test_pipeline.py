@@ -54,7 +54,7 @@ def test_features_segments_points_and_tasks_are_exact(db: Session, signer: Signe
     assert (new.assets_minor, new.recency_days, new.frequency, new.tenure_months) == (0, None, 0, 1)
     assert _segments(db, bank.rich.id)["asset_tier"] == "affluent"
     assert _segments(db, bank.hk.id)["asset_tier"] == "mass"
-    assert _segments(db, bank.new.id)["rfm"] == "inactive"
+    assert _segments(db, bank.new.id)["rfm"] == "no_transactions"
     tiers = {c: _segments(db, c.id)["loyalty_tier"] for c in (bank.rich, bank.hk, bank.new)}
     assert list(tiers.values()) == ["gold", "silver", "basic"]
     points = dict(

@@ -90,8 +90,8 @@ def test_360_api_page_and_console_short_form(
     page = client.get(f"/customers/{number}/360", headers={"Accept-Language": "zh-Hant"})
     assert page.status_code == 200
     assert "客戶全景" in page.text
-    assert "affluent" in page.text
-    assert "gold" in page.text
+    assert "富裕客戶" in page.text
+    assert "金卡" in page.text
     assert "710" in page.text
     assert "MONEY_MARKET" in page.text
     short = client.get(f"/customers/{number}/360?view=short", headers={"Accept-Language": "en"})

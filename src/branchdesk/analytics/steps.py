@@ -182,7 +182,7 @@ SELECT f.customer_id,
        COALESCE(s.r_score, 0) AS r_score,
        COALESCE(s.f_score, 0) AS f_score,
        COALESCE(s.m_score, 0) AS m_score,
-       CASE WHEN s.r_score IS NULL THEN 'inactive'
+       CASE WHEN s.r_score IS NULL THEN 'no_transactions'
             WHEN s.r_score >= 4 AND s.f_score >= 4 AND s.m_score >= 4 THEN 'champions'
             WHEN s.r_score >= 3 AND s.f_score >= 3 THEN 'loyal'
             WHEN s.r_score >= 4 THEN 'recent'
