@@ -25,7 +25,12 @@ from branchdesk.core.security import Signer
 from branchdesk.ledger import service
 from branchdesk.ledger.models import Account, AccountStatus, Entry, Posting, PostingKind
 from branchdesk.ledger.schemas import AccountStatusChange, ApprovalLimitSet
-from branchdesk.ledger.service.compliance import AmlCheck
+from branchdesk.ledger.service.compliance import (
+    AmlCheck,
+    ComplianceDecision,
+    ProposedPosting,
+    Verdict,
+)
 from branchdesk.ledger.service.posting import PostingResult, TransferItem
 from tests.factories import NOW
 from tests.ledger.helpers import assert_ledger_consistent, deposit, make_bank, open_account
@@ -165,7 +170,7 @@ SEEN: set[str] = set()
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     specs=st.lists(transfer, min_size=1, max_size=24),
@@ -215,3 +220,35 @@ def test_the_sequences_reached_every_kind_of_outcome(
         "idempotency_key_reused", "insufficient_funds", "account_frozen", "account_closed",
         "currency_mismatch", "account_not_found", "idempotency_key_required", "invalid_amount",
     } <= SEEN  # fmt: skip
+
+
+class EntriesSoFar:
+    """A check without a batch form that reads the ledger: holds a debit from an account that
+    already has three entries. It must see the batch's earlier items as written."""
+
+    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        source = next(leg.account_id for leg in posting.legs if leg.amount_minor < 0)
+        count = db.execute(
+            select(func.count()).select_from(Entry).where(Entry.account_id == source)
+        ).scalar_one()
+        if count >= 3:
+            return ComplianceDecision(Verdict.hold, f"{count} entries")
+        return ComplianceDecision(Verdict.allow)
+
+
+def test_a_check_without_batch_form_sees_the_earlier_items_written(
+    db: Session, signer: Signer
+) -> None:
+    bank = make_bank(db, signer)
+    source, target = (open_account(db, bank) for _ in range(2))
+    deposit(db, bank, source, 10_000)
+    items = [TransferItem(source.number, target.number, 100, "CNY", key) for key in "abcd"]
+    results = service.post_transfer_batch(
+        db, items=items, actor=bank.teller, now=NOW, compliance=EntriesSoFar()
+    )
+    statuses = [r.posting.status for r in results if isinstance(r, PostingResult)]
+    assert statuses == ["posted", "posted", "pending_review", "pending_review"]
+    assert [r.posting.hold_reason for r in results if isinstance(r, PostingResult)][2:] == [
+        "3 entries",
+        "3 entries",
+    ]

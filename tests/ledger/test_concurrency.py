@@ -114,3 +114,100 @@ def test_concurrent_transfers_keep_the_total_and_apply_each_key_once(
         ).all()
         assert all(count == 1 for _key, count in per_key)
         assert len(per_key) == ACCOUNTS + outcomes["applied"]
+
+
+@pytest.mark.postgres
+def test_a_key_committed_meanwhile_by_another_batch_is_refused_not_applied_twice(
+    database: Database, signer: Signer
+) -> None:
+    """Batch B reads its keys while batch A (other accounts, same key) is still open; B's posting
+    insert then waits for A and finds the key taken: B falls back to item-by-item and answers
+    409 for that item, applies its other item, and nothing of the refused one remains."""
+    run = uuid.uuid4().hex[:8]
+    allow = AllowAll()
+    with database.unit_of_work() as db:
+        branch = make_branch(db, code=f"K{run[:6].upper()}")
+        teller = principal(db, make_user(db, Role.teller, (branch,), username=f"key.{run}"))
+        numbers = []
+        for _ in range(4):
+            customer = make_customer(db, signer, home_branch_id=branch.id)
+            account = service.open_account(
+                db,
+                data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
+                                 branch_code=branch.code),
+                actor=teller, now=NOW,
+            )  # fmt: skip
+            service.post_deposit(
+                db, account=account.number, amount_minor=1_000, currency="CNY",
+                idempotency_key=f"{run}-open-{account.number}", actor=teller, now=NOW,
+                compliance=allow,
+            )  # fmt: skip
+            numbers.append(account.number)
+    a, b, c, d = numbers
+    key = f"{run}-shared"
+    first_posted = threading.Event()
+    answers: dict[str, list[object]] = {}
+
+    def first() -> None:
+        with database.unit_of_work() as db:
+            answers["first"] = list(
+                service.post_transfer_batch(
+                    db,
+                    items=[TransferItem(a, b, 100, "CNY", key)],
+                    actor=teller,
+                    now=NOW,
+                    compliance=allow,
+                )
+            )
+            first_posted.set()
+            threading.Event().wait(1.0)  # B reads its keys now, then waits on our insert
+
+    def second() -> None:
+        first_posted.wait(30)
+        with database.unit_of_work() as db:
+            answers["second"] = list(
+                service.post_transfer_batch(
+                    db,
+                    items=[
+                        TransferItem(c, d, 100, "CNY", key),
+                        TransferItem(c, d, 50, "CNY", f"{run}-own"),
+                    ],
+                    actor=teller,
+                    now=NOW,
+                    compliance=allow,
+                )
+            )
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    (applied,) = answers["first"]
+    assert not isinstance(applied, DomainError)
+    assert not applied.is_replay
+    refused, own = answers["second"]
+    assert isinstance(refused, DomainError)
+    assert refused.code == "idempotency_key_reused"
+    assert not isinstance(own, DomainError)
+    assert not own.is_replay
+    with database.read_only() as db:
+        balances = dict(
+            db.execute(
+                select(Account.number, Account.balance_minor).where(Account.number.in_(numbers))
+            ).all()
+        )
+        assert balances == {a: 900, b: 1_100, c: 950, d: 1_050}
+        keys = db.execute(
+            select(Posting.idempotency_key, func.count())
+            .where(Posting.idempotency_key.in_([key, f"{run}-own"]))
+            .group_by(Posting.idempotency_key)
+        ).all()
+        assert sorted(keys) == [(f"{run}-own", 1), (key, 1)]
+        assert_entries = db.execute(
+            select(func.count())
+            .select_from(Entry)
+            .join(Account, Account.id == Entry.account_id)
+            .where(Account.number.in_([c, d]))
+        ).scalar_one()
+        assert assert_entries == 2 + 2  # the opening deposits and the own transfer's two legs

@@ -6,7 +6,9 @@ the reason (the caller writes only an audit row of the refusal).
 
 A batch of postings is checked through ``open_batch``: a check with a ``begin_batch`` method
 (the AML rules) loads what it needs once and sees the batch's earlier applied items, so each
-item gets the decision it would get alone; any other check is asked item by item.
+item gets the decision it would get alone. A check without one may read the ledger and expect
+the earlier items written, so the ledger then posts a batch item by item (the slower path);
+checks that read nothing (``AllowAll``, ``FixedDecision``) declare a trivial batch form.
 """
 
 from __future__ import annotations
@@ -150,6 +152,11 @@ class AllowAll:
     def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
         return ALLOW
 
+    def begin_batch(
+        self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
+    ) -> BatchCheck:
+        return _ItemByItem(db, self)  # reads nothing: the earlier items need not be written
+
 
 @dataclass
 class FixedDecision:
@@ -161,6 +168,11 @@ class FixedDecision:
     def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
         self.seen.append(posting)
         return self.decision
+
+    def begin_batch(
+        self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
+    ) -> BatchCheck:
+        return _ItemByItem(db, self)
 
 
 _CHANNELS = {

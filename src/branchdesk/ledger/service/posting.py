@@ -696,10 +696,17 @@ def post_transfer_batch(
 ) -> list[PostingResult | DomainError]:
     """Each transfer applied, replayed, held or refused on its own, as if posted one by one.
 
-    Set-based (see ``_transfer_set``): a constant number of statements per batch.
+    Set-based (see ``_transfer_set``): a constant number of statements per batch, when the
+    compliance check has a batch form (``begin_batch``); a check without one may read the ledger
+    and expect each earlier item written, so the batch is then posted item by item.
     Raises Forbidden only; other refusals come back in the list (and go to ``on_refusal``).
     """
-    outcomes = _transfer_set(db, items=items, actor=actor, now=now, compliance=compliance)
+    if len(items) > 1 and getattr(compliance, "begin_batch", None) is None:
+        outcomes = _post_transfer_batch_one_by_one(
+            db, items=items, actor=actor, now=now, compliance=compliance
+        )
+    else:
+        outcomes = _transfer_set(db, items=items, actor=actor, now=now, compliance=compliance)
     if on_refusal is not None:
         for index, outcome in enumerate(outcomes):
             if isinstance(outcome, DomainError):

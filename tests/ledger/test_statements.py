@@ -1,0 +1,70 @@
+"""Statements per transfer: a batch costs the same few round trips whatever its size.
+
+Service level, the AML rules as the compliance check: lock the named accounts, idempotency keys,
+approval limits, the AML history, then one insert each for postings, entries and events and one
+(executemany) balance update; PostgreSQL adds the live-feed notify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from branchdesk.core.security import Signer
+from branchdesk.ledger import service
+from branchdesk.ledger.models import PostingStatus
+from branchdesk.ledger.service.compliance import AmlCheck
+from branchdesk.ledger.service.posting import PostingResult, TransferItem
+from tests.factories import NOW
+from tests.ledger.helpers import deposit, make_bank, open_account
+
+
+@contextmanager
+def counted(db: Session) -> Iterator[list[str]]:
+    statements: list[str] = []
+    connection = db.connection()
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+
+
+def test_a_batch_costs_the_same_statements_as_one_transfer(db: Session, signer: Signer) -> None:
+    bank = make_bank(db, signer)
+    accounts = [open_account(db, bank) for _ in range(6)]
+    for account in accounts:
+        deposit(db, bank, account, 100_000)
+    check = AmlCheck()
+    expected = 8 + (1 if db.get_bind().dialect.name == "postgresql" else 0)
+
+    def items(prefix: str, size: int) -> list[TransferItem]:
+        return [
+            TransferItem(
+                accounts[n % 6].number, accounts[(n + 1) % 6].number, 10 + n, "CNY", f"{prefix}-{n}"
+            )
+            for n in range(size)
+        ]
+
+    with counted(db) as single:
+        one = service.post_transfer(
+            db, from_account=accounts[0].number, to_account=accounts[1].number,
+            amount_minor=5, currency="CNY", idempotency_key="single", actor=bank.teller,
+            now=NOW, compliance=check,
+        )  # fmt: skip
+    assert one.posting.status == PostingStatus.posted
+    for size in (10, 60):
+        with counted(db) as statements:
+            results = service.post_transfer_batch(
+                db, items=items(f"b{size}", size), actor=bank.teller, now=NOW, compliance=check
+            )
+        assert all(isinstance(r, PostingResult) and not r.is_replay for r in results)
+        assert len(statements) == expected, statements
+    assert len(single) == expected, single
