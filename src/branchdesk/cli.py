@@ -59,6 +59,9 @@ def _register() -> None:
     from branchdesk.training.cli import training_app
 
     app.add_typer(training_app, name="training")
+    from branchdesk.operations.cli import operations_app
+
+    app.add_typer(operations_app, name="operations")
 
 
 def main() -> None:

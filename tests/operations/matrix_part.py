@@ -1,7 +1,9 @@
-"""Operations routes in the role matrix (tests/web/test_role_matrix.py): offline ticket blocks.
+"""Operations routes in the role matrix (tests/web/test_role_matrix.py).
 
-Queue managers (lobby manager, branch manager, admin) allocate and absorb blocks; every staff
-role may list them."""
+Queue managers (lobby manager, branch manager, admin) allocate and absorb offline ticket blocks;
+every staff role may list them, open incidents and tick their steps; compliance officers and
+admins edit emergency plans; branch managers, compliance and risk officers and admins record loss
+events."""
 
 from __future__ import annotations
 
@@ -13,9 +15,23 @@ from branchdesk.catalog.service import business_day
 from branchdesk.core.clock import utcnow
 from branchdesk.core.ids import new_id
 from branchdesk.core.security import Signer
-from branchdesk.operations.models import OfflineBlock
+from branchdesk.identity.roles import Role
+from branchdesk.operations.models import Incident, IncidentStep, OfflineBlock
 from tests.factories import NOW
 from tests.matrix import ALL, QUEUE_MANAGERS, Case, WorldContext
+
+PLAN_EDITORS = frozenset({Role.compliance_officer, Role.admin})
+LOSS_RECORDERS = frozenset(
+    {Role.branch_manager, Role.compliance_officer, Role.risk_officer, Role.admin}
+)
+PLAN = {
+    "title_zh_hant": "火", "title_zh_hans": "火", "title_en": "Fire",
+    "steps": [{"zh-Hant": "撤離", "zh-Hans": "撤离", "en": "Evacuate"}],
+}  # fmt: skip
+LOSS = {
+    "kind": "near_miss", "category": "cash", "amount_minor": 0, "currency": "TWD",
+    "root_cause": "miscount caught", "occurred_on": "2026-03-02",
+}  # fmt: skip
 
 BLOCKS = "/api/v1/branches/HOME/offline-blocks"
 
@@ -24,6 +40,16 @@ CASES = [
     Case("GET", BLOCKS, ALL),
     Case("POST", BLOCKS + "/{offline_block}/absorb", QUEUE_MANAGERS,
          json={"tickets": [{"number": "M-901", "issued_at": "{offline_when}"}]}),
+    Case("GET", "/api/v1/operations/emergency-plans", ALL),
+    Case("PUT", "/api/v1/operations/emergency-plans/fire", PLAN_EDITORS, json=PLAN),
+    Case("GET", "/api/v1/branches/HOME/incidents", ALL),
+    Case("POST", "/api/v1/branches/HOME/incidents", ALL,
+         json={"scenario": "robbery", "title": "t"}),
+    Case("GET", "/api/v1/incidents/{incident}", ALL),
+    Case("POST", "/api/v1/incidents/{incident}/steps/1/tick", ALL),
+    Case("POST", "/api/v1/incidents/{incident_ready}/close", ALL, json={"note": "n"}),
+    Case("GET", "/api/v1/branches/HOME/loss-events", LOSS_RECORDERS),
+    Case("POST", "/api/v1/branches/HOME/loss-events", LOSS_RECORDERS, json=LOSS),
 ]  # fmt: skip
 
 
@@ -35,8 +61,25 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
         first_seq=900, last_seq=949, created_by_id=None, created_at=NOW,
     )  # fmt: skip
     db.add(block)
+    found: dict[str, str] = {}
+    for name, ticked in (("incident", None), ("incident_ready", NOW)):
+        incident = Incident(
+            id=new_id(), branch_id=ctx.home.id, scenario="robbery", title="t", description="",
+            status="open", plan_version=1, opened_by_id=None, opened_at=NOW, closed_by_id=None,
+            closed_at=None, closing_note="",
+        )  # fmt: skip
+        db.add(incident)
+        db.flush()
+        db.add(
+            IncidentStep(
+                incident_id=incident.id, position=1, text_zh_hant="a", text_zh_hans="a",
+                text_en="a", ticked_by_id=None, ticked_at=ticked,
+            )
+        )  # fmt: skip
+        found[name] = str(incident.id)
     db.flush()
     return {
+        **found,
         "offline_block": str(block.id),
         "offline_when": (now - timedelta(minutes=1)).isoformat(),
     }

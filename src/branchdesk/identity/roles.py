@@ -54,6 +54,9 @@ class Permission(StrEnum):
     training_record = "training.record"
     compliance_view = "compliance.view"
     compliance_manage = "compliance.manage"
+    incident_handle = "incident.handle"
+    emergency_plan_manage = "emergency_plan.manage"
+    loss_event_manage = "loss_event.manage"
     quality_view = "quality.view"
     quality_manage = "quality.manage"
     complaint_view = "complaint.view"
@@ -135,6 +138,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.branch_manager, Role.compliance_officer, Role.admin}
     ),
     Permission.compliance_manage: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.incident_handle: ALL_STAFF,
+    Permission.emergency_plan_manage: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.loss_event_manage: frozenset(
+        {Role.branch_manager, Role.compliance_officer, Role.risk_officer, Role.admin}
+    ),
     Permission.quality_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.quality_manage: frozenset({Role.quality_officer, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from branchdesk.operations.models import IncidentStatus, LossKind, Scenario
+
 
 class OfflineBlockCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -48,3 +50,91 @@ class AbsorbedTicket(BaseModel):
 class AbsorbResult(BaseModel):
     block_id: uuid.UUID
     absorbed: list[AbsorbedTicket]
+
+
+class PlanStep(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    zh_hant: str = Field(alias="zh-Hant", min_length=1, max_length=500)
+    zh_hans: str = Field(alias="zh-Hans", min_length=1, max_length=500)
+    en: str = Field(min_length=1, max_length=500)
+
+
+class PlanPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title_zh_hant: str = Field(min_length=1, max_length=200)
+    title_zh_hans: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    steps: list[PlanStep] = Field(min_length=1, max_length=50)
+
+
+class PlanRead(BaseModel):
+    scenario: Scenario
+    title_zh_hant: str
+    title_zh_hans: str
+    title_en: str
+    version: int
+    steps: list[dict[str, str]]
+
+
+class IncidentOpen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: Scenario
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=4000)
+
+
+class IncidentStepRead(BaseModel):
+    position: int
+    text_zh_hant: str
+    text_zh_hans: str
+    text_en: str
+    ticked_by: str | None
+    ticked_at: datetime | None
+
+
+class IncidentRead(BaseModel):
+    id: uuid.UUID
+    branch_code: str
+    scenario: Scenario
+    title: str
+    description: str
+    status: IncidentStatus
+    plan_version: int | None
+    opened_by: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    closing_note: str
+    steps: list[IncidentStepRead]
+
+
+class IncidentClose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class LossEventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: LossKind
+    category: str = Field(min_length=1, max_length=64)
+    amount_minor: int = Field(ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    root_cause: str = Field(min_length=1, max_length=4000)
+    occurred_on: date
+    incident_id: uuid.UUID | None = None
+
+
+class LossEventRead(BaseModel):
+    id: uuid.UUID
+    branch_code: str
+    kind: LossKind
+    category: str
+    amount_minor: int
+    currency: str
+    root_cause: str
+    occurred_on: date
+    incident_id: uuid.UUID | None

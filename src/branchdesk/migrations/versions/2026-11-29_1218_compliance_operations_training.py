@@ -359,9 +359,106 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_compliance_violations_branch", ["branch_id", "found_on"], unique=False
         )
+    op.create_table(
+        "emergency_plans",
+        sa.Column("scenario", sa.String(length=32), nullable=False),
+        sa.Column("title_zh_hant", sa.String(length=200), nullable=False),
+        sa.Column("title_zh_hans", sa.String(length=200), nullable=False),
+        sa.Column("title_en", sa.String(length=200), nullable=False),
+        sa.Column("steps", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_emergency_plans")),
+        sa.UniqueConstraint("scenario", name=op.f("uq_emergency_plans_scenario")),
+    )
+    op.create_table(
+        "incidents",
+        sa.Column("branch_id", sa.Uuid(), nullable=False),
+        sa.Column("scenario", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("plan_version", sa.Integer(), nullable=True),
+        sa.Column("opened_by_id", sa.Uuid(), nullable=True),
+        sa.Column("opened_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_by_id", sa.Uuid(), nullable=True),
+        sa.Column("closed_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closing_note", sa.Text(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["branch_id"], ["branches.id"], name=op.f("fk_incidents_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"], ["users.id"], name=op.f("fk_incidents_closed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["opened_by_id"], ["users.id"], name=op.f("fk_incidents_opened_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
+    )
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.create_index("ix_incidents_branch", ["branch_id", "opened_at"], unique=False)
+
+    op.create_table(
+        "incident_steps",
+        sa.Column("incident_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("text_zh_hant", sa.String(length=500), nullable=False),
+        sa.Column("text_zh_hans", sa.String(length=500), nullable=False),
+        sa.Column("text_en", sa.String(length=500), nullable=False),
+        sa.Column("ticked_by_id", sa.Uuid(), nullable=True),
+        sa.Column("ticked_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_incident_steps_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticked_by_id"], ["users.id"], name=op.f("fk_incident_steps_ticked_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_steps")),
+        sa.UniqueConstraint(
+            "incident_id", "position", name=op.f("uq_incident_steps_incident_id_position")
+        ),
+    )
+    op.create_table(
+        "loss_events",
+        sa.Column("branch_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("category", sa.String(length=64), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("root_cause", sa.Text(), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("incident_id", sa.Uuid(), nullable=True),
+        sa.Column("recorded_by_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.CheckConstraint("amount_minor >= 0", name=op.f("ck_loss_events_amount_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["branch_id"], ["branches.id"], name=op.f("fk_loss_events_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name=op.f("fk_loss_events_incident_id_incidents")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_loss_events_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loss_events")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("loss_events")
+    op.drop_table("incident_steps")
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_index("ix_incidents_branch")
+
+    op.drop_table("incidents")
+    op.drop_table("emergency_plans")
     with op.batch_alter_table("compliance_violations", schema=None) as batch_op:
         batch_op.drop_index("ix_compliance_violations_branch")
 
