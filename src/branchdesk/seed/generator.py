@@ -31,6 +31,7 @@ from branchdesk.feedback.seed import seed_responses
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User, user_branches
 from branchdesk.identity.roles import Role
+from branchdesk.loans.service.products import seed_products
 from branchdesk.portal.seed import enrol_demo_customers
 from branchdesk.queue.models import QueueSettings
 from branchdesk.seed.names import ENGLISH_FIRST, ENGLISH_LAST, GIVEN, SURNAMES
@@ -237,6 +238,7 @@ def seed_database(
             summary.counts["portal logins"] = enrol_demo_customers(db, now=SEED_EPOCH)
             # survey answers for about 30% of the past visits, so the dashboards have history
             summary.counts["survey responses"] = seed_responses(db, seed=seed)
+            summary.counts["loan products"] = seed_products(db, now=SEED_EPOCH)
         append_audit(
             db,
             action="seed.profile",
