@@ -16,7 +16,12 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.ids import new_id
 from branchdesk.core.security import Signer
 from branchdesk.identity.roles import Role
-from branchdesk.operations.models import Incident, IncidentStep, OfflineBlock
+from branchdesk.operations.models import (
+    CsaQuestionnaire,
+    Incident,
+    IncidentStep,
+    OfflineBlock,
+)
 from tests.factories import NOW
 from tests.matrix import ALL, QUEUE_MANAGERS, Case, WorldContext
 
@@ -24,6 +29,7 @@ PLAN_EDITORS = frozenset({Role.compliance_officer, Role.admin})
 LOSS_RECORDERS = frozenset(
     {Role.branch_manager, Role.compliance_officer, Role.risk_officer, Role.admin}
 )
+CSA_SUBMITTERS = frozenset({Role.branch_manager, Role.admin})
 PLAN = {
     "title_zh_hant": "火", "title_zh_hans": "火", "title_en": "Fire",
     "steps": [{"zh-Hant": "撤離", "zh-Hans": "撤离", "en": "Evacuate"}],
@@ -50,6 +56,13 @@ CASES = [
     Case("POST", "/api/v1/incidents/{incident_ready}/close", ALL, json={"note": "n"}),
     Case("GET", "/api/v1/branches/HOME/loss-events", LOSS_RECORDERS),
     Case("POST", "/api/v1/branches/HOME/loss-events", LOSS_RECORDERS, json=LOSS),
+    Case("GET", "/api/v1/operations/csa-questionnaires", LOSS_RECORDERS),
+    Case("POST", "/api/v1/operations/csa-questionnaires", PLAN_EDITORS,
+         json={"code": "MXNEWQ", "title_zh_hant": "問", "title_zh_hans": "问", "title_en": "Q",
+               "questions": PLAN["steps"]}),
+    Case("GET", "/api/v1/branches/HOME/csa-responses", LOSS_RECORDERS),
+    Case("POST", "/api/v1/branches/HOME/csa-responses", CSA_SUBMITTERS,
+         json={"questionnaire_code": "MXCSA", "period": "2026-Q1", "answers": ["yes"]}),
 ]  # fmt: skip
 
 
@@ -61,6 +74,12 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
         first_seq=900, last_seq=949, created_by_id=None, created_at=NOW,
     )  # fmt: skip
     db.add(block)
+    db.add(
+        CsaQuestionnaire(
+            code="MXCSA", title_zh_hant="問", title_zh_hans="问", title_en="Q",
+            questions=[{"zh-Hant": "a", "zh-Hans": "a", "en": "a"}], created_at=NOW,
+        )
+    )  # fmt: skip
     found: dict[str, str] = {}
     for name, ticked in (("incident", None), ("incident_ready", NOW)):
         incident = Incident(

@@ -57,6 +57,9 @@ class Permission(StrEnum):
     incident_handle = "incident.handle"
     emergency_plan_manage = "emergency_plan.manage"
     loss_event_manage = "loss_event.manage"
+    control_assessment_view = "control_assessment.view"
+    control_assessment_manage = "control_assessment.manage"
+    control_assessment_submit = "control_assessment.submit"
     quality_view = "quality.view"
     quality_manage = "quality.manage"
     complaint_view = "complaint.view"
@@ -143,6 +146,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.loss_event_manage: frozenset(
         {Role.branch_manager, Role.compliance_officer, Role.risk_officer, Role.admin}
     ),
+    Permission.control_assessment_view: frozenset(
+        {Role.branch_manager, Role.compliance_officer, Role.risk_officer, Role.admin}
+    ),
+    Permission.control_assessment_manage: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.control_assessment_submit: frozenset({Role.branch_manager, Role.admin}),
     Permission.quality_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.quality_manage: frozenset({Role.quality_officer, Role.admin}),
     Permission.complaint_view: frozenset(Role) - {Role.risk_officer},

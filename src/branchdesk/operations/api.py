@@ -11,11 +11,15 @@ from branchdesk.catalog import service as catalog
 from branchdesk.core.clock import utcnow
 from branchdesk.core.web import DbSession
 from branchdesk.identity.deps import ApiUser
-from branchdesk.operations import incidents, offline
+from branchdesk.operations import assessments, incidents, offline
 from branchdesk.operations.models import IncidentStatus, Scenario
 from branchdesk.operations.schemas import (
     AbsorbBody,
     AbsorbResult,
+    CsaQuestionnaireCreate,
+    CsaQuestionnaireRead,
+    CsaResponseCreate,
+    CsaResponseRead,
     IncidentClose,
     IncidentOpen,
     IncidentRead,
@@ -159,3 +163,42 @@ def record_loss(
 ) -> LossEventRead:
     branch = catalog.get_branch_by_code(db, branch_code)
     return incidents.record_loss_event(db, branch=branch, body=body, actor=principal, now=utcnow())
+
+
+@router.get(
+    "/operations/csa-questionnaires", response_model=list[CsaQuestionnaireRead],
+    summary="Control self-assessment questionnaires",
+)  # fmt: skip
+def questionnaires(db: DbSession, principal: ApiUser) -> list[CsaQuestionnaireRead]:
+    return assessments.list_questionnaires(db, actor=principal)
+
+
+@router.post(
+    "/operations/csa-questionnaires", response_model=CsaQuestionnaireRead, status_code=201,
+    summary="Create a control self-assessment questionnaire", responses=_REFUSALS,
+)  # fmt: skip
+def create_questionnaire(
+    db: DbSession, principal: ApiUser, body: CsaQuestionnaireCreate
+) -> CsaQuestionnaireRead:
+    return assessments.create_questionnaire(db, body=body, actor=principal, now=utcnow())
+
+
+@router.get(
+    "/branches/{branch_code}/csa-responses", response_model=list[CsaResponseRead],
+    summary="A branch's self-assessments with their scores",
+)  # fmt: skip
+def csa_responses(db: DbSession, principal: ApiUser, branch_code: str) -> list[CsaResponseRead]:
+    branch = catalog.get_branch_by_code(db, branch_code)
+    return assessments.list_responses(db, branch=branch, actor=principal)
+
+
+@router.post(
+    "/branches/{branch_code}/csa-responses", response_model=CsaResponseRead, status_code=201,
+    summary="Answer a questionnaire for a period (yes/partial/no; scored 0-100)",
+    responses=_REFUSALS,
+)  # fmt: skip
+def submit_csa(
+    db: DbSession, principal: ApiUser, branch_code: str, body: CsaResponseCreate
+) -> CsaResponseRead:
+    branch = catalog.get_branch_by_code(db, branch_code)
+    return assessments.submit_response(db, branch=branch, body=body, actor=principal, now=utcnow())

@@ -135,3 +135,35 @@ class LossEvent(IdMixin, Base):
     incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+
+
+class CsaQuestionnaire(IdMixin, Base):
+    """A control self-assessment questionnaire; questions are ``{"zh-Hant", "zh-Hans", "en"}``."""
+
+    __tablename__ = "csa_questionnaires"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title_zh_hant: Mapped[str] = mapped_column(String(200))
+    title_zh_hans: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    questions: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class CsaResponse(IdMixin, Base):
+    """A branch's answers for one period (``yes``/``partial``/``no``) and the score 0-100."""
+
+    __tablename__ = "csa_responses"
+    __table_args__ = (
+        UniqueConstraint("questionnaire_id", "branch_id", "period"),
+        CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+    )
+
+    questionnaire_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("csa_questionnaires.id"))
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
+    period: Mapped[str] = mapped_column(String(8))
+    answers: Mapped[list[str]]
+    score: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime]

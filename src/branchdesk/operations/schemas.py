@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -138,3 +139,47 @@ class LossEventRead(BaseModel):
     root_cause: str
     occurred_on: date
     incident_id: uuid.UUID | None
+
+
+class CsaQuestionnaireCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+    title_zh_hant: str = Field(min_length=1, max_length=200)
+    title_zh_hans: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    questions: list[PlanStep] = Field(min_length=1, max_length=100)
+
+
+class CsaQuestionnaireRead(BaseModel):
+    id: uuid.UUID
+    code: str
+    title_en: str
+    title_zh_hant: str
+    title_zh_hans: str
+    questions: list[dict[str, str]]
+
+
+class CsaAnswer(StrEnum):
+    yes = "yes"
+    partial = "partial"
+    no = "no"
+
+
+class CsaResponseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questionnaire_code: str = Field(min_length=1, max_length=32)
+    period: str = Field(pattern=r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$")
+    answers: list[CsaAnswer] = Field(min_length=1, max_length=100)
+    comment: str = Field(default="", max_length=4000)
+
+
+class CsaResponseRead(BaseModel):
+    id: uuid.UUID
+    questionnaire_code: str
+    branch_code: str
+    period: str
+    answers: list[CsaAnswer]
+    score: int
+    submitted_at: datetime

@@ -449,9 +449,54 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loss_events")),
     )
+    op.create_table(
+        "csa_questionnaires",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("title_zh_hant", sa.String(length=200), nullable=False),
+        sa.Column("title_zh_hans", sa.String(length=200), nullable=False),
+        sa.Column("title_en", sa.String(length=200), nullable=False),
+        sa.Column("questions", sa.JSON(), nullable=False),
+        sa.Column("created_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_csa_questionnaires")),
+        sa.UniqueConstraint("code", name=op.f("uq_csa_questionnaires_code")),
+    )
+    op.create_table(
+        "csa_responses",
+        sa.Column("questionnaire_id", sa.Uuid(), nullable=False),
+        sa.Column("branch_id", sa.Uuid(), nullable=False),
+        sa.Column("period", sa.String(length=8), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("submitted_by_id", sa.Uuid(), nullable=True),
+        sa.Column("submitted_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.CheckConstraint("score BETWEEN 0 AND 100", name=op.f("ck_csa_responses_score_range")),
+        sa.ForeignKeyConstraint(
+            ["branch_id"], ["branches.id"], name=op.f("fk_csa_responses_branch_id_branches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id"],
+            ["csa_questionnaires.id"],
+            name=op.f("fk_csa_responses_questionnaire_id_csa_questionnaires"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["submitted_by_id"], ["users.id"], name=op.f("fk_csa_responses_submitted_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_csa_responses")),
+        sa.UniqueConstraint(
+            "questionnaire_id",
+            "branch_id",
+            "period",
+            name=op.f("uq_csa_responses_questionnaire_id_branch_id_period"),
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("csa_responses")
+    op.drop_table("csa_questionnaires")
     op.drop_table("loss_events")
     op.drop_table("incident_steps")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
