@@ -142,8 +142,27 @@ def _as_waiting(db: Session, ticket: Ticket) -> WaitingTicket:
     )
 
 
+def _serving_statuses(db: Session, branch_id: uuid.UUID, service_type_id: uuid.UUID) -> list[str]:
+    """The status of every counter at the branch that serves the service."""
+    return list(
+        db.execute(
+            select(Counter.status)
+            .join(counter_services, counter_services.c.counter_id == Counter.id)
+            .where(
+                Counter.branch_id == branch_id,
+                counter_services.c.service_type_id == service_type_id,
+            )
+        ).scalars()
+    )
+
+
 def _outlook(
-    db: Session, *, ticket: Ticket, now: datetime, estimator: WaitEstimator | None
+    db: Session,
+    *,
+    ticket: Ticket,
+    now: datetime,
+    estimator: WaitEstimator | None,
+    statuses: list[str] | None = None,
 ) -> tuple[int | None, int | None]:
     """(position, estimated wait seconds) of a waiting ticket, else (None, None).
 
@@ -177,16 +196,8 @@ def _outlook(
         )
     ]
     place = _ranked_position(mine, others, now, policy_config(queue_settings(db, branch)))
-    statuses = list(
-        db.execute(
-            select(Counter.status)
-            .join(counter_services, counter_services.c.counter_id == Counter.id)
-            .where(
-                Counter.branch_id == branch.id,
-                counter_services.c.service_type_id == ticket.service_type_id,
-            )
-        ).scalars()
-    )
+    if statuses is None:
+        statuses = _serving_statuses(db, branch.id, ticket.service_type_id)
     open_count = sum(1 for status in statuses if status == CounterStatus.open)
     wait: int | None = None
     # As in estimate_wait: the learned model while a counter serves the physical queue.

@@ -35,7 +35,7 @@ from branchdesk.queue.service.common import (
     offered_service,
     queue_settings,
 )
-from branchdesk.queue.service.screens import _outlook
+from branchdesk.queue.service.screens import _outlook, _serving_statuses
 
 # --- issuing ------------------------------------------------------------------------------------
 
@@ -73,6 +73,9 @@ def issue_ticket(
             raise RuleViolation("unknown customer", field="customer_id")
         if customer.service_tier == "vip" and chosen is Priority.normal:
             chosen = Priority.vip
+    # Read before taking the number: the number's row stays locked until commit, and every
+    # other ticket with this prefix waits for it.
+    statuses = _serving_statuses(db, branch.id, service.id)
     day = catalog.business_day(branch, now)
     seq = next_value(db, f"ticket:{branch.id}:{day.isoformat()}:{service.ticket_prefix}")
     ticket = Ticket(
@@ -103,7 +106,9 @@ def issue_ticket(
         db, branch, ticket, "issued", now, actor=actor, extra={"channel": channel}
     )
     _observe(estimator, branch, event)
-    place, ticket.estimated_wait_seconds = _outlook(db, ticket=ticket, now=now, estimator=estimator)
+    place, ticket.estimated_wait_seconds = _outlook(
+        db, ticket=ticket, now=now, estimator=estimator, statuses=statuses
+    )
     db.add(ticket)
     db.flush()
     # The response (same request, same ``now``) shows these without working them out again.
