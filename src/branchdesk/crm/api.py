@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from branchdesk.core.clock import utcnow
 from branchdesk.core.web import DbSession
 from branchdesk.crm import service
-from branchdesk.crm.schemas import Customer360
+from branchdesk.crm.schemas import CareTaskRead, Customer360
 from branchdesk.identity.deps import ApiUser
 
 router = APIRouter(prefix="/api/v1", tags=["crm"])
@@ -23,3 +26,20 @@ def customer_360(db: DbSession, principal: ApiUser, customer_number: str) -> Cus
     return service.get_customer_360(
         db, customer_number=customer_number, actor=principal, now=utcnow()
     )
+
+
+@router.get("/care-tasks", response_model=list[CareTaskRead])
+def list_care_tasks(
+    db: DbSession,
+    principal: ApiUser,
+    status: Annotated[str, Query(pattern="^(open|done)$")] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[CareTaskRead]:
+    """Care tasks of the caller's branches, by due date (403 without customer.view)."""
+    return service.list_care_tasks(db, actor=principal, status=status, limit=limit)
+
+
+@router.post("/care-tasks/{task_id}/done", response_model=CareTaskRead)
+def complete_care_task(db: DbSession, principal: ApiUser, task_id: uuid.UUID) -> CareTaskRead:
+    """Mark a care task done (audited); 409 when it is already done."""
+    return service.complete_care_task(db, task_id=task_id, actor=principal, now=utcnow())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
 from pydantic import BaseModel
@@ -104,3 +105,14 @@ class Customer360(BaseModel):
     analytics: Analytics | None
     recommendations: list[RecommendationLine]
     care_tasks: list[CareTaskLine]
+
+
+class CareTaskRead(BaseModel):
+    id: uuid.UUID
+    customer_number: str
+    customer_name: str
+    rule_code: str
+    due_on: date
+    status: str
+    detail: str
+    branch_code: str | None

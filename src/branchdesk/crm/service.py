@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import desc, func, select
@@ -17,10 +18,12 @@ from branchdesk.analytics.models import (
 from branchdesk.appointments.models import Appointment
 from branchdesk.catalog.models import Branch
 from branchdesk.complaints.models import Case
+from branchdesk.core.errors import Conflict, NotFound
 from branchdesk.crm.schemas import (
     AccountLine,
     Analytics,
     CareTaskLine,
+    CareTaskRead,
     ComplaintLine,
     Customer360,
     Profile,
@@ -31,8 +34,11 @@ from branchdesk.crm.schemas import (
     VisitLine,
 )
 from branchdesk.customers import service as customers
+from branchdesk.customers.models import Customer
 from branchdesk.feedback.models import SurveyResponse
+from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
 from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting
 from branchdesk.queue.models import Ticket
 
@@ -200,3 +206,54 @@ def get_customer_360(
         recommendations=recommendations,
         care_tasks=tasks,
     )
+
+
+def _task_read(task: CareTask, customer: Customer, branch_code: str | None) -> CareTaskRead:
+    return CareTaskRead(
+        id=task.id, customer_number=customer.customer_number, customer_name=customer.full_name,
+        rule_code=task.rule_code, due_on=task.due_on, status=task.status, detail=task.detail,
+        branch_code=branch_code,
+    )  # fmt: skip
+
+
+def list_care_tasks(
+    db: Session, *, actor: Principal, status: str = "open", limit: int = 200
+) -> list[CareTaskRead]:
+    """The worklist of the actor's branches (all for bank-wide roles). Raises Forbidden."""
+    actor.require(Permission.customer_view)
+    stmt = (
+        select(CareTask, Customer, Branch.code)
+        .join(Customer, Customer.id == CareTask.customer_id)
+        .outerjoin(Branch, Branch.id == CareTask.branch_id)
+        .where(CareTask.status == status)
+        .order_by(CareTask.due_on, CareTask.rule_code, Customer.customer_number)
+        .limit(limit)
+    )
+    if not actor.is_bank_wide:
+        stmt = stmt.where(CareTask.branch_id.in_(list(actor.branch_ids)))
+    return [_task_read(t, c, code) for t, c, code in db.execute(stmt).all()]
+
+
+def complete_care_task(
+    db: Session, *, task_id: uuid.UUID, actor: Principal, now: datetime
+) -> CareTaskRead:
+    """Mark a task done (audited). Raises Forbidden, NotFound (unknown or another branch's),
+    Conflict (already done)."""
+    actor.require(Permission.customer_manage)
+    task = db.get(CareTask, task_id)
+    if task is None or not (actor.is_bank_wide or task.branch_id in actor.branch_ids):
+        raise NotFound("no such care task")
+    actor.require(Permission.customer_manage, task.branch_id)
+    if task.status != "open":
+        raise Conflict("the care task is already done", field="status")
+    task.status = "done"
+    customer = db.get(Customer, task.customer_id)
+    assert customer is not None  # a foreign key
+    branch = db.get(Branch, task.branch_id) if task.branch_id else None
+    append_audit(
+        db, action="care_task.complete", object_type="care_task", object_id=task.id,
+        branch_id=task.branch_id, now=now, actor=actor,
+        detail={"rule": task.rule_code, "customer_number": customer.customer_number},
+    )  # fmt: skip
+    db.flush()
+    return _task_read(task, customer, branch.code if branch else None)
