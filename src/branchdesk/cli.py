@@ -44,6 +44,9 @@ def _register() -> None:
     from branchdesk.portal.cli import portal_app
 
     app.add_typer(portal_app, name="portal")
+    from branchdesk.quality.cli import quality_app
+
+    app.add_typer(quality_app, name="quality")
     from branchdesk.queue.cli import waittime_app
 
     app.add_typer(waittime_app, name="waittime")

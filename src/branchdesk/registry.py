@@ -17,6 +17,7 @@ MODULES = (
     "branchdesk.loans.jobs",
     "branchdesk.complaints.sla",
     "branchdesk.feedback.service",
+    "branchdesk.quality.reports",
     "branchdesk.risk.cases.jobs",
 )
 

@@ -35,6 +35,7 @@ CASES = [
     Case("GET", "/api/v1/quality/visits/trend", QUALITY_VIEWERS),
     Case("GET", "/quality/checklists", QUALITY_VIEWERS, html=True, params={"service": "QCHK"}),
     Case("POST", "/quality/checklists", QUALITY_MANAGERS, html=True, form=FORM),
+    Case("GET", "/quality/report", QUALITY_VIEWERS, html=True, params={"branch": "HOME"}),
 ]
 
 

@@ -21,7 +21,7 @@ from branchdesk.core.web import DbSession, redirect, render, validate_form
 from branchdesk.identity.deps import PageUser, PostedForm
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
-from branchdesk.quality import charts, checklists, service
+from branchdesk.quality import charts, checklists, reports, service
 from branchdesk.quality.kpi import Period
 from branchdesk.quality.schemas import VisitCreate
 
@@ -169,3 +169,40 @@ def record_visit(
             errors={exc.field or "form": exc.detail}, values=values, status_code=422,
         )  # fmt: skip
     return redirect(f"/quality/checklists?branch={data.branch_code.upper()}&saved=1")
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+@router.get("/quality/report")
+def report(
+    request: Request,
+    db: DbSession,
+    principal: PageUser,
+    period: str = "day",
+    branch: str = "",
+    format: str = "html",
+) -> Response:
+    i18n.set_locale(request.state.locale)
+    try:
+        chosen, kind = reports.ReportPeriod(period), reports.ReportFormat(format)
+    except ValueError as exc:
+        raise RuleViolation("choose day or week, and html, pdf or csv", field="period") from exc
+    now = utcnow()
+    on = parse_date(request.query_params.get("date"), "date") or now.date()
+    code = branch.strip().upper() or None
+    built = reports.build_report(
+        db, actor=principal, period=chosen, on=on, branch_code=code, now=now
+    )
+    name = f"quality-{chosen.value}-{built.board.scope}-{built.board.from_on}"
+    if kind == reports.ReportFormat.csv:
+        return Response(
+            reports.to_csv(built), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )  # fmt: skip
+    if kind == reports.ReportFormat.pdf:
+        return Response(
+            reports.to_pdf(built, request.state.locale), media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )  # fmt: skip
+    return render(request, "quality/report.html", reports.html_context(built, on, code))

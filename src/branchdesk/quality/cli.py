@@ -1,0 +1,102 @@
+"""`branchdesk quality ...`: export a daily/weekly quality report, e-mail reports to managers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from branchdesk.core.config import get_settings
+from branchdesk.core.db import Database
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Role
+
+quality_app = typer.Typer(
+    help="Service quality: daily and weekly reports (HTML, PDF, CSV) and their e-mails.",
+    no_args_is_help=True,
+)
+
+
+def _batch_principal() -> Principal:
+    # A batch job reads the whole bank, like the quality officer it reports for.
+    return Principal(
+        user_id=uuid.UUID(int=0), username="cli", display_name="CLI", role=Role.admin,
+        branch_ids=frozenset(),
+    )  # fmt: skip
+
+
+@quality_app.command("report")
+def report_command(
+    period: str = typer.Option("day", help="day or week (the ISO week holding --date)."),
+    on: str = typer.Option(..., "--date", help="A business day, e.g. 2026-03-02."),
+    branch: str | None = typer.Option(None, help="Branch code (default: the whole bank)."),
+    fmt: str = typer.Option("html", "--format", help="html, pdf or csv."),
+    out: Path = typer.Option(..., help="File to write."),
+    locale: str = typer.Option("zh-Hant", help="zh-Hant, zh-Hans or en."),
+    url: str | None = typer.Option(None, help="Database URL."),
+) -> None:
+    """Write one report file."""
+    from branchdesk.core.clock import utcnow
+    from branchdesk.core.errors import DomainError
+    from branchdesk.core.i18n import set_locale
+    from branchdesk.quality import reports
+
+    try:
+        chosen, kind = reports.ReportPeriod(period), reports.ReportFormat(fmt)
+        day = date.fromisoformat(on)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    actor = _batch_principal()
+    set_locale(locale)
+    database = Database(url or get_settings().database_url)
+    try:
+        with database.read_only() as db:
+            built = reports.build_report(
+                db, actor=actor, period=chosen, on=day, branch_code=branch, now=utcnow()
+            )
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        database.dispose()
+    if kind == reports.ReportFormat.csv:
+        out.write_text(reports.to_csv(built), encoding="utf-8")
+    elif kind == reports.ReportFormat.pdf:
+        out.write_bytes(reports.to_pdf(built, locale))
+    else:
+        out.write_text(reports.render_html(built, day, branch, locale), encoding="utf-8")
+    typer.echo(f"wrote {out} ({built.board.scope}, {built.board.from_on} to {built.board.to_on})")
+
+
+@quality_app.command("send-reports")
+def send_reports_command(
+    period: str = typer.Option("week", help="day or week."),
+    on: str | None = typer.Option(
+        None, "--date", help="A day of the period (default: yesterday, i.e. the last full one)."
+    ),
+    url: str | None = typer.Option(None, help="Database URL."),
+) -> None:
+    """Queue each branch manager's report for the period (once per period, branch, manager)."""
+    from datetime import timedelta
+
+    from branchdesk.core.clock import utcnow
+    from branchdesk.quality import reports
+
+    now = utcnow()
+    try:
+        chosen = reports.ReportPeriod(period)
+        day = date.fromisoformat(on) if on else now.date() - timedelta(days=1)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    actor = _batch_principal()
+    database = Database(url or get_settings().database_url)
+    try:
+        with database.unit_of_work() as db:
+            sent = reports.send_reports(db, actor=actor, period=chosen, on=day, now=now)
+    finally:
+        database.dispose()
+    typer.echo(f"queued {sent} quality report(s)")
