@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.catalog import views as catalog_views
     from branchdesk.complaints import api as complaints_api
     from branchdesk.complaints import views as complaints_views
+    from branchdesk.compliance import api as compliance_api
+    from branchdesk.compliance import views as compliance_views
     from branchdesk.crm import api as crm_api
     from branchdesk.crm import views as crm_views
     from branchdesk.customers import api as customers_api
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.ledger import views as ledger_views
     from branchdesk.loans import api as loans_api
     from branchdesk.loans import views as loans_views
+    from branchdesk.operations import api as operations_api
+    from branchdesk.operations import views as operations_views
     from branchdesk.portal import api as portal_api
     from branchdesk.portal import views as portal_views
     from branchdesk.quality import api as quality_api
@@ -95,9 +99,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.risk.cases import api as risk_api
     from branchdesk.risk.cases import views as risk_views
     from branchdesk.teller import views as teller_views
-    from branchdesk.compliance import api as compliance_api
-    from branchdesk.operations import api as operations_api
     from branchdesk.training import api as training_api
+    from branchdesk.training import views as training_views
 
     for router in (
         ops.router,
@@ -132,6 +135,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         training_api.router,
         operations_api.router,
         compliance_api.router,
+        compliance_views.router,
+        operations_views.router,
+        training_views.router,
     ):
         app.include_router(router)
     return app

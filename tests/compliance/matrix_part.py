@@ -42,6 +42,8 @@ CASES = [
     Case("PATCH", "/api/v1/compliance/violations/{compliance_violation}", MANAGERS,
          json={"status": "remediating"}),
     Case("GET", "/api/v1/compliance/trend", VIEWERS),
+    Case("GET", "/compliance/violations", VIEWERS, html=True),
+    Case("GET", "/compliance/runs/{compliance_run}", VIEWERS, html=True),
 ]  # fmt: skip
 
 

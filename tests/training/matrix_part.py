@@ -41,6 +41,7 @@ CASES = [
     Case("GET", "/api/v1/branches/HOME/training/overdue", TRAINING_VIEWERS),
     Case("GET", "/api/v1/branches/HOME/training/skills-matrix", TRAINING_VIEWERS),
     Case("GET", "/api/v1/branches/HOME/counters/K1/certified-services", ALL),
+    Case("GET", "/training/branches/HOME", TRAINING_VIEWERS, html=True),
 ]  # fmt: skip
 
 
