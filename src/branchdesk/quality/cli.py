@@ -100,3 +100,47 @@ def send_reports_command(
     finally:
         database.dispose()
     typer.echo(f"queued {sent} quality report(s)")
+
+
+@quality_app.command("bench")
+def bench_command(
+    url: str = typer.Option(..., help="URL of an empty, migrated database."),
+    branches: int = typer.Option(20, min=1),
+    days: int = typer.Option(365, min=30),
+    tickets_per_day: int = typer.Option(120, min=1, help="Tickets per branch and day."),
+    runs: int = typer.Option(3, min=1),
+    skip_build: bool = typer.Option(False, help="Time an already built history."),
+) -> None:
+    """Build a history (tickets in every end state, complaints) and time the dashboard."""
+    import json
+    import time
+    from datetime import timedelta
+
+    from branchdesk.core.clock import utcnow
+    from branchdesk.quality import bench
+
+    end_on = utcnow().date() - timedelta(days=1)
+    database = Database(url)
+    try:
+        built = 0.0
+        if not skip_build:
+            started = time.perf_counter()
+            with database.unit_of_work() as db:
+                tickets, complaints = bench.build_history(
+                    db, branches=branches, days=days, tickets_per_day=tickets_per_day,
+                    end_on=end_on, seed=7,
+                )  # fmt: skip
+            built = time.perf_counter() - started
+            typer.echo(f"built {tickets} tickets and {complaints} complaints in {built:.0f} s")
+        if database.engine.dialect.name == "postgresql":
+            with database.engine.connect() as connection:
+                connection.exec_driver_sql("COMMIT")
+                connection.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            with database.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE")
+        with database.read_only() as db:
+            timings = bench.time_dashboard(db, end_on=end_on, days=days, runs=runs)
+    finally:
+        database.dispose()
+    typer.echo(json.dumps(timings, indent=2))
