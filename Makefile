@@ -28,7 +28,7 @@ pytest: install
 
 pytest-postgres: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		BRANCHDESK_TEST_DB=postgres $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not browser"; \
+		BRANCHDESK_TEST_DB=postgres $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not browser and not spark"; \
 	else echo "TEST_DATABASE_URL not set: PostgreSQL pass skipped (CI sets it)"; fi
 
 test: lint typecheck pytest pytest-postgres
