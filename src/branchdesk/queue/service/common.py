@@ -67,8 +67,8 @@ def _hold(db: Session, *rows: object) -> None:
     event and the response find the branch, service and counter with ``db.get`` instead of
     another round trip.
     """
-    held: list[object] = db.info.setdefault(_HELD, [])
-    held.extend(row for row in rows if row is not None)
+    held: set[object] = db.info.setdefault(_HELD, set())
+    held.update(row for row in rows if row is not None)
 
 
 def queue_settings(db: Session, branch: Branch) -> QueueSettings:
