@@ -356,9 +356,9 @@ class AmlBatch:
         if _CHANNELS.get(posting.kind) is None or not customers:
             return ALLOW
         limit = self.aml.max_history * len(customers)
-        rows = [row for c in customers for row in self.history.of_customer(str(c))]
         history = self.history
-        if len(rows) > limit:
+        if sum(len(history.of_customer(str(c))) for c in customers) > limit:
+            rows = [row for c in customers for row in history.of_customer(str(c))]
             latest = sorted(rows, key=lambda row: row.booked_at)[-limit:]
             history = aml_hook.PostingHistory(latest)
         return self.aml._decide(posting, history, since=self.since)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from branchdesk.risk.aml.book import DAY, HOUR, Book, Finding, start_of_day
 from branchdesk.risk.aml.config import RuleConfig
@@ -138,7 +139,12 @@ def _cny(posting: Posting, config: RuleConfig) -> int:
 
 
 def _ts(posting: Posting) -> int:
-    return int(posting.booked_at.timestamp())
+    return _epoch(posting.booked_at)
+
+
+@lru_cache(maxsize=16_384)
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 def could_be_flagged(
