@@ -89,7 +89,15 @@ def build_templates() -> Environment:
     env.filters["money"] = _money_filter
     env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     env.globals["localized"] = i18n.localized
+    env.globals["work_areas"] = _work_areas
     return env
+
+
+def _work_areas(principal: Any) -> list[Any]:
+    """The header's links for this user (the list lives with the permission table)."""
+    from branchdesk.identity.navigation import work_areas
+
+    return list(work_areas(principal))
 
 
 def render(

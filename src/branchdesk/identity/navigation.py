@@ -1,0 +1,35 @@
+"""The staff work areas shown in the header and on the home page, filtered by the permission
+table (identity/roles.py): a link appears exactly when the role may open the page behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
+
+
+@dataclass(frozen=True, slots=True)
+class WorkArea:
+    label: str  # English msgid, translated in the template
+    href: str
+    permission: Permission
+
+
+WORK_AREAS: tuple[WorkArea, ...] = (
+    WorkArea("Teller console", "/console", Permission.queue_serve),
+    WorkArea("Approvals", "/approvals", Permission.posting_approve),
+    WorkArea("Loans", "/loans", Permission.loan_view),
+    WorkArea("Complaints", "/complaints", Permission.complaint_view),
+    WorkArea("Customer surveys", "/quality/surveys", Permission.feedback_view),
+    WorkArea("AML cases", "/risk/cases", Permission.aml_view),
+    WorkArea("Staff", "/admin/users", Permission.user_view),
+    WorkArea("Audit trail", "/admin/audit", Permission.audit_view),
+)
+
+
+def work_areas(principal: Principal | None) -> list[WorkArea]:
+    """The areas this user may open (none for an anonymous visitor)."""
+    if principal is None:
+        return []
+    return [area for area in WORK_AREAS if principal.can(area.permission)]

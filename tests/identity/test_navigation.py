@@ -1,0 +1,42 @@
+"""The header and home page link exactly the work areas the role may open."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from branchdesk.core.security import Signer
+from branchdesk.identity.navigation import WORK_AREAS
+from branchdesk.identity.roles import PERMISSIONS, Role
+from tests.factories import browser_session, make_branch, make_user
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_header_links_follow_the_permission_table(
+    client: TestClient, db: Session, signer: Signer, role: Role
+) -> None:
+    branch = make_branch(db, code="NAV")
+    user = make_user(db, role, () if role is Role.admin else (branch,), username=f"nav.{role}")
+    cookie, _csrf = browser_session(signer, user)
+    client.cookies.set("bd_session", cookie)
+    page = client.get("/", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    header = page.text.split('class="mainnav"', 1)[1].split("</nav>", 1)[0]
+    links = re.findall(r'href="([^"]+)"', header)
+    expected = [a.href for a in WORK_AREAS if role in PERMISSIONS[a.permission]]
+    assert links == ["/", "/branches", "/services", *expected]
+    for href in expected:  # every linked area really opens for this role
+        assert client.get(href, follow_redirects=False).status_code == 200, href
+
+
+def test_the_areas_are_translated(client: TestClient, db: Session, signer: Signer) -> None:
+    user = make_user(db, Role.admin, (), username="nav.zh")
+    cookie, _csrf = browser_session(signer, user)
+    client.cookies.set("bd_session", cookie)
+    client.cookies.set("bd_lang", "zh-Hant")
+    header = client.get("/").text.split('class="mainnav"', 1)[1].split("</nav>", 1)[0]
+    assert "待覆核交易" in header
+    assert "Approvals" not in header
