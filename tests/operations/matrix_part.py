@@ -7,8 +7,6 @@ events."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.service import business_day
@@ -107,5 +105,5 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     return {
         **found,
         "offline_block": str(block.id),
-        "offline_when": (now - timedelta(minutes=1)).isoformat(),
+        "offline_when": now.isoformat(),
     }

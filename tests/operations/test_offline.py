@@ -176,7 +176,7 @@ def test_absorb_over_http(client: TestClient, db: Session, signer: Signer) -> No
     )  # fmt: skip
     assert made.status_code == 201, made.text
     url = f"/api/v1/branches/{w.branch.code}/offline-blocks/{made.json()['id']}/absorb"
-    when = (utcnow() - timedelta(seconds=30)).isoformat()
+    when = utcnow().isoformat()
     outside = client.post(
         url, json={"tickets": [{"number": f"{w.prefix}-905", "issued_at": when}]}, headers=auth
     )
