@@ -65,6 +65,9 @@ def _register() -> None:
     from branchdesk.operations.cli import operations_app
 
     app.add_typer(operations_app, name="operations")
+    from branchdesk.compliance.cli import compliance_app
+
+    app.add_typer(compliance_app, name="compliance")
 
 
 def main() -> None:

@@ -212,3 +212,22 @@ def test_over_http(client: TestClient, db: Session, signer: Signer) -> None:
     assert bad.status_code == 422
     assert bad.json()["field"] == "results.0.position"
     assert client.get(run_url, headers=auth).json()["results"][0]["result"] is None
+
+
+def test_scheduled_runs_start_once_per_period(world: World) -> None:
+    from branchdesk.catalog.models import Branch
+
+    active = int(
+        world.db.execute(
+            select(func.count()).select_from(Branch).where(Branch.is_active.is_(True))
+        ).scalar_one()
+    )
+    world.start()  # this branch's March run exists already
+    assert service.open_scheduled_runs(world.db, now=NOW) == active - 1
+    assert service.open_scheduled_runs(world.db, now=NOW) == 0
+    assert service.open_scheduled_runs(world.db, now=NOW + timedelta(days=31)) == active
+    periods = world.db.execute(
+        select(ChecklistRun.period).where(ChecklistRun.branch_id == world.other.id)
+        .order_by(ChecklistRun.period)
+    ).scalars().all()  # fmt: skip
+    assert periods == ["2026-03", "2026-04"]

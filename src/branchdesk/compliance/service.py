@@ -460,3 +460,42 @@ def trend(db: Session, *, actor: Principal, since: date | None = None) -> list[T
         TrendRow(branch_code=b, severity=Severity(s), month=m, count=n)
         for (b, s, m), n in sorted(counts.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1]))
     ]
+
+
+def open_scheduled_runs(db: Session, *, now: datetime) -> int:
+    """Start this period's run of every active checklist at every active branch (once).
+
+    Run daily by `branchdesk compliance schedule`; a run that exists already is kept. Returns how
+    many runs were started.
+    """
+    checklists = list(
+        db.execute(select(ChecklistTemplate).where(ChecklistTemplate.is_active.is_(True))).scalars()
+    )
+    branches = list(db.execute(select(Branch).where(Branch.is_active.is_(True))).scalars())
+    existing = {
+        (c, b, p)
+        for c, b, p in db.execute(
+            select(ChecklistRun.checklist_id, ChecklistRun.branch_id, ChecklistRun.period)
+        )
+    }
+    started = 0
+    for branch in branches:
+        day = catalog.business_day(branch, now)
+        for checklist in checklists:
+            period = period_of(checklist.schedule, day)
+            if (checklist.id, branch.id, period) in existing:
+                continue
+            run = ChecklistRun(
+                checklist_id=checklist.id, branch_id=branch.id, period=period,
+                status=RunStatus.open, started_by_id=None, started_at=now, submitted_at=None,
+            )  # fmt: skip
+            db.add(run)
+            db.flush()
+            append_audit(
+                db, action="compliance.run_start", object_type="compliance_run",
+                object_id=run.id, branch_id=branch.id, now=now,
+                actor_label="branchdesk compliance schedule",
+                detail={"checklist": checklist.code, "period": period},
+            )  # fmt: skip
+            started += 1
+    return started
