@@ -18,8 +18,8 @@ from branchdesk.ledger import service as ledger
 from branchdesk.ledger.errors import PostingBlocked
 from branchdesk.ledger.models import Account, Posting
 from branchdesk.ledger.schemas import AccountOpen
-from branchdesk.ledger.service.compliance import AllowAll
-from branchdesk.risk.cases.kyc import AllOf, KycExpiredCheck, expiry_check, load_watchlist
+from branchdesk.ledger.service.compliance import AllOf, AllowAll
+from branchdesk.risk.cases.kyc import KycExpiredCheck, expiry_check, load_watchlist
 from branchdesk.risk.cases.models import AmlAlert, AmlCase, KycProfile
 from branchdesk.risk.kyc.watchlist import WatchlistEntry
 from tests.factories import NOW, make_customer
@@ -213,3 +213,42 @@ def test_alerts_on_file_raise_the_rating(db: Session, signer: Signer) -> None:
         profile = refresh_profile(db, customer=person, now=NOW)
         assert profile.rating == ("medium" if n < 2 else "high")
     assert profile.rating_reasons == ["3 AML alerts on file"]
+
+
+def test_a_transfer_batch_applies_the_kyc_restriction_per_item(db: Session, signer: Signer) -> None:
+    from branchdesk.ledger.service.posting import TransferItem
+
+    bank = make_bank(db, signer)
+    expiring = make_customer(
+        db, signer, home_branch_id=bank.branch.id, id_expires_on=TODAY + timedelta(days=10)
+    )
+    valid = make_customer(
+        db, signer, home_branch_id=bank.branch.id, id_expires_on=TODAY + timedelta(days=900)
+    )
+    accounts = [
+        ledger.open_account(
+            db,
+            data=AccountOpen(
+                customer_number=c.customer_number, currency="CNY", branch_code=bank.branch.code
+            ),
+            actor=bank.teller,
+            now=NOW,
+        )
+        for c in (expiring, valid)
+    ]
+    check = AllOf(KycExpiredCheck(), AllowAll())
+    for account in accounts:
+        cash_in(db, bank, account, 100_000, at=NOW, compliance=check)
+    later = NOW + timedelta(days=11)
+    out_of_expired = TransferItem(accounts[0].number, accounts[1].number, 1_000, "CNY", "kb-1")
+    into_expired = TransferItem(accounts[1].number, accounts[0].number, 2_000, "CNY", "kb-2")
+    results = ledger.post_transfer_batch(
+        db, items=[out_of_expired, into_expired], actor=bank.teller, now=later, compliance=check
+    )
+    assert isinstance(results[0], PostingBlocked)
+    assert "KYC" in str(results[0].detail)
+    assert not isinstance(results[1], PostingBlocked)
+    assert results[1].posting.status == "posted"  # type: ignore[union-attr]
+    db.expire_all()
+    balances = [db.get(Account, a.id).balance_minor for a in accounts]  # type: ignore[union-attr]
+    assert balances == [102_000, 98_000]

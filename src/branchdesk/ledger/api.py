@@ -40,7 +40,7 @@ from branchdesk.ledger.schemas import (
     TimeDepositWithdrawal,
     TransferBody,
 )
-from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
+from branchdesk.ledger.service.compliance import AllOf, AmlCheck, PrePostingCheck
 from branchdesk.ledger.service.posting import TransferItem, posting_reads
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
@@ -55,7 +55,9 @@ def compliance_check(request: Request) -> PrePostingCheck:
     if configured is not None:
         return configured
     if _default_check is None:
-        _default_check = AmlCheck()
+        from branchdesk.risk.cases.kyc import KycExpiredCheck  # risk builds on the ledger
+
+        _default_check = AllOf(KycExpiredCheck(), AmlCheck())
     return _default_check
 
 

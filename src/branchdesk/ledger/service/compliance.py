@@ -146,6 +146,53 @@ def open_batch(
     return batch
 
 
+class AllOf:
+    """Several pre-posting checks as one: a block wins, holds add up, reports are merged.
+
+    The default check of the app is ``AllOf(KycExpiredCheck(), AmlCheck())``. Its batch form
+    opens each part's batch form, so a batch keeps a constant number of statements when every
+    part has one."""
+
+    def __init__(self, *checks: PrePostingCheck) -> None:
+        self.checks = checks
+
+    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        return combine(each.check(db, posting=posting) for each in self.checks)
+
+    def begin_batch(
+        self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
+    ) -> BatchCheck:
+        ids = list(customer_ids)
+        return _AllOfBatch([open_batch(c, db, customer_ids=ids, now=now) for c in self.checks])
+
+
+class _AllOfBatch:
+    def __init__(self, parts: list[BatchCheck]) -> None:
+        self.parts = parts
+
+    def check(self, posting: ProposedPosting) -> ComplianceDecision:
+        return combine(part.check(posting) for part in self.parts)
+
+    def posted(self, posting: ProposedPosting) -> None:
+        for part in self.parts:
+            part.posted(posting)
+
+
+def combine(decisions: Iterable[ComplianceDecision]) -> ComplianceDecision:
+    """The first block wins (later checks are not asked); holds join; reports are merged."""
+    holds: list[str] = []
+    reports: list[str] = []
+    for decision in decisions:
+        if decision.verdict is Verdict.block:
+            return decision
+        reports.extend(decision.reports)
+        if decision.verdict is Verdict.hold:
+            holds.append(decision.reason)
+    if holds:
+        return ComplianceDecision(Verdict.hold, "; ".join(holds), tuple(reports))
+    return ComplianceDecision(Verdict.allow, "", tuple(reports))
+
+
 class AllowAll:
     """Lets everything through (tests, benchmarks of the ledger alone)."""
 

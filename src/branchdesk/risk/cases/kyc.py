@@ -10,7 +10,7 @@ watch-list hits into AML alerts (typology ``watchlist``) on the customer's case.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -24,7 +24,6 @@ from branchdesk.ledger.models import PostingKind
 from branchdesk.ledger.service.compliance import (
     ALLOW,
     ComplianceDecision,
-    PrePostingCheck,
     ProposedPosting,
     Verdict,
 )
@@ -295,48 +294,60 @@ class KycExpiredCheck:
         self.policy = policy
 
     def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        payers = _payers(posting)
+        if _OPERATIONS.get(posting.kind) is None or not payers:
+            return ALLOW
+        return self.decide(posting, _load_customers(db, payers))
+
+    def decide(
+        self, posting: ProposedPosting, customers: dict[uuid.UUID, Customer]
+    ) -> ComplianceDecision:
         operation = _OPERATIONS.get(posting.kind)
-        payers = {
-            leg.customer_id
-            for leg in posting.legs
-            if leg.customer_id is not None and leg.amount_minor < 0
-        }
-        if operation is None or not payers:
+        if operation is None:
             return ALLOW
         today = posting.booked_at.date()
-        for customer in db.execute(
-            select(Customer).where(Customer.id.in_(sorted(payers))).order_by(Customer.id)
-        ).scalars():
+        for customer_id in sorted(_payers(posting)):
+            customer = customers.get(customer_id)
+            if customer is None:
+                continue
             status = completeness.kyc_status(kyc_customer(customer), today=today)
             decision = restrictions.decide(operation, kyc=status, policy=self.policy)
             if not decision.allowed:
                 return ComplianceDecision(Verdict.block, f"KYC: {decision.reason}")
         return ALLOW
 
+    def begin_batch(
+        self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
+    ) -> KycBatch:
+        """One query for every customer of the batch (their ID expiry does not change within it)."""
+        return KycBatch(self, _load_customers(db, set(customer_ids)))
 
-class AllOf:
-    """Several pre-posting checks as one: a block wins, holds add up, reports are merged.
 
-    ``AllOf(KycExpiredCheck(), AmlCheck())`` is how the KYC restriction joins the AML rules
-    (the ledger owner wires it as the default check). It has no batch form, so a batch is
-    checked item by item."""
+class KycBatch:
+    def __init__(self, check: KycExpiredCheck, customers: dict[uuid.UUID, Customer]) -> None:
+        self._check = check
+        self._customers = customers
 
-    def __init__(self, *checks: PrePostingCheck) -> None:
-        self.checks = checks
+    def check(self, posting: ProposedPosting) -> ComplianceDecision:
+        return self._check.decide(posting, self._customers)
 
-    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
-        holds: list[str] = []
-        reports: list[str] = []
-        for each in self.checks:
-            decision = each.check(db, posting=posting)
-            if decision.verdict is Verdict.block:
-                return decision
-            reports.extend(decision.reports)
-            if decision.verdict is Verdict.hold:
-                holds.append(decision.reason)
-        if holds:
-            return ComplianceDecision(Verdict.hold, "; ".join(holds), tuple(reports))
-        return ComplianceDecision(Verdict.allow, "", tuple(reports))
+    def posted(self, posting: ProposedPosting) -> None:
+        return None
+
+
+def _payers(posting: ProposedPosting) -> set[uuid.UUID]:
+    return {
+        leg.customer_id
+        for leg in posting.legs
+        if leg.customer_id is not None and leg.amount_minor < 0
+    }
+
+
+def _load_customers(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Customer]:
+    if not ids:
+        return {}
+    rows = db.execute(select(Customer).where(Customer.id.in_(sorted(ids)))).scalars()
+    return {customer.id: customer for customer in rows}
 
 
 # --- watch list -----------------------------------------------------------------------------
