@@ -133,6 +133,29 @@ def test_bad_transfers_are_refused_and_audited(
         assert _refusals(db) == [("posting.transfer", error)]
 
 
+@pytest.mark.parametrize("route", ["deposits", "withdrawals"])
+def test_cash_in_another_currency_is_a_currency_mismatch(
+    client: TestClient, db: Session, world: dict[str, Any], route: str
+) -> None:
+    a = _open(client, world, 0)
+    client.post(
+        "/api/v1/deposits",
+        json={"account": a["number"], "amount_minor": 1_000, "currency": "CNY",
+              "idempotency_key": "d"},
+        headers=world["teller"],
+    )  # fmt: skip
+    before = counts(db)
+    response = client.post(
+        f"/api/v1/{route}",
+        json={"account": a["number"], "amount_minor": 100, "currency": "USD",
+              "idempotency_key": "usd-1"},
+        headers=world["teller"],
+    )  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert (response.json()["error"], response.json()["field"]) == ("currency_mismatch", "currency")
+    assert counts(db) == before
+
+
 def test_frozen_and_closed_accounts(client: TestClient, db: Session, world: dict[str, Any]) -> None:
     a = _open(client, world, 0)
     b = _open(client, world, 1)

@@ -157,9 +157,10 @@ def find_replay(db: Session, *, key: str, request_hash: str) -> PostingResult | 
 
 
 def validate_legs(legs: Sequence[Leg], currency: str, *, kind: PostingKind | None = None) -> None:
-    """Raises AccountClosed, AccountFrozen, AccountDormant, CurrencyMismatch, RuleViolation."""
-    if not rules.is_balanced((leg.account.currency, leg.amount_minor) for leg in legs):
-        raise RuleViolation("the entries of a posting must sum to zero")  # a bug if ever seen
+    """Raises AccountClosed, AccountFrozen, AccountDormant, CurrencyMismatch, RuleViolation.
+
+    The currency is checked per leg first: an account in another currency is the client's
+    mistake (``currency_mismatch`` on the field), not an unbalanced posting."""
     for leg in legs:
         account = leg.account
         if account.currency != currency:
@@ -182,6 +183,8 @@ def validate_legs(legs: Sequence[Leg], currency: str, *, kind: PostingKind | Non
                 f"account {account.number} is a time deposit: withdraw it at maturity",
                 code="time_deposit_locked",
             )
+    if not rules.is_balanced((leg.account.currency, leg.amount_minor) for leg in legs):
+        raise RuleViolation("the entries of a posting must sum to zero")  # a bug if ever seen
 
 
 def _within_limit(change: int) -> list[ColumnElement[bool]]:
