@@ -19,6 +19,8 @@ MODULES = (
     "branchdesk.feedback.service",
     "branchdesk.quality.reports",
     "branchdesk.risk.cases.jobs",
+    "branchdesk.training.service",
+    "branchdesk.compliance.service",
 )
 
 

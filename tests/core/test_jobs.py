@@ -76,6 +76,23 @@ def test_the_domains_register_their_jobs() -> None:
         "appointments.remind",
         "appointments.sweep",
         "complaints.sla_check",
+        "compliance.schedule",
         "feedback.invite",
         "kyc.expiry_check",
+        "loans.daily",
+        "training.remind",
     } <= names
+
+
+def test_every_registered_job_runs_on_a_fresh_database(tmp_path: Path) -> None:
+    from branchdesk.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    upgrade(url)
+    load_all()
+    database = Database(url)
+    try:
+        outcome = Scheduler().run_due(database, NOW)
+    finally:
+        database.dispose()
+    assert outcome == {job.name: "ok" for job in jobs()}

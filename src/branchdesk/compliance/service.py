@@ -43,6 +43,7 @@ from branchdesk.compliance.schemas import (
     ViolationUpdate,
 )
 from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from branchdesk.core.jobs import Job, register_job
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
@@ -499,3 +500,12 @@ def open_scheduled_runs(db: Session, *, now: datetime) -> int:
             )  # fmt: skip
             started += 1
     return started
+
+
+register_job(
+    Job(
+        name="compliance.schedule",
+        every=timedelta(hours=6),
+        run=lambda db, now: open_scheduled_runs(db, now=now),
+    )
+)

@@ -16,6 +16,7 @@ from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch, Counter, ServiceType, counter_services
 from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from branchdesk.core.events import record_event
+from branchdesk.core.jobs import Job, register_job
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User, user_branches
 from branchdesk.identity.principal import Principal
@@ -484,3 +485,12 @@ def skills_matrix(
 
 def get_branch(db: Session, code: str) -> Branch:
     return catalog.get_branch_by_code(db, code)
+
+
+register_job(
+    Job(
+        name="training.remind",
+        every=timedelta(hours=12),
+        run=lambda db, now: queue_reminders(db, now=now, lead_days=14),
+    )
+)
