@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from branchdesk.core.security import Signer
-from branchdesk.identity.navigation import WORK_AREAS
+from branchdesk.identity.navigation import BRANCH_AREAS, WORK_AREAS
 from branchdesk.identity.roles import PERMISSIONS, Role
 from tests.factories import browser_session, make_branch, make_user
 
@@ -30,6 +30,16 @@ def test_header_links_follow_the_permission_table(
     assert links == ["/", "/branches", "/services", *expected]
     for href in expected:  # every linked area really opens for this role
         assert client.get(href, follow_redirects=False).status_code == 200, href
+    per_branch = [
+        a.href.format(code="NAV") for a in BRANCH_AREAS if role in PERMISSIONS[a.permission]
+    ]
+    shortcuts = page.text.split("<h2>Shortcuts</h2>", 1)[1]
+    for href in per_branch:
+        assert f'href="{href}"' in shortcuts
+        assert client.get(href, follow_redirects=False).status_code == 200, href
+    for area in BRANCH_AREAS:
+        if role not in PERMISSIONS[area.permission]:
+            assert area.href.format(code="NAV") not in shortcuts
 
 
 def test_the_areas_are_translated(client: TestClient, db: Session, signer: Signer) -> None:

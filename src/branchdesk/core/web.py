@@ -90,6 +90,7 @@ def build_templates() -> Environment:
     env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     env.globals["localized"] = i18n.localized
     env.globals["work_areas"] = _work_areas
+    env.globals["branch_areas"] = _branch_areas
     return env
 
 
@@ -98,6 +99,13 @@ def _work_areas(principal: Any) -> list[Any]:
     from branchdesk.identity.navigation import work_areas
 
     return list(work_areas(principal))
+
+
+def _branch_areas(principal: Any) -> list[Any]:
+    """Links to pages of one branch (incidents, training) this user may open."""
+    from branchdesk.identity.navigation import branch_areas
+
+    return list(branch_areas(principal))
 
 
 def render(

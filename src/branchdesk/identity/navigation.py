@@ -23,9 +23,23 @@ WORK_AREAS: tuple[WorkArea, ...] = (
     WorkArea("Complaints", "/complaints", Permission.complaint_view),
     WorkArea("Customer surveys", "/quality/surveys", Permission.feedback_view),
     WorkArea("AML cases", "/risk/cases", Permission.aml_view),
+    WorkArea("Compliance checks", "/compliance/violations", Permission.compliance_view),
     WorkArea("Staff", "/admin/users", Permission.user_view),
     WorkArea("Audit trail", "/admin/audit", Permission.audit_view),
 )
+
+
+# Pages of one branch, linked per branch on the home page.
+BRANCH_AREAS: tuple[WorkArea, ...] = (
+    WorkArea("Incidents", "/operations/branches/{code}/incidents", Permission.incident_handle),
+    WorkArea("Staff training", "/training/branches/{code}", Permission.training_view),
+)
+
+
+def branch_areas(principal: Principal | None) -> list[WorkArea]:
+    if principal is None:
+        return []
+    return [area for area in BRANCH_AREAS if principal.can(area.permission)]
 
 
 def work_areas(principal: Principal | None) -> list[WorkArea]:
