@@ -133,8 +133,8 @@ def bench_command(
             built = time.perf_counter() - started
             typer.echo(f"built {tickets} tickets and {complaints} complaints in {built:.0f} s")
         if database.engine.dialect.name == "postgresql":
-            with database.engine.connect() as connection:
-                connection.exec_driver_sql("COMMIT")
+            autocommit = database.engine.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit.connect() as connection:
                 connection.exec_driver_sql("VACUUM ANALYZE")
         else:
             with database.engine.connect() as connection:
