@@ -46,9 +46,15 @@ class Permission(StrEnum):
     loan_product_manage = "loan_product.manage"
     loan_portfolio_view = "loan_portfolio.view"
     loan_alert_handle = "loan_alert.handle"
+    complaint_view = "complaint.view"
+    complaint_handle = "complaint.handle"
+    complaint_approve_extension = "complaint.approve_extension"
+    complaint_improve = "complaint.improve"
     feedback_view = "feedback.view"
     aml_view = "aml.view"
     aml_manage = "aml.manage"
+    quality_view = "quality.view"
+    quality_manage = "quality.manage"
     training_view = "training.view"
     training_manage = "training.manage"
     training_record = "training.record"
@@ -60,12 +66,6 @@ class Permission(StrEnum):
     control_assessment_view = "control_assessment.view"
     control_assessment_manage = "control_assessment.manage"
     control_assessment_submit = "control_assessment.submit"
-    quality_view = "quality.view"
-    quality_manage = "quality.manage"
-    complaint_view = "complaint.view"
-    complaint_handle = "complaint.handle"
-    complaint_approve_extension = "complaint.approve_extension"
-    complaint_improve = "complaint.improve"
 
 
 ALL_STAFF = frozenset(Role)
@@ -129,9 +129,26 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.loan_product_manage: frozenset({Role.admin}),
     Permission.loan_portfolio_view: SUPERVISORS | {Role.risk_officer},
     Permission.loan_alert_handle: SUPERVISORS | {Role.risk_officer},
+    Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
+    Permission.complaint_handle: frozenset(
+        {
+            Role.teller,
+            Role.lobby_manager,
+            Role.relationship_manager,
+            Role.branch_manager,
+            Role.quality_officer,
+            Role.admin,
+        }
+    ),
+    Permission.complaint_approve_extension: SUPERVISORS,
+    Permission.complaint_improve: frozenset(
+        {Role.branch_manager, Role.quality_officer, Role.admin}
+    ),
     Permission.feedback_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
     Permission.aml_view: frozenset({Role.compliance_officer, Role.risk_officer, Role.admin}),
     Permission.aml_manage: frozenset({Role.compliance_officer, Role.admin}),
+    Permission.quality_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
+    Permission.quality_manage: frozenset({Role.quality_officer, Role.admin}),
     Permission.training_view: frozenset({Role.branch_manager, Role.compliance_officer, Role.admin}),
     Permission.training_manage: frozenset({Role.compliance_officer, Role.admin}),
     Permission.training_record: frozenset(
@@ -151,21 +168,6 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.control_assessment_manage: frozenset({Role.compliance_officer, Role.admin}),
     Permission.control_assessment_submit: frozenset({Role.branch_manager, Role.admin}),
-    Permission.quality_view: frozenset({Role.quality_officer, Role.branch_manager, Role.admin}),
-    Permission.quality_manage: frozenset({Role.quality_officer, Role.admin}),
-    Permission.complaint_view: frozenset(Role) - {Role.risk_officer},
-    Permission.complaint_handle: frozenset(
-        {
-            Role.teller,
-            Role.lobby_manager,
-            Role.relationship_manager,
-            Role.branch_manager,
-            Role.quality_officer,
-            Role.admin,
-        }
-    ),
-    Permission.complaint_approve_extension: SUPERVISORS,
-    Permission.complaint_improve: frozenset({Role.branch_manager, Role.quality_officer, Role.admin}),
 }
 
 # Roles whose scope is the whole bank rather than their own branches.

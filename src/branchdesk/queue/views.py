@@ -468,9 +468,12 @@ def _console_page(
             "live_src": f"/console/{branch.code}/{counter.code}",
             "events_url": f"/b/{branch.code}/events",
             "teller": teller.console_panel(
-                db, actor=principal, branch=branch, counter=counter,
+                db,
+                actor=principal,
+                branch=branch,
+                counter=counter,
                 ticket_id=current.id if current else None,
-            ),  # fmt: skip
+            ),
         },
         status_code=status_code,
     )
