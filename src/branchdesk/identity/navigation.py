@@ -21,6 +21,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
     WorkArea("Approvals", "/approvals", Permission.posting_approve),
     WorkArea("Loans", "/loans", Permission.loan_view),
     WorkArea("Complaints", "/complaints", Permission.complaint_view),
+    WorkArea("Service quality", "/quality", Permission.quality_view),
     WorkArea("Customer surveys", "/quality/surveys", Permission.feedback_view),
     WorkArea("AML cases", "/risk/cases", Permission.aml_view),
     WorkArea("Compliance checks", "/compliance/violations", Permission.compliance_view),
