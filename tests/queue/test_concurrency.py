@@ -159,11 +159,10 @@ def test_call_next_reaches_past_the_first_few_when_other_tellers_hold_them(
             assert ticket.number == "Q-004"
         holder.rollback()
     with database.unit_of_work() as db:
-        states = dict(
-            db.execute(select(Ticket.number, Ticket.state).where(Ticket.branch_id == branch_id))
-            .tuples()
-            .all()
-        )
+        rows = db.execute(
+            select(Ticket.number, Ticket.state).where(Ticket.branch_id == branch_id)
+        ).all()
+        states = {row[0]: row[1] for row in rows}
         assert [states[n] for n in ("Q-001", "Q-002", "Q-003", "Q-004", "Q-005")] == [
             "waiting", "waiting", "waiting", "called", "waiting",
         ]  # fmt: skip
