@@ -3,20 +3,17 @@ reminders; refused operations change nothing; every change is audited."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from branchdesk.catalog.models import Counter, ServiceType
 from branchdesk.core.errors import Conflict, Forbidden, RuleViolation
 from branchdesk.core.events import Event
 from branchdesk.identity.models import AuditEntry
 from branchdesk.identity.roles import Role
 from branchdesk.queue import service as queue
-from branchdesk.queue.service import counters as queue_counters
 from branchdesk.queue.service.common import _counter_skills
 from branchdesk.training import rules, service
 from branchdesk.training.models import Completion, StaffCertification, TrainingReminder
@@ -75,17 +72,9 @@ def test_teller_without_certification_serves_only_uncertified_services(world: Wo
     assert _served(world, NOW) == {world.cash.code, world.fx.code}
 
 
-def test_call_next_through_the_integration_point(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The one-line wiring documented in docs/training.md, applied to the real call-next."""
+def test_an_expired_certification_takes_the_service_off_the_tellers_counter(world: World) -> None:
+    """The Done-when of #8: call-next itself serves only what the teller is certified for."""
     now = NOW + timedelta(days=1)
-
-    def certified(db: Session, counter: Counter) -> list[ServiceType]:
-        skills: Sequence[ServiceType] = _counter_skills(db, counter)
-        return service.certified_skills(db, counter=counter, skills=skills, now=now)
-
-    monkeypatch.setattr(queue_counters, "_counter_skills", certified)
     world.grant(date(2025, 3, 1), date(2026, 3, 3))  # expired on the day of the call
     day = date(2026, 3, 3)
     fx = make_ticket(
@@ -94,6 +83,8 @@ def test_call_next_through_the_integration_point(
     teller = principal_of(world.db, world.teller_user)
     call = {"branch": world.branch, "counter_code": world.counter.code, "actor": teller}
     assert queue.call_next(world.db, **call, now=now) is None  # FX waits, nobody may serve it
+    world.db.refresh(fx)
+    assert fx.state == "waiting"
     cash = make_ticket(world.db, world.branch, world.cash, business_on=day, queued_at=now)
     called = queue.call_next(world.db, **call, now=now)
     assert called is not None

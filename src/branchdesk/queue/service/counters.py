@@ -32,6 +32,7 @@ from branchdesk.queue.service.common import (
     policy_config,
     queue_settings,
 )
+from branchdesk.training.service import certified_skills
 
 # --- counters -----------------------------------------------------------------------------------
 
@@ -131,7 +132,9 @@ def call_next(
     if held is not None:
         raise CounterBusy(f"{held.number} is still {held.state} at {counter.code}")
     settings = queue_settings(db, branch)
-    skills = _counter_skills(db, counter)
+    # The counter's skills that its teller is certified for today (an expired certification
+    # takes the service off this counter until it is renewed).
+    skills = certified_skills(db, counter=counter, skills=_counter_skills(db, counter), now=now)
     view = _counter_view(db, counter, skills)
     # Only the tickets this counter may call (the policy would skip the others).
     mine = (Ticket.target_counter_id == counter.id) | (
