@@ -66,7 +66,12 @@ Compliance = Annotated[PrePostingCheck, Depends(compliance_check)]
 
 @contextmanager
 def audited_refusal(
-    db: Session, *, actor: Principal, action: str, detail: dict[str, Any]
+    db: Session,
+    *,
+    actor: Principal,
+    action: str,
+    detail: dict[str, Any],
+    object_type: str = "posting",
 ) -> Iterator[None]:
     """A refused money action rolls back, then leaves one audit row in its own transaction.
 
@@ -81,7 +86,7 @@ def audited_refusal(
         append_audit(
             db,
             action=action,
-            object_type="posting",
+            object_type=object_type,
             now=utcnow(),
             actor=actor,
             outcome="refused",

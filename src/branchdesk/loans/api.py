@@ -5,20 +5,13 @@ replayed by idempotency key; refused money actions leave an audit row."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response
 
 from branchdesk.core.clock import utcnow
-from branchdesk.core.errors import DomainError, Forbidden, Unauthorized
 from branchdesk.core.web import DbSession
-from branchdesk.identity.audit import append_audit
 from branchdesk.identity.deps import ApiUser
-from branchdesk.identity.principal import Principal
-from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
+from branchdesk.ledger.api import Compliance, audited_refusal
 from branchdesk.loans import service
 from branchdesk.loans.models import Loan
 from branchdesk.loans.schemas import (
@@ -42,42 +35,6 @@ from branchdesk.loans.service.restructuring import list_restructurings
 from branchdesk.loans.service.watchlist import AlertAction, act_on_alert, list_alerts
 
 router = APIRouter(prefix="/api/v1", tags=["loans"])
-
-_default_check: PrePostingCheck | None = None
-
-
-def compliance_check(request: Request) -> PrePostingCheck:
-    """The app's pre-posting check (``app.state.ledger_compliance``), else the AML rules."""
-    global _default_check
-    configured: PrePostingCheck | None = getattr(request.app.state, "ledger_compliance", None)
-    if configured is not None:
-        return configured
-    if _default_check is None:
-        _default_check = AmlCheck()
-    return _default_check
-
-
-Compliance = Annotated[PrePostingCheck, Depends(compliance_check)]
-
-
-@contextmanager
-def audited_refusal(
-    db: Session, *, actor: Principal, action: str, object_type: str, detail: dict[str, Any]
-) -> Iterator[None]:
-    """A refused loan action rolls back, then leaves one audit row in its own transaction."""
-    try:
-        yield
-    except DomainError as exc:
-        if isinstance(exc, Forbidden | Unauthorized):
-            raise
-        db.rollback()
-        append_audit(
-            db, action=action, object_type=object_type, now=utcnow(), actor=actor,
-            outcome="refused", detail={**detail, "error": exc.code, "reason": exc.detail},
-        )  # fmt: skip
-        db.commit()
-        raise
-
 
 # --- products ----------------------------------------------------------------------------------
 

@@ -18,8 +18,8 @@ from branchdesk.core.web import DbSession, redirect, render
 from branchdesk.identity.deps import PageUser, PostedForm
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
+from branchdesk.ledger.api import audited_refusal, compliance_check
 from branchdesk.loans import service
-from branchdesk.loans.api import audited_refusal, compliance_check
 from branchdesk.loans.models import Loan
 from branchdesk.loans.schedule import RepaymentMethod, add_months, build_schedule
 from branchdesk.loans.schemas import (
