@@ -58,3 +58,19 @@ def test_localized_names_follow_the_locale() -> None:
     assert i18n.translations("zh-Hant").gettext("Log in") == "登入"
     assert i18n.translations("zh-Hans").gettext("Log in") == "登录"
     assert i18n.translations("en").gettext("Log in") == "Log in"
+
+
+def test_a_domain_page_uses_its_own_catalog_first() -> None:
+    """The same English word can mean different things in two domains."""
+    i18n.set_locale("zh-Hant")
+    try:
+        i18n.set_domain("loans")
+        assert i18n.gettext("current") == "正常"  # a loan with nothing overdue
+        i18n.set_domain("teller")
+        assert i18n.gettext("current") == "活期存款"  # an account type at the counter
+        assert i18n.gettext("Log in") == "登入"  # not in the domain's file: the platform's
+        i18n.set_domain(None)
+        assert i18n.gettext("Service") == i18n.domain_messages("zh-Hant", "messages")["Service"]
+    finally:
+        i18n.set_domain(None)
+        i18n.set_locale("en")

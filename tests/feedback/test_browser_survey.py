@@ -5,7 +5,6 @@ shows the new rating with its charts."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import time
@@ -33,11 +32,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_chromium()
     env = server_env(Path(tmp_path_factory.mktemp("survey-browser")))
     prepare_bank(env)
+    # the demo seed already answered about 30% of the past visits; the same seed again finds
+    # nothing new to answer (answers are deterministic per ticket)
     seeded = subprocess.run(
         [sys.executable, "-m", "branchdesk", "feedback", "seed"],
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    assert re.fullmatch(r"seeded [1-9]\d* survey responses\n", seeded.stdout)
+    assert seeded.stdout == "seeded 0 survey responses\n"
     port = free_port()
     process = _start(env, port)
     try:

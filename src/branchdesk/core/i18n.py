@@ -2,8 +2,11 @@
 
 Catalogs live in ``branchdesk/locale/<locale>/LC_MESSAGES/*.po`` with English msgids:
 ``messages.po`` for the platform and one file per domain package that wants its own (for
-example ``portal.po``); all of a locale's files are merged, ``messages.po`` first. They are read
-with Babel at start-up (no compile step, nothing to forget on deploy).
+example ``portal.po``). A page of a domain (a template under ``templates/<domain>/``) looks a
+message up in its domain's file first, so the same English word may mean different things in
+different domains ("current": an account type at the counter, a repayment bucket in loans);
+everything else falls back to all files merged, ``messages.po`` first and never overridden.
+They are read with Babel at start-up (no compile step, nothing to forget on deploy).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ _DIRS = {"zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans", "en": "en"}
 LANGUAGE_NAMES = {"zh-Hant": "繁體中文", "zh-Hans": "简体中文", "en": "English"}
 
 _current: ContextVar[str] = ContextVar("branchdesk_locale", default="en")
+_domain: ContextVar[str | None] = ContextVar("branchdesk_i18n_domain", default=None)
 
 
 class Translations:
@@ -43,14 +47,30 @@ def translations(locale: str) -> Translations:
     paths = sorted(folder.glob("*.po"), key=lambda p: (p.name != "messages.po", p.name))
     messages: dict[str, str] = {}
     for path in paths:
-        with path.open("rb") as handle:
-            catalog = read_po(handle)
-        for message in catalog:
-            translated = message.string
-            usable = isinstance(translated, str) and translated and not message.fuzzy
-            if isinstance(message.id, str) and usable:
-                messages[message.id] = str(translated)
+        for key, value in _read(path).items():
+            messages.setdefault(key, value)  # the first file that has it wins
     return Translations(locale, messages)
+
+
+@lru_cache(maxsize=64)
+def domain_messages(locale: str, domain: str) -> dict[str, str]:
+    """One domain's own catalog (``<domain>.po``); empty when the domain has none."""
+    if locale not in _DIRS or not domain.isidentifier():
+        return {}
+    path = LOCALE_DIR / _DIRS[locale] / "LC_MESSAGES" / f"{domain}.po"
+    return _read(path) if path.exists() else {}
+
+
+def _read(path: Path) -> dict[str, str]:
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    found: dict[str, str] = {}
+    for message in catalog:
+        translated = message.string
+        usable = isinstance(translated, str) and translated and not message.fuzzy
+        if isinstance(message.id, str) and usable:
+            found[message.id] = str(translated)
+    return found
 
 
 def normalize_locale(value: str | None) -> str | None:
@@ -102,12 +122,23 @@ def get_locale() -> str:
     return _current.get()
 
 
+def set_domain(domain: str | None) -> None:
+    """The domain whose catalog is asked first (set while rendering its pages)."""
+    _domain.set(domain)
+
+
 def gettext(message: str) -> str:
-    return translations(get_locale()).gettext(message)
+    locale = get_locale()
+    domain = _domain.get()
+    if domain:
+        own = domain_messages(locale, domain).get(message)
+        if own:
+            return own
+    return translations(locale).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(get_locale()).ngettext(singular, plural, n)
+    return gettext(singular if n == 1 else plural)
 
 
 _ = gettext

@@ -119,6 +119,8 @@ def render(
     """Render a page in the request's language. Templates get plain values, never ORM objects."""
     locale = getattr(request.state, "locale", None) or request_locale(request)
     i18n.set_locale(locale)
+    folder, _sep, _name = template.rpartition("/")
+    i18n.set_domain(folder.split("/", 1)[0] if folder else None)
     env: Environment = request.app.state.templates
     values: dict[str, Any] = {
         "request": request,
