@@ -159,3 +159,27 @@ def client(app: FastAPI, db_connection: tuple[Connection, Session]) -> Iterator[
             yield test_client
     finally:
         database.sessionmaker = original
+
+
+@pytest.fixture(autouse=True)
+def _no_committed_rows_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL, tests that must commit (concurrency, races, jobs) leave rows behind that
+    later tests of the same worker would see; after such a test every table is emptied, so each
+    test starts from the migrated, empty schema like the rolled-back ones."""
+    yield
+    if _postgres_url() is None or "database" not in request.fixturenames:
+        return
+    from branchdesk.models import Base
+
+    database: Database = request.getfixturevalue("database")
+    with database.engine.connect() as conn:
+        dirty = conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM branches) OR EXISTS (SELECT 1 FROM users)"
+                " OR EXISTS (SELECT 1 FROM customers) OR EXISTS (SELECT 1 FROM events)"
+            )
+        ).scalar_one()
+        if dirty:
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            conn.commit()
