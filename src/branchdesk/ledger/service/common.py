@@ -29,7 +29,7 @@ from branchdesk.ledger.models import (
 )
 from branchdesk.ledger.schemas import AccountRead, EntryRead, LegRead, PostingRead
 
-INTERNAL_NAMES = {
+INTERNAL_NAMES: dict[str, str] = {
     AccountType.till: "Cash till",
     AccountType.clearing_suspense: "Clearing suspense",
     AccountType.fee_income: "Fee income",
@@ -84,13 +84,16 @@ def posting_branch(
 def internal_account(
     db: Session,
     *,
-    type: AccountType,
+    type: AccountType | str,
     branch_id: uuid.UUID,
     currency: str,
     now: datetime,
     counter_id: uuid.UUID | None = None,
+    name: str | None = None,
 ) -> Account:
-    """The bank's own account of this type, branch and currency (created on first use)."""
+    """The bank's own account of this type, branch and currency (created on first use).
+
+    Other domains' bank accounts (loans' assets and income) pass their own type and ``name``."""
     key = f"{type}:{branch_id}:{counter_id or 'branch'}:{currency}"
     for _attempt in range(3):
         found = db.execute(select(Account).where(Account.system_key == key)).scalar_one_or_none()
@@ -106,7 +109,7 @@ def internal_account(
             branch_id=branch_id,
             counter_id=counter_id,
             system_key=key,
-            name=INTERNAL_NAMES.get(type, str(type)),
+            name=name or INTERNAL_NAMES.get(type, str(type)),
             balance_minor=0,
             last_entry_seq=0,
             overdraft_limit_minor=0,

@@ -5,14 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from branchdesk.core.errors import Conflict, NotFound
-from branchdesk.core.ids import mod97_check_digits, new_id
 from branchdesk.core.references import next_value
-from branchdesk.ledger.models import Account, AccountStatus
+from branchdesk.ledger.models import Account
+from branchdesk.ledger.service.common import internal_account
 
 # The bank's own loan accounts, one per branch and currency (see docs/loans.md). They are ledger
 # accounts like the tills: loan assets carry a negative balance (money lent out), the income
@@ -47,33 +45,7 @@ def loan_account(
     db: Session, *, kind: str, branch_id: uuid.UUID, currency: str, now: datetime
 ) -> Account:
     """The branch's loan ledger account of this kind and currency (created on first use)."""
-    key = f"{kind}:{branch_id}:branch:{currency}"
-    for _attempt in range(3):
-        found = db.execute(select(Account).where(Account.system_key == key)).scalar_one_or_none()
-        if found is not None:
-            return found
-        body = f"9{next_value(db, 'ledger_internal_account'):09d}"
-        account = Account(
-            id=new_id(),
-            number=body + mod97_check_digits(body),
-            type=kind,
-            currency=currency,
-            status=AccountStatus.active,
-            branch_id=branch_id,
-            system_key=key,
-            name=LOAN_ACCOUNT_NAMES[kind],
-            balance_minor=0,
-            last_entry_seq=0,
-            overdraft_limit_minor=0,
-            is_limited=False,
-            opened_at=now,
-            updated_at=now,
-        )
-        try:
-            with db.begin_nested():
-                db.add(account)
-                db.flush()
-        except IntegrityError:
-            continue  # created by a concurrent transaction: read it on the next turn
-        return account
-    raise RuntimeError(f"could not create loan account {key}")
+    return internal_account(
+        db, type=kind, branch_id=branch_id, currency=currency, now=now,
+        name=LOAN_ACCOUNT_NAMES[kind],
+    )  # fmt: skip
