@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -175,6 +175,12 @@ SEEN: set[str] = set()
 @given(
     specs=st.lists(transfer, min_size=1, max_size=24),
     cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=3),
+)
+# found by CI: two outflows booked at the same instant as the inflow must be read in posting
+# order (the history query once returned ties in any order)
+@example(
+    specs=[(0, 0, 1, "CNY", "k1"), (0, 1, 1, "CNY", "k2"), (0, 1, 7_500_000, "CNY", "k1")],
+    cuts=[],
 )
 def test_batches_decide_exactly_as_one_by_one(
     fresh_db: Callable[[], AbstractContextManager[Session]],

@@ -60,7 +60,8 @@ _HISTORY = (
         Account.customer_id.in_(bindparam("customers", expanding=True)),
         Account.type.in_(sorted(CUSTOMER_TYPES)),
     )
-    .order_by(Entry.booked_at.desc())
+    # ties in time keep each account's posting order (a detector reads "after" by position)
+    .order_by(Entry.booked_at.desc(), Entry.seq.desc())
 )
 _LATEST_HISTORY = _HISTORY.limit(bindparam("limit"))
 

@@ -86,7 +86,7 @@ def ledger_movements(
             Account.customer_id.is_not(None),
             Posting.kind.in_(sorted(CHANNELS)),
         )
-        .order_by(Entry.booked_at, Entry.posting_id, Account.number)
+        .order_by(Entry.booked_at, Entry.seq, Entry.posting_id, Account.number)
     )
     if since is not None:
         statement = statement.where(Entry.booked_at >= since)
