@@ -147,6 +147,8 @@ class Posting(IdMixin, Base):
     remittance_status: Mapped[str | None] = mapped_column(String(16))
     remittance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("postings.id"))
     beneficiary: Mapped[str] = mapped_column(String(200), default="")
+    # ISO 3166 alpha-2 of the beneficiary's bank for remittances ("" in-bank / not given)
+    counterparty_country: Mapped[str] = mapped_column(String(2), default="")
     hold_reason: Mapped[str] = mapped_column(Text, default="")
     maker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     checker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

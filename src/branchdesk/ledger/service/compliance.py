@@ -45,6 +45,7 @@ _HISTORY = (
         Account.customer_id,
         Posting.kind,
         _OTHER_ACCOUNT.number,
+        Posting.counterparty_country,
     )
     .join(Account, Account.id == Entry.account_id)
     .join(Posting, Posting.id == Entry.posting_id)
@@ -104,6 +105,7 @@ class ProposedPosting:
     legs: tuple[ProposedLeg, ...]
     booked_at: datetime
     beneficiary: str = ""
+    country: str = ""  # ISO alpha-2 of a remittance's beneficiary bank ("" in-bank / unknown)
 
 
 class PrePostingCheck(Protocol):
@@ -292,6 +294,7 @@ class AmlCheck:
                 channel=channel,
                 counterparty_account=other.account_number if other else posting.beneficiary,
                 counterparty_bank=SELF_BANK if other else ("" if channel == "cash" else "OTHER"),
+                country=posting.country,
             )
             related: Sequence[AmlPosting] = ()
             if other is not None:
@@ -330,7 +333,7 @@ class AmlCheck:
             parameters["limit"] = limit
         postings = []
         for row in reversed(db.execute(statement, parameters).all()):
-            posting_id, booked_at, amount, currency, number, owner, kind, counterparty = row
+            posting_id, booked_at, amount, currency, number, owner, kind, counterparty, land = row
             channel = _CHANNELS.get(PostingKind(kind))
             if channel is None:
                 continue
@@ -346,9 +349,20 @@ class AmlCheck:
                     channel=channel,
                     counterparty_account=counterparty or "",
                     counterparty_bank="" if channel == "cash" else SELF_BANK,
+                    country=land or "",
                 )
             )
         return postings
+
+
+def record_decision(db: Session, *, posting: ProposedPosting, decision: ComplianceDecision) -> None:
+    """Called by the ledger right after it wrote ``posting``: a hold or a report becomes its AML
+    alert (and case) in the same transaction (``risk.cases.alerts``)."""
+    if decision.verdict is Verdict.allow and not decision.reports:
+        return
+    from branchdesk.risk.cases.alerts import record_hook_decision  # risk builds on the ledger
+
+    record_hook_decision(db, posting=posting, decision=decision)
 
 
 def _customers(posting: ProposedPosting) -> set[uuid.UUID]:
@@ -381,6 +395,7 @@ def aml_rows(posting: ProposedPosting) -> list[AmlPosting]:
                 channel=channel,
                 counterparty_account=other,
                 counterparty_bank="" if channel == "cash" else SELF_BANK,
+                country=posting.country,
             )
         )
     return rows

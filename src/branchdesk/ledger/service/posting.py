@@ -63,11 +63,13 @@ from branchdesk.ledger.service.common import (
     posting_branch,
 )
 from branchdesk.ledger.service.compliance import (
+    ComplianceDecision,
     PrePostingCheck,
     ProposedLeg,
     ProposedPosting,
     Verdict,
     open_batch,
+    record_decision,
 )
 
 ALWAYS_APPROVED = frozenset({PostingKind.reversal})
@@ -332,13 +334,14 @@ def submit(
     reverses_id: uuid.UUID | None = None,
     remittance_id: uuid.UUID | None = None,
     beneficiary: str = "",
+    country: str = "",
 ) -> PostingResult:
     """Raises PostingBlocked, IdempotencyKeyReused and the validation errors of ``apply_legs``."""
     validate_legs(legs, currency, kind=kind)
     posting_id = new_id()
     proposed = _proposal(
         posting_id, kind=kind, branch_id=branch_id, legs=legs, amount_minor=amount_minor,
-        currency=currency, now=now, beneficiary=beneficiary,
+        currency=currency, now=now, beneficiary=beneficiary, country=country,
     )  # fmt: skip
     decision = compliance.check(db, posting=proposed)
     if decision.verdict is Verdict.block:
@@ -367,6 +370,7 @@ def submit(
         reverses_id=reverses_id,
         remittance_id=remittance_id,
         beneficiary=beneficiary,
+        counterparty_country=country,
         hold_reason=decision.reason if status == PostingStatus.pending_review else "",
         maker_id=actor.user_id if actor else None,
         created_at=now,
@@ -383,6 +387,7 @@ def submit(
         return replay
     if status == PostingStatus.posted:
         apply_legs(db, posting=posting, now=now)
+    record_decision(db, posting=proposed, decision=decision)
     return PostingResult(posting, is_replay=False)
 
 
@@ -434,6 +439,7 @@ def _against_bank(
     branch_code: str | None,
     memo: str,
     beneficiary: str = "",
+    country: str = "",
 ) -> PostingResult:
     """One customer account against one of the branch's own accounts (till, fee income,
     clearing suspense): the shared path of deposits, withdrawals, fees and remittances."""
@@ -461,6 +467,7 @@ def _against_bank(
         compliance=compliance,
         memo=memo,
         beneficiary=beneficiary,
+        country=country,
     )
 
 
@@ -656,8 +663,10 @@ def post_remittance(
     compliance: PrePostingCheck,
     branch_code: str | None = None,
     memo: str = "",
+    country: str = "",
 ) -> PostingResult:
-    """Outgoing remittance: the money waits in clearing suspense until the clearing result."""
+    """Outgoing remittance: the money waits in clearing suspense until the clearing result.
+    ``country``: the beneficiary bank's ISO alpha-2 code (the AML cross-border rule reads it)."""
     body: dict[str, object] = {
         "from_account": from_account,
         "beneficiary": beneficiary,
@@ -666,6 +675,8 @@ def post_remittance(
         "branch_code": branch_code,
         "memo": memo,
     }
+    if country:  # only then: earlier requests keep their idempotency hash
+        body["country"] = country
     return _against_bank(
         db, kind=PostingKind.remittance, body=body, account_ref=from_account,
         account_field="from_account", customer_sign=-1,
@@ -673,7 +684,7 @@ def post_remittance(
             db, type=AccountType.clearing_suspense, branch_id=branch_id, currency=currency, now=now
         ),
         idempotency_key=idempotency_key, actor=actor, now=now, compliance=compliance,
-        branch_code=branch_code, memo=memo, beneficiary=beneficiary,
+        branch_code=branch_code, memo=memo, beneficiary=beneficiary, country=country,
     )  # fmt: skip
 
 
@@ -834,6 +845,7 @@ def _proposal(
     currency: str,
     now: datetime,
     beneficiary: str = "",
+    country: str = "",
 ) -> ProposedPosting:
     return ProposedPosting(
         posting_id=posting_id,
@@ -854,6 +866,7 @@ def _proposal(
         ),
         booked_at=now,
         beneficiary=beneficiary,
+        country=country,
     )
 
 
@@ -988,6 +1001,7 @@ def _transfer_set(
         now=now,
     )
     created: dict[str, Posting] = {}
+    decided: list[tuple[ProposedPosting, ComplianceDecision]] = []  # holds and reports
     posting_rows: list[dict[str, object]] = []
     entry_rows: list[dict[str, object]] = []
     posted_rows: list[dict[str, object]] = []
@@ -1063,6 +1077,7 @@ def _transfer_set(
             "remittance_status": None,
             "remittance_id": None,
             "beneficiary": "",
+            "counterparty_country": "",
             "hold_reason": decision.reason if status == PostingStatus.pending_review else "",
             "maker_id": actor.user_id,
             "checker_id": None,
@@ -1075,6 +1090,8 @@ def _transfer_set(
         posting = Posting(**row)
         created[key] = posting
         outcomes[index] = PostingResult(posting, is_replay=False)
+        if decision.verdict is not Verdict.allow or decision.reports:
+            decided.append((proposed, decision))
         if status == PostingStatus.posted:
             ordered = sorted(leg.account.id for leg in legs)
             payload = {"kind": PostingKind.transfer, "amount_minor": amount,
@@ -1109,6 +1126,8 @@ def _transfer_set(
             set_committed_value(account, "last_entry_seq", accounts.seq[account_id])
             set_committed_value(account, "updated_at", now)
     _record_posted_events(db, posted_rows, now)
+    for proposed, decision in decided:
+        record_decision(db, posting=proposed, decision=decision)
     for posting in created.values():
         make_transient_to_detached(posting)
         db.add(posting)

@@ -6,14 +6,14 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from branchdesk.core.db import Base, IdMixin
 
 
 class AlertSource(StrEnum):
-    hook = "hook"  # a posting the pre-posting check held for review
+    hook = "hook"  # a posting the pre-posting check held for review or reported
     sweep = "sweep"  # the batch rules over the ledger's history
     watchlist = "watchlist"  # a watch-list hit at onboarding or on a list update
 
@@ -74,6 +74,20 @@ class AmlAlert(IdMixin, Base):
     created_at: Mapped[datetime]
 
 
+class AmlAlertPosting(Base):
+    """Which alert covers a posting for a typology: at most one per (posting, typology), so the
+    pre-posting hook and the sweep never store the same finding twice (``risk.cases.alerts``)."""
+
+    __tablename__ = "aml_alert_postings"
+    __table_args__ = (UniqueConstraint("posting_id", "typology"),)
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("aml_alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    posting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("postings.id"), primary_key=True)
+    typology: Mapped[str] = mapped_column(String(32))
+
+
 class AmlCaseEvent(IdMixin, Base):
     """One step on a case's timeline (the audit trail holds the same step, hash-chained)."""
 
@@ -114,6 +128,13 @@ class KycProfile(Base):
     rating_reasons: Mapped[list[str]]
     missing: Mapped[list[str]]  # required fields not on file
     updated_at: Mapped[datetime]
+    # the rating's facts the customers table does not keep (set on the KYC page)
+    occupation: Mapped[str] = mapped_column(String(64), default="")
+    nationality: Mapped[str] = mapped_column(String(2), default="")
+    residence_country: Mapped[str] = mapped_column(String(2), default="")
+    is_pep: Mapped[bool] = mapped_column(default=False)
+    products: Mapped[list[str]] = mapped_column(default=list)  # beyond what the ledger shows
+    channels: Mapped[list[str]] = mapped_column(default=list)
 
 
 class WatchlistEntryRow(Base):

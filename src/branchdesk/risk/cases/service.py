@@ -131,6 +131,20 @@ def attach_to_case(db: Session, *, alert: AmlAlert, now: datetime) -> bool:
     return opened
 
 
+def note_alert_grew(db: Session, *, alert: AmlAlert, added: int, now: datetime) -> None:
+    """Postings joined an alert already on a case (the pattern went on): a step on its timeline."""
+    if alert.case_id is None:
+        return
+    case = db.get(AmlCase, alert.case_id)
+    assert case is not None  # a foreign key
+    case.updated_at = now
+    _event(
+        db, case, action="alert_grew", now=now, actor=None,
+        note=f"{alert.typology}: {added} more posting(s)",
+        detail={"alert": str(alert.id), "typology": alert.typology, "added": added},
+    )  # fmt: skip
+
+
 def _load(db: Session, case_id: uuid.UUID, actor: Principal, *, lock: bool = False) -> AmlCase:
     statement = select(AmlCase).where(AmlCase.id == case_id)
     if lock:

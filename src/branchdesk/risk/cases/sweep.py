@@ -1,11 +1,11 @@
-"""Alerts from the ledger: postings the pre-posting hook held, and the typology rules over history.
+"""Alerts from the ledger: the typology rules over history, and held postings without alerts.
 
-The hook's decisions are not stored by the ledger beyond the held posting itself (status
-``pending_review`` and ``hold_reason``), so ``sweep_held_postings`` reads held postings created
-since a stored watermark. Report-only decisions (large cash, cross-border) are re-derived by
-``sweep_ledger``, which runs the same detectors as the hook over the ledger's posted entries
-(``risk.aml.scan``): the same finding always gives the same fingerprint, so sweeping twice stores
-nothing new.
+The pre-posting hook stores the alerts of the postings it holds or reports when it writes them
+(``risk.cases.alerts``). ``sweep_ledger`` runs the same detectors over the ledger's posted
+entries (``risk.aml.scan``) for the patterns only history shows; it stores through the same
+``store_alert``, so a finding already on file (same fingerprint, or a posting that has an alert
+of that typology) is not stored twice. ``sweep_held_postings`` catches up on held postings that
+have no alert (held before the hook stored them, or by another check), from a watermark.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from branchdesk.customers.models import Customer
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
@@ -27,9 +26,9 @@ from branchdesk.risk.aml.config import RuleConfig
 from branchdesk.risk.aml.io import Posting as AmlPosting
 from branchdesk.risk.aml.io import transactions_from_postings
 from branchdesk.risk.aml.scan import REPORT_ONLY, Alert, scan_transactions
+from branchdesk.risk.cases.alerts import NewAlert, Stored, rerate, split_reasons, store_alert
 from branchdesk.risk.cases.models import AlertSource, AmlAlert, RiskWatermark
 from branchdesk.risk.cases.schemas import SweepRead
-from branchdesk.risk.cases.service import attach_to_case
 
 SELF_BANK = "SELF"
 HISTORY_DAYS = 130  # the longest rule window (dormancy 120 days) and a margin
@@ -71,6 +70,7 @@ def ledger_movements(
             Posting.kind,
             Posting.beneficiary,
             _OTHER_ACCOUNT.number,
+            Posting.counterparty_country,
         )
         .join(Account, Account.id == Entry.account_id)
         .join(Posting, Posting.id == Entry.posting_id)
@@ -103,6 +103,7 @@ def ledger_movements(
         kind,
         beneficiary,
         other,
+        country,
     ) in db.execute(statement).all():
         channel = CHANNELS[PostingKind(kind)]
         if channel == "remittance":
@@ -123,6 +124,7 @@ def ledger_movements(
                 channel=channel,
                 counterparty_account=counterparty,
                 counterparty_bank=bank,
+                country=country or "",
             )
         )
     return rows
@@ -171,8 +173,9 @@ def _existing(db: Session, fingerprints: list[str]) -> set[str]:
 def sweep_ledger(
     db: Session, *, config: RuleConfig, since: datetime | None, now: datetime
 ) -> SweepResult:
-    """Store the new alerts of the rules over the ledger (idempotent); suspicious ones go to
-    their customer's open case."""
+    """Store the new alerts of the rules over the ledger (idempotent, and one alert per posting
+    and typology with the hook's: ``alerts.store_alert``); suspicious ones go to their
+    customer's open case."""
     alerts = scan_ledger(db, config=config, since=since)
     existing = _existing(db, [a.alert_id for a in alerts])
     fresh = [a for a in alerts if a.alert_id not in existing]
@@ -187,53 +190,43 @@ def sweep_ledger(
                 )
             ).all():
                 booked[str(pid)] = at
-    opened = 0
-    stored: list[AmlAlert] = []
+    stored: list[Stored] = []
     for alert in fresh:
         account = accounts.get(alert.account_id)
         postings = _posting_ids(alert.txn_ids)
-        row = AmlAlert(
-            fingerprint=alert.alert_id,
-            typology=alert.typology,
-            account_number=alert.account_id,
-            customer_id=account.customer_id if account else None,
-            branch_id=account.branch_id if account else None,
-            posting_ids=postings,
-            score_pct=round(alert.score * 100),
-            reason=alert.reason,
-            source=AlertSource.sweep,
-            is_report=alert.typology in REPORT_ONLY,
-            first_booked_at=min(
-                (t for p in postings if (t := booked.get(p)) is not None), default=now
+        result = store_alert(
+            db,
+            NewAlert(
+                fingerprint=alert.alert_id,
+                typology=alert.typology,
+                account_number=alert.account_id,
+                customer_id=account.customer_id if account else None,
+                branch_id=account.branch_id if account else None,
+                posting_ids=postings,
+                score_pct=round(alert.score * 100),
+                reason=alert.reason,
+                source=AlertSource.sweep,
+                is_report=alert.typology in REPORT_ONLY,
+                first_booked_at=min(
+                    (t for p in postings if (t := booked.get(p)) is not None), default=now
+                ),
             ),
-            created_at=now,
+            now=now,
         )
-        db.add(row)
-        db.flush()
-        stored.append(row)
-        if not row.is_report and attach_to_case(db, alert=row, now=now):
-            opened += 1
-    _rerate(db, {a.customer_id for a in stored if not a.is_report}, now=now)
-    return SweepResult(scanned=len(alerts), alerts=len(fresh), cases_opened=opened)
-
-
-def _rerate(db: Session, customer_ids: set[uuid.UUID | None], *, now: datetime) -> None:
-    """Alerts on file are a rating rule: refresh the KYC profiles of the customers concerned."""
-    from branchdesk.risk.cases.kyc import refresh_profile
-
-    for customer_id in sorted(c for c in customer_ids if c is not None):
-        customer = db.get(Customer, customer_id)
-        if customer is not None:
-            refresh_profile(db, customer=customer, now=now)
-
-
-def _typology(hold_reason: str) -> str:
-    head = hold_reason.split(":", 1)[0].strip()
-    return head if head and " " not in head and len(head) <= 32 else "hold"
+        if result is not None and result.is_new:
+            stored.append(result)
+    rerate(db, {s.alert.customer_id for s in stored if not s.alert.is_report}, now=now)
+    return SweepResult(
+        scanned=len(alerts),
+        alerts=len(stored),
+        cases_opened=sum(s.case_opened for s in stored),
+    )
 
 
 def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
-    """One alert per posting held for review since the watermark (then moved forward)."""
+    """Alerts for postings held for review since the watermark (then moved forward) that have
+    none yet: the hook stores them with the posting, so this only catches up on postings held
+    before that or by another check."""
     mark = db.get(RiskWatermark, HELD_WATERMARK, with_for_update=True)
     statement = (
         select(Posting).where(Posting.hold_reason != "").order_by(Posting.created_at, Posting.id)
@@ -241,7 +234,6 @@ def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
     if mark is not None:
         statement = statement.where(Posting.created_at >= mark.value)
     held = list(db.execute(statement).scalars())
-    existing = _existing(db, [f"hold:{p.id}" for p in held])
     account_ids = {uuid.UUID(str(leg["account_id"])) for p in held for leg in p.legs}
     accounts = (
         {
@@ -253,11 +245,8 @@ def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
         if account_ids
         else {}
     )
-    stored = opened = 0
-    rerate: set[uuid.UUID | None] = set()
+    stored: list[Stored] = []
     for posting in held:
-        if f"hold:{posting.id}" in existing:
-            continue
         legs = [accounts.get(uuid.UUID(str(leg["account_id"]))) for leg in posting.legs]
         customer_legs = [a for a in legs if a is not None and a.customer_id is not None]
         # the paying customer first (a debit leg), else the receiving one
@@ -269,27 +258,27 @@ def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
             (a for _, a in debit_first if a is not None and a.customer_id is not None),
             customer_legs[0] if customer_legs else None,
         )
-        row = AmlAlert(
-            fingerprint=f"hold:{posting.id}",
-            typology=_typology(posting.hold_reason),
-            account_number=account.number if account else "",
-            customer_id=account.customer_id if account else None,
-            branch_id=posting.branch_id,
-            posting_ids=[str(posting.id)],
-            score_pct=100,
-            reason=posting.hold_reason,
-            source=AlertSource.hook,
-            is_report=False,
-            first_booked_at=posting.created_at,
-            created_at=now,
-        )
-        db.add(row)
-        db.flush()
-        stored += 1
-        rerate.add(row.customer_id)
-        if attach_to_case(db, alert=row, now=now):
-            opened += 1
-    _rerate(db, rerate, now=now)
+        for typology, reason in split_reasons(posting.hold_reason):
+            result = store_alert(
+                db,
+                NewAlert(
+                    fingerprint=f"posting:{posting.id}:{typology}",
+                    typology=typology,
+                    account_number=account.number if account else "",
+                    customer_id=account.customer_id if account else None,
+                    branch_id=posting.branch_id,
+                    posting_ids=[str(posting.id)],
+                    score_pct=100,
+                    reason=reason,
+                    source=AlertSource.hook,
+                    is_report=False,
+                    first_booked_at=posting.created_at,
+                ),
+                now=now,
+            )
+            if result is not None and result.is_new:
+                stored.append(result)
+    rerate(db, {s.alert.customer_id for s in stored}, now=now)
     if held:
         latest = held[-1].created_at
         if mark is None:
@@ -297,7 +286,9 @@ def sweep_held_postings(db: Session, *, now: datetime) -> SweepResult:
         else:
             mark.value = latest
         db.flush()
-    return SweepResult(scanned=len(held), alerts=stored, cases_opened=opened)
+    return SweepResult(
+        scanned=len(held), alerts=len(stored), cases_opened=sum(s.case_opened for s in stored)
+    )
 
 
 def run_sweep(db: Session, *, actor: Principal, now: datetime, config: RuleConfig) -> SweepRead:
