@@ -15,6 +15,7 @@ from branchdesk.feedback import models as feedback_models
 from branchdesk.identity import models as identity_models
 from branchdesk.ledger import models as ledger_models
 from branchdesk.loans import models as loan_models
+from branchdesk.loyalty import models as loyalty_models
 from branchdesk.operations import models as operations_models
 from branchdesk.portal import models as portal_models
 from branchdesk.quality import models as quality_models
@@ -38,6 +39,7 @@ __all__ = [
     "identity_models",
     "ledger_models",
     "loan_models",
+    "loyalty_models",
     "operations_models",
     "portal_models",
     "quality_models",

@@ -29,6 +29,7 @@ from branchdesk.core.security import Signer
 from branchdesk.customers.models import Customer
 from branchdesk.feedback.models import SurveyResponse
 from branchdesk.ledger.models import Account, Entry, Posting
+from branchdesk.loyalty.defaults import install_standard_rules
 from tests.factories import make_branch, make_customer, make_service_type, make_ticket
 
 AS_OF = date(2026, 3, 1)
@@ -86,6 +87,7 @@ class Bank:
 
 
 def build_bank(db: Session, signer: Signer) -> Bank:
+    install_standard_rules(db, now=at(AS_OF))
     branch = make_branch(db)
     service = make_service_type(db)
     rich = make_customer(db, signer, home_branch_id=branch.id, has_marketing_consent=True,

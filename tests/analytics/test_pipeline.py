@@ -15,10 +15,11 @@ from branchdesk.analytics.models import (
     CustomerFeature,
     CustomerRecommendation,
     CustomerSegment,
-    LoyaltyPoint,
 )
 from branchdesk.analytics.pipeline import run_pipeline
 from branchdesk.core.security import Signer
+from branchdesk.loyalty.config import Programme, Tier
+from branchdesk.loyalty.models import PointsEntry
 from tests.analytics.bank import AS_OF, book, build_bank, build_rfm_ladder
 from tests.factories import NOW
 
@@ -59,9 +60,9 @@ def test_features_segments_points_and_tasks_are_exact(db: Session, signer: Signe
     assert list(tiers.values()) == ["gold", "silver", "basic"]
     points = dict(
         db.execute(
-            select(LoyaltyPoint.customer_id, func.sum(LoyaltyPoint.points))
-            .where(LoyaltyPoint.customer_id.in_([bank.rich.id, bank.hk.id, bank.new.id]))
-            .group_by(LoyaltyPoint.customer_id)
+            select(PointsEntry.customer_id, func.sum(PointsEntry.points))
+            .where(PointsEntry.customer_id.in_([bank.rich.id, bank.hk.id, bank.new.id]))
+            .group_by(PointsEntry.customer_id)
         ).all()
     )
     assert points == {bank.rich.id: 710, bank.hk.id: 112}
@@ -109,8 +110,8 @@ def test_second_run_same_day_replaces_and_history_is_kept(db: Session, signer: S
     counts = (
         db.scalar(select(func.count()).select_from(CustomerSegment).where(
             CustomerSegment.customer_id == bank.hk.id)),
-        db.scalar(select(func.count()).select_from(LoyaltyPoint).where(
-            LoyaltyPoint.customer_id == bank.hk.id)),
+        db.scalar(select(func.count()).select_from(PointsEntry).where(
+            PointsEntry.customer_id == bank.hk.id)),
         db.scalar(select(func.count()).select_from(CareTask).where(
             CareTask.customer_id == bank.hk.id)),
     )  # fmt: skip
@@ -179,14 +180,16 @@ def test_a_vip_tier_sets_the_queue_service_tier_and_leaving_it_resets(
     db: Session, signer: Signer
 ) -> None:
     bank = build_bank(db, signer)
-    low = PipelineConfig(tiers=(("platinum", 600), ("gold", 500), ("basic", 0)))
-    run_pipeline(db, engine_name="duckdb", as_of=AS_OF, now=NOW, config=low,
+    low = Programme(tiers=(Tier("platinum", 600, (), True), Tier("gold", 500), Tier("basic", 0)))
+    run_pipeline(db, engine_name="duckdb", as_of=AS_OF, now=NOW, programme=low,
                  branch_ids=[bank.branch.id])  # fmt: skip
     db.refresh(bank.rich)
     db.refresh(bank.hk)
     assert (bank.rich.service_tier, bank.hk.service_tier) == ("vip", "standard")
-    high = PipelineConfig(tiers=(("platinum", 10_000), ("gold", 500), ("basic", 0)))
-    run_pipeline(db, engine_name="duckdb", as_of=date(2026, 3, 8), now=NOW, config=high,
+    high = Programme(
+        tiers=(Tier("platinum", 10_000, (), True), Tier("gold", 500), Tier("basic", 0))
+    )
+    run_pipeline(db, engine_name="duckdb", as_of=date(2026, 3, 8), now=NOW, programme=high,
                  branch_ids=[bank.branch.id])  # fmt: skip
     db.refresh(bank.rich)
     assert bank.rich.service_tier == "standard"

@@ -1,4 +1,4 @@
-"""Configuration of the nightly pipeline: rates, cut-offs, earning rules, tiers, products.
+"""Configuration of the nightly pipeline: rates, cut-offs, care rules, products.
 
 Everything here is data: change a value and the next run uses it. ``PIPELINE_VERSION`` is
 written with every run (together with the recommender's ``RULE_VERSION``) and changes whenever
@@ -15,7 +15,8 @@ PIPELINE_VERSION = "crm-pipeline-2026.11.1"
 
 @dataclass(frozen=True)
 class EarningRule:
-    """Points per ``unit_minor`` (base currency) of a ledger entry of ``kind``, or per event."""
+    """Unused: earning rules are rows of ``branchdesk.loyalty`` now. Kept (with an empty
+    ``PipelineConfig.earning_rules``) only because extract.py still writes this table."""
 
     code: str
     source: str  # "entry" (ledger entries of posting kind) or "survey" (survey answered)
@@ -58,22 +59,8 @@ class PipelineConfig:
     recommendations: int = 3
     # no risk assessment stored: the most conservative tolerance (only R1 products qualify)
     default_risk_tolerance: str = "C1"
-    earning_rules: tuple[EarningRule, ...] = (
-        EarningRule("deposit", "entry", "deposit", 100_000, 1),  # 1 point per 1,000.00
-        EarningRule("transfer", "entry", "transfer", 100_000, 1),
-        EarningRule("remittance", "entry", "remittance", 100_000, 2),
-        EarningRule("survey", "survey", "", 0, 20),
-    )
-    # tiers by points earned in the last tier_window_days, highest first
-    tiers: tuple[tuple[str, int], ...] = (
-        ("platinum", 2_000),
-        ("gold", 500),
-        ("silver", 100),
-        ("basic", 0),
-    )
-    tier_window_days: int = 365
-    # tiers that give the queue's vip priority class (customers.service_tier = "vip")
-    vip_tiers: tuple[str, ...] = ("platinum",)
+    # loyalty earning and tiers live in branchdesk.loyalty (rules as rows, tiers in its config)
+    earning_rules: tuple[EarningRule, ...] = ()
     # care rules
     birthday_days: int = 7
     id_expiry_days: int = 30

@@ -1,8 +1,8 @@
 """Tables the nightly analytics pipeline writes back to the operational database.
 
 Per-run results (features, recommendations) are replaced per as-of date; segment and tier
-history (``customer_segments``) is kept with valid_from/valid_to; the loyalty points ledger is
-append-only and idempotent per source event; care tasks are deduplicated by a key.
+history (``customer_segments``) is kept with valid_from/valid_to (the loyalty tier's history too;
+points and tiers themselves live in ``branchdesk.loyalty``); care tasks are deduplicated by a key.
 """
 
 from __future__ import annotations
@@ -88,19 +88,6 @@ class CustomerRecommendation(IdMixin, Base):
     product_code: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(500))
     rule_version: Mapped[str] = mapped_column(String(60))
-
-
-class LoyaltyPoint(IdMixin, Base):
-    """Append-only points ledger; ``source_key`` makes earning idempotent per source event."""
-
-    __tablename__ = "loyalty_points"
-
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
-    source_key: Mapped[str] = mapped_column(String(120), unique=True)
-    rule_code: Mapped[str] = mapped_column(String(40))
-    points: Mapped[int]
-    earned_on: Mapped[date]
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("analytics_runs.id"), index=True)
 
 
 class CareTask(IdMixin, Base):

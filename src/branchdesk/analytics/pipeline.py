@@ -3,8 +3,9 @@
 ``compute`` is engine-dependent only through the SQL steps; its result is plain rows, so the
 two engines can be compared row for row. ``write_back`` replaces the results of the same as-of
 date (features, recommendations), keeps segment history (valid_from/valid_to; a second run of
-the same day first undoes that day's changes), appends loyalty points once per source event
-and adds each care task once per dedupe key.
+the same day first undoes that day's changes), has ``branchdesk.loyalty`` earn points (once per
+source event and rule) and decide tiers (which also set the queue's vip service tier), and adds
+each care task once per dedupe key.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from branchdesk.analytics.models import (
     CustomerFeature,
     CustomerRecommendation,
     CustomerSegment,
-    LoyaltyPoint,
 )
 from branchdesk.analytics.recommend.rules import RULE_VERSION
 from branchdesk.analytics.steps import INPUTS, OUTPUTS, STEPS, parameters, render
 from branchdesk.core.ids import new_id
-from branchdesk.customers.models import Customer
+from branchdesk.loyalty import service as loyalty
+from branchdesk.loyalty.config import Programme
 
 Record = dict[str, Any]
 SEGMENT_KINDS = ("asset_tier", "rfm", "cluster", "loyalty_tier")
@@ -77,7 +78,6 @@ def compute(
     output.seconds_sql = time.perf_counter() - started
     started = time.perf_counter()
     segments = {s["customer_id"]: s for s in raw["segments"]}
-    tiers = {t["customer_id"]: t for t in raw["loyalty_tiers"]}
     features = raw["features"]
     clusters = python_steps.cluster(features, config)
     by_type = {p.account_type: p.code for p in config.products if p.account_type}
@@ -85,15 +85,12 @@ def compute(
         s = segments[f["customer_id"]]
         f.update({k: s[k] for k in ("asset_tier", "rfm_group", "r_score", "f_score", "m_score")})
         f["cluster"] = clusters.names.get(f["customer_id"], "")
-        f["loyalty_tier"] = tiers[f["customer_id"]]["tier"]
-        f["window_points"] = tiers[f["customer_id"]]["window_points"]
         f["products"] = " ".join(code for kind, code in by_type.items() if f.get(f"has_{kind}"))
     output.tables["features"] = features
     output.cluster_profiles = clusters.profiles
     output.tables["recommendations"] = python_steps.recommend(
         features, raw["product_openings"], config, as_of
     )
-    output.tables["loyalty_events"] = raw["loyalty_events"]
     output.tables["care_tasks"] = python_steps.care_tasks(
         features, raw["care_events"], config, as_of
     )
@@ -126,12 +123,12 @@ def write_back(
     started_at: datetime,
     now: datetime,
     milliseconds: int,
-    vip_tiers: tuple[str, ...] = (),
+    programme: Programme | None = None,
 ) -> tuple[uuid.UUID, int, int]:
-    """Store one run's results; returns (run id, points rows added, care tasks added).
+    """Store one run's results; returns (run id, points entries added, care tasks added).
 
-    A customer reaching a tier in ``vip_tiers`` gets the queue's vip service tier; one leaving
-    such a tier goes back to standard (other customers' service tier is left alone).
+    Points are earned up to as-of and tiers decided by the loyalty programme (``programme``);
+    the tier goes into the segment history like the other segments.
     """
     as_of = output.as_of
     features = output.tables["features"]
@@ -184,19 +181,13 @@ def write_back(
         )
         for r in output.tables["recommendations"]
     )  # fmt: skip
-    previous_tiers = _segments(db, run.id, as_of, features, ids)
-    _service_tiers(db, features, previous_tiers, vip_tiers, now)
-    existing_points = set(db.execute(select(LoyaltyPoint.source_key)).scalars())
-    new_points = [
-        e for e in output.tables["loyalty_events"] if e["source_key"] not in existing_points
-    ]
-    db.add_all(
-        LoyaltyPoint(
-            id=new_id(), customer_id=uuid.UUID(e["customer_id"]), source_key=e["source_key"],
-            rule_code=e["rule_code"], points=e["points"], earned_on=e["earned_on"], run_id=run.id,
-        )
-        for e in new_points
-    )  # fmt: skip
+    points_added = loyalty.earn_from_sources(
+        db, until=as_of, now=now, programme=programme, customer_ids=ids
+    )
+    tiers = loyalty.evaluate_tiers(db, today=as_of, now=now, customer_ids=ids, programme=programme)
+    for f in features:
+        f["loyalty_tier"] = tiers[uuid.UUID(f["customer_id"])]
+    _segments(db, run.id, as_of, features, ids)
     existing_tasks = set(db.execute(select(CareTask.dedupe_key)).scalars())
     new_tasks = [t for t in output.tables["care_tasks"] if t["dedupe_key"] not in existing_tasks]
     db.add_all(
@@ -209,40 +200,17 @@ def write_back(
         for t in new_tasks
     )  # fmt: skip
     db.flush()
-    return run.id, len(new_points), len(new_tasks)
+    return run.id, points_added, len(new_tasks)
 
 
 def _chunks(ids: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def _service_tiers(
-    db: Session,
-    features: list[Record],
-    previous: dict[str, str],
-    vip_tiers: tuple[str, ...],
-    now: datetime,
-) -> None:
-    promote = [uuid.UUID(f["customer_id"]) for f in features if f["loyalty_tier"] in vip_tiers]
-    demote = [
-        uuid.UUID(f["customer_id"])
-        for f in features
-        if previous.get(f["customer_id"]) in vip_tiers and f["loyalty_tier"] not in vip_tiers
-    ]
-    for tier, who in (("vip", promote), ("standard", demote)):
-        for chunk in _chunks(who):
-            db.execute(
-                update(Customer)
-                .where(Customer.id.in_(chunk), Customer.service_tier != tier)
-                .values(service_tier=tier, updated_at=now)
-                .execution_options(synchronize_session="fetch")
-            )
-
-
 def _segments(
     db: Session, run_id: uuid.UUID, as_of: date, features: list[Record], ids: list[uuid.UUID]
-) -> dict[str, str]:
-    """Apply the run's segments; returns each customer's loyalty tier before this day."""
+) -> None:
+    """Apply the run's segments (the loyalty tier among them) as history."""
     open_rows: dict[tuple[str, str], CustomerSegment] = {}
     for chunk in _chunks(ids):
         # undo an earlier run of the same day (or a later one: a re-run rewrites from as_of)
@@ -260,9 +228,6 @@ def _segments(
             .execution_options(populate_existing=True)
         ).scalars():
             open_rows[(str(s.customer_id), s.kind)] = s
-    previous = {
-        cid: row.segment for (cid, kind), row in open_rows.items() if kind == "loyalty_tier"
-    }
     wanted = {"asset_tier": "asset_tier", "rfm": "rfm_group", "cluster": "cluster",
               "loyalty_tier": "loyalty_tier"}  # fmt: skip
     for f in features:
@@ -279,7 +244,6 @@ def _segments(
                     segment=value, valid_from=as_of, valid_to=None, run_id=run_id,
                 )
             )  # fmt: skip
-    return previous
 
 
 def run_pipeline(
@@ -292,6 +256,7 @@ def run_pipeline(
     parquet_dir: Path | None = None,
     engine: Engine | None = None,
     branch_ids: list[uuid.UUID] | None = None,
+    programme: Programme | None = None,
 ) -> RunSummary:
     """Extract, compute on the engine and write back in the caller's transaction."""
     config = config or PipelineConfig()
@@ -310,7 +275,7 @@ def run_pipeline(
     elapsed = time.perf_counter() - started
     run_id, points, tasks = write_back(
         db, output, started_at=now, now=now, milliseconds=int(elapsed * 1000),
-        vip_tiers=config.vip_tiers,
+        programme=programme,
     )  # fmt: skip
     return RunSummary(
         run_id=run_id,

@@ -25,7 +25,6 @@ INPUTS = (
     "surveys",
     "complaints",
     "fx_rates",
-    "earning_rules",
 )
 
 
@@ -194,36 +193,6 @@ LEFT JOIN rfm_scores s ON s.customer_id = f.customer_id
 """,
     ),
     SqlStep(
-        "loyalty_events",
-        """
-SELECT t.customer_id, 'entry:' || t.entry_id AS source_key, r.rule_code,
-       r.points * CAST(FLOOR(CAST(ABS(t.amount_base_minor) AS DOUBLE)
-                             / CAST(r.unit_minor AS DOUBLE)) AS BIGINT) AS points,
-       t.booked_on AS earned_on
-FROM customer_entries t
-JOIN earning_rules r ON r.source = 'entry' AND r.kind = t.kind
-WHERE r.unit_minor > 0 AND ABS(t.amount_base_minor) >= r.unit_minor
-UNION ALL
-SELECT s.customer_id, 'survey:' || s.survey_id AS source_key, r.rule_code, r.points,
-       s.answered_on AS earned_on
-FROM surveys s
-JOIN earning_rules r ON r.source = 'survey'
-WHERE s.answered_on <= DATE '{as_of}'
-""",
-    ),
-    SqlStep(
-        "loyalty_tiers",
-        """
-SELECT c.customer_id, COALESCE(p.points, 0) AS window_points,
-       {tier_case} AS tier
-FROM customers c
-LEFT JOIN (
-  SELECT customer_id, SUM(points) AS points FROM loyalty_events
-  WHERE earned_on > DATE '{tier_since}' GROUP BY customer_id
-) p ON p.customer_id = c.customer_id
-""",
-    ),
-    SqlStep(
         "product_openings",
         """
 SELECT customer_id, type, MIN(opened_on) AS opened_on
@@ -250,8 +219,6 @@ WHERE state = 'closed' AND closed_on > DATE '{complaint_since}' AND closed_on <=
 OUTPUTS: dict[str, tuple[str, ...]] = {
     "features": ("customer_number",),
     "segments": ("customer_id",),
-    "loyalty_events": ("source_key",),
-    "loyalty_tiers": ("customer_id",),
     "product_openings": ("customer_id", "type"),
     "care_events": ("rule_code", "reference"),
 }
@@ -261,25 +228,15 @@ def parameters(config: PipelineConfig, as_of: date) -> dict[str, str]:
     def before(days: int) -> str:
         return (as_of - timedelta(days=days)).isoformat()
 
-    tier_case = (
-        "CASE "
-        + " ".join(
-            f"WHEN COALESCE(p.points, 0) >= {int(points)} THEN '{name}'"
-            for name, points in config.tiers
-        )
-        + f" ELSE '{config.tiers[-1][0]}' END"
-    )
     return {
         "as_of": as_of.isoformat(),
         "since": before(config.rfm_window_days),
         "month_ago": before(30),
-        "tier_since": before(config.tier_window_days),
         "detractor_since": before(config.detractor_days),
         "complaint_since": before(config.complaint_closed_days),
         "private_from": str(int(config.private_from_minor)),
         "affluent_from": str(int(config.affluent_from_minor)),
         "default_tolerance": config.default_risk_tolerance,
-        "tier_case": tier_case,
     }
 
 

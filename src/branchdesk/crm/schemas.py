@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from branchdesk.loyalty.schemas import LoyaltySummary
+
 
 class Profile(BaseModel):
     customer_number: str
@@ -102,6 +104,7 @@ class Customer360(BaseModel):
     segments: list[SegmentLine]
     loyalty_tier: str | None
     loyalty_points: int
+    loyalty: LoyaltySummary
     analytics: Analytics | None
     recommendations: list[RecommendationLine]
     care_tasks: list[CareTaskLine]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import desc, func, select
+from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 from branchdesk.analytics.models import (
@@ -13,7 +13,6 @@ from branchdesk.analytics.models import (
     CustomerFeature,
     CustomerRecommendation,
     CustomerSegment,
-    LoyaltyPoint,
 )
 from branchdesk.appointments.models import Appointment
 from branchdesk.catalog.models import Branch
@@ -40,6 +39,7 @@ from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting
+from branchdesk.loyalty import service as loyalty
 from branchdesk.queue.models import Ticket
 
 RECENT = 10
@@ -151,12 +151,7 @@ def get_customer_360(
         ),
         key=lambda s: SEGMENT_ORDER.get(s.kind, 9),
     )
-    tier = next((s.segment for s in segments if s.kind == "loyalty_tier"), None)
-    points = db.scalar(
-        select(func.coalesce(func.sum(LoyaltyPoint.points), 0)).where(
-            LoyaltyPoint.customer_id == customer.id
-        )
-    )
+    points = loyalty.summary(db, customer_id=customer.id, today=now.date())
     feature = db.execute(
         select(CustomerFeature)
         .where(CustomerFeature.customer_id == customer.id)
@@ -200,8 +195,9 @@ def get_customer_360(
         surveys=surveys,
         complaints=complaints,
         segments=segments,
-        loyalty_tier=tier,
-        loyalty_points=int(points or 0),
+        loyalty_tier=points.tier,
+        loyalty_points=points.balance,
+        loyalty=points,
         analytics=analytics,
         recommendations=recommendations,
         care_tasks=tasks,

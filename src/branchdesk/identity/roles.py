@@ -66,6 +66,10 @@ class Permission(StrEnum):
     control_assessment_view = "control_assessment.view"
     control_assessment_manage = "control_assessment.manage"
     control_assessment_submit = "control_assessment.submit"
+    loyalty_redeem = "loyalty.redeem"
+    loyalty_adjust = "loyalty.adjust"
+    loyalty_approve = "loyalty.approve"
+    loyalty_manage = "loyalty.manage"
 
 
 ALL_STAFF = frozenset(Role)
@@ -168,6 +172,12 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.control_assessment_manage: frozenset({Role.compliance_officer, Role.admin}),
     Permission.control_assessment_submit: frozenset({Role.branch_manager, Role.admin}),
+    Permission.loyalty_redeem: frozenset(
+        {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
+    ),
+    Permission.loyalty_adjust: SUPERVISORS | {Role.relationship_manager},
+    Permission.loyalty_approve: SUPERVISORS,
+    Permission.loyalty_manage: frozenset({Role.admin}),
 }
 
 # Roles whose scope is the whole bank rather than their own branches.
