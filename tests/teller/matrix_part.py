@@ -26,7 +26,7 @@ CASES = [
     Case("POST", "/teller/HOME/K3/deposit", SERVERS, html=True, form=_form("counter-m1", **_CASH)),
     Case("POST", "/teller/HOME/K3/withdrawal", SERVERS, html=True, form=_form("counter-m2", **_CASH)),
     Case("POST", "/teller/HOME/K3/transfer", SERVERS, html=True, form=_form("counter-m3", **_CASH, to_account="{teller_savings}")),
-    Case("POST", "/teller/HOME/K3/remittance", SERVERS, html=True, form=_form("counter-m4", **_CASH, beneficiary="BOC 1")),
+    Case("POST", "/teller/HOME/K3/remittance", SERVERS, html=True, form=_form("counter-m4", **_CASH, beneficiary="BOC 1", country="CN")),
     Case("POST", "/teller/HOME/K3/fee", SERVERS, html=True, form=_form("counter-m5", **_CASH)),
     Case("POST", "/teller/HOME/K3/time-deposit", SERVERS, html=True, form=_form("counter-m6", account="{teller_account}", amount="5", term_months="3")),
     Case("POST", "/teller/HOME/K3/time-deposit-withdrawal", SERVERS, html=True, form=_form("counter-m7", account="{teller_time_deposit}", to_account="{teller_account}")),

@@ -87,7 +87,7 @@ def test_each_transaction_type_posts_once_and_is_linked(
         ("transfer", {"account": cur.number, "to_account": sav.number, "amount": "300.00",
                       "currency": "CNY"}, PostingKind.transfer, {cur.id: -30_000, sav.id: 30_000}),
         ("remittance", {"account": sav.number, "beneficiary": "王小明 ICBC 6222000011112222",
-                        "amount": "50", "currency": "CNY"}, PostingKind.remittance,
+                        "country": "cn", "amount": "50", "currency": "CNY"}, PostingKind.remittance,
          {sav.id: -5_000}),
         ("fee", {"account": cur.number, "amount": "15", "currency": "CNY", "memo": "stamp"},
          PostingKind.fee, {cur.id: -1_500}),

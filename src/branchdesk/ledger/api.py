@@ -319,6 +319,7 @@ def post_remittance(
             db,
             from_account=body.from_account,
             beneficiary=body.beneficiary,
+            country=body.country,
             amount_minor=body.amount_minor,
             currency=body.currency,
             idempotency_key=body.idempotency_key,

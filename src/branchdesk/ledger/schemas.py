@@ -89,6 +89,8 @@ class FeeBody(_PostingBody):
 class RemittanceBody(_PostingBody):
     from_account: AccountRef
     beneficiary: str = Field(min_length=1, max_length=200)
+    # the beneficiary bank's ISO 3166 alpha-2 country (the AML cross-border rule reads it)
+    country: str = Field(default="", pattern=r"^([A-Z]{2})?$")
 
 
 class TimeDepositWithdrawal(BaseModel):

@@ -461,11 +461,14 @@ def counter_transaction(
     elif action == "remittance":
         if not data.beneficiary:
             raise RuleViolation("name the beneficiary, bank and account", field="beneficiary")
+        country = data.country.upper()
+        if not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise RuleViolation("the bank's country as two letters, e.g. HK", field="country")
         result = ledger.post_remittance(
             db, from_account=source.number, beneficiary=data.beneficiary,
             amount_minor=parse_amount(data.amount, currency), currency=currency,
             idempotency_key=key, actor=actor, now=now, compliance=compliance,
-            branch_code=branch.code, memo=data.memo,
+            branch_code=branch.code, memo=data.memo, country=country,
         )  # fmt: skip
     elif action == "fee":
         result = ledger.post_fee(
