@@ -42,6 +42,18 @@ CASES = [
     Case("GET", "/api/v1/branches/HOME/training/skills-matrix", TRAINING_VIEWERS),
     Case("GET", "/api/v1/branches/HOME/counters/K1/certified-services", ALL),
     Case("GET", "/training/branches/HOME", TRAINING_VIEWERS, html=True),
+    Case("GET", "/training/courses", TRAINING_VIEWERS, html=True),
+    Case("POST", "/training/courses", TRAINING_MANAGERS, html=True,
+         form={**{k: str(v) for k, v in COURSE.items() if k != "is_annual"}, "is_annual": "on"}),
+    Case("POST", "/training/assignments", TRAINING_MANAGERS, html=True,
+         form={"course_code": "MXTRN", "role": "teller", "due_on": "2026-12-31"}),
+    Case("POST", "/training/completions", TRAINING_RECORDERS, html=True,
+         form={"course_code": "MXTRN", "username": "{colleague}", "score": "88"}),
+    Case("POST", "/training/certifications", TRAINING_MANAGERS, html=True,
+         form={k: str(v) for k, v in CERTIFICATION.items() if v is not None}),
+    Case("POST", "/training/staff-certifications", TRAINING_RECORDERS, html=True,
+         form={"username": "{colleague}", "certification_code": "MXCERT",
+               "issued_on": "2026-01-05"}),
 ]  # fmt: skip
 
 

@@ -116,6 +116,19 @@ class OverdueRow(BaseModel):
     days_overdue: int
 
 
+class AnnualRow(BaseModel):
+    """One staff member and one annual compliance course assigned to their role."""
+
+    username: str
+    display_name: str
+    role: Role
+    course_code: str
+    due_on: date
+    last_passed_on: date | None
+    status: str  # done, due, overdue
+    days_overdue: int
+
+
 class SkillCell(BaseModel):
     certification_code: str
     service_code: str | None

@@ -27,10 +27,12 @@ from branchdesk.training.models import (
     Completion,
     Course,
     CourseAssignment,
+    CourseCategory,
     StaffCertification,
     TrainingReminder,
 )
 from branchdesk.training.schemas import (
+    AnnualRow,
     AssignmentCreate,
     AssignmentRead,
     CertificationCreate,
@@ -406,6 +408,104 @@ def list_overdue(
         )
         for user, assignment, course in _open_duties(db, _branch_staff(db, branch))
         if assignment.due_on < today
+    ]
+
+
+def annual_compliance(
+    db: Session, *, branch: Branch, actor: Principal, now: datetime
+) -> list[AnnualRow]:
+    """The manager's view of annual compliance training: every staff member of the branch and
+    every annual compliance course assigned to their role, done (passed within the year before
+    the due day), due, or overdue; the overdue first."""
+    actor.require(Permission.training_view, branch.id)
+    today = catalog.business_day(branch, now)
+    staff = _branch_staff(db, branch)
+    roles = {u.role for u in staff}
+    if not roles:
+        return []
+    assignments = db.execute(
+        select(CourseAssignment, Course)
+        .join(Course, Course.id == CourseAssignment.course_id)
+        .where(
+            CourseAssignment.role.in_(roles),
+            Course.is_annual.is_(True),
+            Course.category == CourseCategory.compliance,
+        )
+        .order_by(CourseAssignment.due_on, Course.code)
+    ).all()
+    passes = _passes(db, [u.id for u in staff])
+    rows: list[AnnualRow] = []
+    for assignment, course in assignments:
+        for user in staff:
+            if user.role != assignment.role:
+                continue
+            times = passes.get((user.id, course.id), [])
+            last = max(times).date() if times else None
+            if _has_passed(passes, user, course, assignment.due_on):
+                status = "done"
+            elif assignment.due_on < today:
+                status = "overdue"
+            else:
+                status = "due"
+            rows.append(
+                AnnualRow(
+                    username=user.username, display_name=user.display_name,
+                    role=Role(user.role), course_code=course.code, due_on=assignment.due_on,
+                    last_passed_on=last, status=status,
+                    days_overdue=(today - assignment.due_on).days if status == "overdue" else 0,
+                )
+            )  # fmt: skip
+    order = {"overdue": 0, "due": 1, "done": 2}
+    return sorted(rows, key=lambda r: (order[r.status], -r.days_overdue, r.username))
+
+
+def list_assignments(db: Session, *, actor: Principal) -> list[AssignmentRead]:
+    actor.require(Permission.training_view)
+    rows = db.execute(
+        select(CourseAssignment, Course.code)
+        .join(Course, Course.id == CourseAssignment.course_id)
+        .order_by(CourseAssignment.due_on.desc(), Course.code, CourseAssignment.role)
+        .limit(500)
+    ).all()
+    return [
+        AssignmentRead(id=a.id, course_code=code, role=Role(a.role), due_on=a.due_on)
+        for a, code in rows
+    ]
+
+
+def list_certifications(db: Session, *, actor: Principal) -> list[CertificationRead]:
+    actor.require(Permission.training_view)
+    rows = db.execute(
+        select(Certification, ServiceType.code)
+        .outerjoin(ServiceType, ServiceType.id == Certification.service_type_id)
+        .order_by(Certification.code)
+    ).all()
+    return [
+        CertificationRead(
+            id=c.id,
+            code=c.code,
+            name_en=c.name_en,
+            service_code=service,
+            validity_months=c.validity_months,
+        )
+        for c, service in rows
+    ]
+
+
+def service_codes(db: Session) -> list[str]:
+    return list(db.execute(select(ServiceType.code).order_by(ServiceType.code)).scalars())
+
+
+def counters_served(
+    db: Session, *, branch: Branch, actor: Principal, now: datetime
+) -> list[CounterServices]:
+    """Every counter of the branch: its skills and what its teller's certifications leave."""
+    codes = db.execute(
+        select(Counter.code).where(Counter.branch_id == branch.id).order_by(Counter.code)
+    ).scalars()
+    return [
+        counter_services_now(db, branch=branch, counter_code=code, actor=actor, now=now)
+        for code in codes
     ]
 
 
