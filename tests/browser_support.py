@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,20 +52,46 @@ def server_env(tmp: Path) -> dict[str, str]:
     }
 
 
-def prepare_bank(env: dict[str, str], *, seed: int = 7) -> None:
+# seed -> a folder holding a migrated, demo-seeded bank made by this test process
+_SEEDED: dict[int, Path] = {}
+
+
+def _seed_into(env: dict[str, str], seed: int) -> None:
     for args in (["db", "upgrade"], ["seed", "--profile", "demo", "--seed", str(seed)]):
         subprocess.run(
             [sys.executable, "-m", "branchdesk", *args], env=env, check=True, capture_output=True
         )
 
 
+def prepare_bank(env: dict[str, str], *, seed: int = 7) -> None:
+    """Migrate and demo-seed the bank of ``env``. The first call per seed in a test process runs
+    `branchdesk db upgrade` and `branchdesk seed`; later calls copy that bank's files (the seed is
+    deterministic, and every test still gets its own copy to change)."""
+    folder = Path(env["BRANCHDESK_DATA_DIR"])
+    if env.get("BRANCHDESK_DATABASE_URL") != f"sqlite:///{folder}/live.db":
+        _seed_into(env, seed)
+        return
+    template = _SEEDED.get(seed)
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix=f"branchdesk-demo-{seed}-"))
+        _seed_into(server_env(template), seed)
+        _SEEDED[seed] = template
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in template.iterdir():
+        if item.is_dir():
+            shutil.copytree(item, folder / item.name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(item, folder / item.name)
+
+
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """Start `branchdesk serve` and wait until /readyz answers."""
+    """Start `branchdesk serve` and wait until /readyz answers (up to two minutes: start-up is
+    slow on a loaded two-core machine)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "branchdesk", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:

@@ -3,14 +3,10 @@ notifier's file, see the balances, make a transfer, find it in the statement."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -22,6 +18,7 @@ from tests.browser_support import (
     read_login_code,
     require_chromium,
     server_env,
+    start_server,
     stop_server,
 )
 
@@ -102,30 +99,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         env["BRANCHDESK_DATABASE_URL"], env["BRANCHDESK_SECRET_KEY"]
     )
     port = free_port()
-    process = _start(env, port)
+    process = start_server(env, port)
     try:
         yield Live(f"http://127.0.0.1:{port}", tmp / "notifications.jsonl", number, phone,
                    account, payee)  # fmt: skip
     finally:
         stop_server(process)
-
-
-def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """`branchdesk serve`, waiting until /readyz answers (longer than the shared helper: the
-    start-up is slow on a loaded two-core machine)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "branchdesk", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("live server did not start")
 
 
 def test_customer_logs_in_with_the_code_and_transfers(live: Live, tmp_path: Path) -> None:
