@@ -98,6 +98,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.queue import views as queue_views
     from branchdesk.risk.cases import api as risk_api
     from branchdesk.risk.cases import views as risk_views
+    from branchdesk.social import api as social_api
+    from branchdesk.social import views as social_views
     from branchdesk.teller import views as teller_views
     from branchdesk.training import api as training_api
     from branchdesk.training import views as training_views
@@ -130,6 +132,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         feedback_views.router,
         quality_api.router,
         quality_views.router,
+        social_api.router,
+        social_views.router,
         risk_api.router,
         risk_views.router,
         training_api.router,

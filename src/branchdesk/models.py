@@ -21,6 +21,7 @@ from branchdesk.portal import models as portal_models
 from branchdesk.quality import models as quality_models
 from branchdesk.queue import models as queue_models
 from branchdesk.risk.cases import models as risk_models
+from branchdesk.social import models as social_models
 from branchdesk.teller import models as teller_models
 from branchdesk.textanalysis import models as textanalysis_models
 from branchdesk.training import models as training_models
@@ -45,6 +46,7 @@ __all__ = [
     "quality_models",
     "queue_models",
     "risk_models",
+    "social_models",
     "teller_models",
     "textanalysis_models",
     "training_models",

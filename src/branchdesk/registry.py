@@ -18,6 +18,7 @@ MODULES = (
     "branchdesk.complaints.sla",
     "branchdesk.feedback.service",
     "branchdesk.quality.reports",
+    "branchdesk.social.service",
     "branchdesk.risk.cases.jobs",
     "branchdesk.training.service",
     "branchdesk.compliance.service",

@@ -71,6 +71,7 @@ PART_MODULES: tuple[str, ...] = (
     "tests.operations.matrix_part",
     "tests.compliance.matrix_part",
     "tests.teller.matrix_part",
+    "tests.social.matrix_part",
 )
 PARTS = [importlib.import_module(name) for name in PART_MODULES]
 

@@ -3,7 +3,9 @@ e-mail (a signed webhook or a mailbox reader over an IMAP-like interface).
 
 Every inbound message carries a delivery id; a delivery id already seen on a channel is ignored,
 so a replayed webhook writes nothing. A message from a sender/thread with an open case is
-appended to it; otherwise a new case is opened.
+appended to it; otherwise a new case is opened. A reply that names one of our published social
+posts (``branchdesk.social``) opens a case only when it reads as a complaint; every accepted
+social message lands in the social interaction log, linked to the post it names and the case.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import astuple, dataclass, field
 from datetime import datetime
@@ -27,6 +30,7 @@ from branchdesk.complaints import service
 from branchdesk.complaints.models import Case, CaseChannel, CaseState, HookDelivery, plain
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.ids import new_id
+from branchdesk.social import service as social
 
 REFERENCE_PATTERN = re.compile(r"CMP-\d{4}-\d{6}")
 HOOK_CHANNELS: dict[str, CaseChannel] = {
@@ -47,6 +51,7 @@ class InboundMessage:
     sender_name: str = ""
     thread_id: str = ""
     branch_code: str = ""
+    in_reply_to: str = ""  # the platform's reply-to/quote field (our post's SP- reference)
 
     @property
     def thread_key(self) -> str:
@@ -86,6 +91,7 @@ def parse_generic(payload: Mapping[str, Any]) -> list[InboundMessage]:
                 thread_id=_str(item.get("thread_id")),
                 text=_str(item.get("text")),
                 branch_code=_str(item.get("branch_code")),
+                in_reply_to=_str(item.get("in_reply_to")),
             )
         )
     return _require(out)
@@ -124,6 +130,7 @@ def parse_line(payload: Mapping[str, Any]) -> list[InboundMessage]:
                 sender_id=_str(source.get("userId")),
                 thread_id=_str(source.get("groupId") or source.get("roomId")),
                 text=_str(message.get("text")),
+                in_reply_to=_str(message.get("quotedMessageId")),
             )
         )
     return _require(out)
@@ -145,11 +152,14 @@ def parse_facebook(payload: Mapping[str, Any]) -> list[InboundMessage]:
             if not isinstance(message, Mapping) or "text" not in message:
                 continue
             sender = sender if isinstance(sender, Mapping) else {}
+            reply_to = message.get("reply_to")
+            reply_to = reply_to if isinstance(reply_to, Mapping) else {}
             out.append(
                 InboundMessage(
                     delivery_id=_str(message.get("mid")),
                     sender_id=_str(sender.get("id")),
                     text=_str(message.get("text")),
+                    in_reply_to=_str(reply_to.get("mid")),
                 )
             )
     return _require(out)
@@ -188,19 +198,28 @@ def _seen(db: Session, channel: str, delivery_id: str) -> bool:
     )
 
 
-def _remember(db: Session, channel: str, delivery_id: str, case: Case, now: datetime) -> None:
+def _remember(
+    db: Session, channel: str, delivery_id: str, case: Case | None, now: datetime
+) -> None:
     """Record the delivery (IntegrityError when another transaction recorded it first)."""
+    case_id = case.id if case is not None else None
     db.add(
         HookDelivery(
-            id=new_id(), channel=channel, delivery_id=delivery_id, case_id=case.id, received_at=now
+            id=new_id(), channel=channel, delivery_id=delivery_id, case_id=case_id, received_at=now
         )
     )
     db.flush()
 
 
 def _take_message(
-    db: Session, channel: CaseChannel, message: InboundMessage, branch: Branch, now: datetime
-) -> Case:
+    db: Session,
+    channel: CaseChannel,
+    message: InboundMessage,
+    branch_id: uuid.UUID,
+    now: datetime,
+    *,
+    is_reply_to_post: bool,
+) -> Case | None:
     case = service.find_open_case_by_thread(db, channel=channel, thread_key=message.thread_key)
     if case is not None:
         service.append_customer_message(
@@ -209,12 +228,14 @@ def _take_message(
             data={"delivery_id": message.delivery_id},
         )  # fmt: skip
         return case
+    if is_reply_to_post and not service.reads_as_complaint(message.text):
+        return None  # a comment on our post: the interaction log keeps it
     return service.open_case(
         db,
         channel=channel,
         subject=message.text[:80],
         body=message.text,
-        branch_id=branch.id,
+        branch_id=branch_id,
         now=now,
         source_ref=f"{channel}:{message.delivery_id}",
         thread_key=message.thread_key,
@@ -240,9 +261,17 @@ def ingest_social(
         raise RuleViolation("unknown channel", field="channel")
     channel = HOOK_CHANNELS[hook]
     messages = adapter(payload)
-    branches = {
-        m.delivery_id: _branch_by_code(db, m.branch_code or default_branch_code) for m in messages
+    posts = {
+        m.delivery_id: social.find_post(db, text=m.text, in_reply_to=m.in_reply_to)
+        for m in messages
     }
+    branches: dict[str, uuid.UUID] = {}
+    for m in messages:
+        post = posts[m.delivery_id]
+        if post is not None and not m.branch_code:
+            branches[m.delivery_id] = post.branch_id  # a reply belongs to the post's branch
+        else:
+            branches[m.delivery_id] = _branch_by_code(db, m.branch_code or default_branch_code).id
     result = IntakeResult()
     for message in messages:
         if _seen(db, channel, message.delivery_id):
@@ -252,13 +281,24 @@ def ingest_social(
             # One savepoint per message: a concurrent delivery of the same id (PostgreSQL)
             # loses on the unique delivery row and leaves nothing behind.
             with db.begin_nested():
-                case = _take_message(db, channel, message, branches[message.delivery_id], now)
+                post = posts[message.delivery_id]
+                branch_id = branches[message.delivery_id]
+                case = _take_message(
+                    db, channel, message, branch_id, now, is_reply_to_post=post is not None
+                )
                 _remember(db, channel, message.delivery_id, case, now)
+                social.record_interaction(
+                    db, hook=hook, delivery_id=message.delivery_id, branch_id=branch_id,
+                    post=post, case_id=case.id if case is not None else None,
+                    sender_handle=message.sender_id, sender_name=message.sender_name,
+                    text=message.text, now=now,
+                )  # fmt: skip
         except IntegrityError:
             result.ignored += 1
             continue
         result.accepted += 1
-        result.references.append(case.reference)
+        if case is not None:
+            result.references.append(case.reference)
     db.flush()
     return result
 

@@ -23,6 +23,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
     WorkArea("Complaints", "/complaints", Permission.complaint_view),
     WorkArea("Service quality", "/quality", Permission.quality_view),
     WorkArea("Customer surveys", "/quality/surveys", Permission.feedback_view),
+    WorkArea("Social media", "/social", Permission.social_view),
     WorkArea("AML cases", "/risk/cases", Permission.aml_view),
     WorkArea("Compliance checks", "/compliance/violations", Permission.compliance_view),
     WorkArea("Staff", "/admin/users", Permission.user_view),

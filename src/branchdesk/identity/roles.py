@@ -66,6 +66,9 @@ class Permission(StrEnum):
     control_assessment_view = "control_assessment.view"
     control_assessment_manage = "control_assessment.manage"
     control_assessment_submit = "control_assessment.submit"
+    social_view = "social.view"
+    social_draft = "social.draft"
+    social_approve = "social.approve"
     loyalty_redeem = "loyalty.redeem"
     loyalty_adjust = "loyalty.adjust"
     loyalty_approve = "loyalty.approve"
@@ -172,6 +175,10 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.control_assessment_manage: frozenset({Role.compliance_officer, Role.admin}),
     Permission.control_assessment_submit: frozenset({Role.branch_manager, Role.admin}),
+    # Marketing sits with relationship managers and quality; a branch manager approves posts.
+    Permission.social_view: SUPERVISORS | {Role.relationship_manager, Role.quality_officer},
+    Permission.social_draft: SUPERVISORS | {Role.relationship_manager, Role.quality_officer},
+    Permission.social_approve: SUPERVISORS,
     Permission.loyalty_redeem: frozenset(
         {Role.teller, Role.relationship_manager, Role.branch_manager, Role.admin}
     ),

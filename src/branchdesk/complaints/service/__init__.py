@@ -38,6 +38,7 @@ from branchdesk.complaints.service.opening import (
     open_case,
     open_case_for_staff,
     open_case_from_public_form,
+    reads_as_complaint,
     set_classifier,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "open_case",
     "open_case_for_staff",
     "open_case_from_public_form",
+    "reads_as_complaint",
     "recompute_due_dates",
     "reply",
     "request_extension",

@@ -66,6 +66,13 @@ def _classify(text: str) -> Any | None:
         return None
 
 
+def reads_as_complaint(text: str) -> bool:
+    """Whether a customer's reply reads as a complaint: negative sentiment by the text model
+    (True when no model is available, so nothing that may be a complaint is missed)."""
+    prediction = _classify(text)
+    return prediction is None or getattr(prediction, "sentiment", None) == "negative"
+
+
 # --- intake --------------------------------------------------------------------------------
 
 
