@@ -3,6 +3,8 @@ referral decisions, disbursement, loans, repayments, the portfolio and the pages
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.orm import Session
 
 from branchdesk.core.ids import new_id
@@ -20,6 +22,7 @@ from tests.matrix import ADMIN, SUPERVISORS, Case, WorldContext
 LOAN_VIEWERS = SUPERVISORS | {Role.teller, Role.relationship_manager, Role.risk_officer}
 LOAN_MAKERS = SUPERVISORS | {Role.teller, Role.relationship_manager}
 PORTFOLIO = SUPERVISORS | {Role.risk_officer}
+SERVICERS = LOAN_MAKERS | {Role.risk_officer}  # monitoring inputs: collateral, declared debts
 
 PRODUCT = personal_product("MTX").model_dump(mode="json")
 APPLICATION = {
@@ -87,6 +90,22 @@ CASES = [
         "fixed_rate": "0.065", "repayment_method": "equal_principal", "penalty_rate": "0.18",
         "documents": "id_document",
     }),
+    Case("GET", "/api/v1/loan-portfolio/history", PORTFOLIO),
+    Case("GET", "/api/v1/reference-rates", LOAN_VIEWERS),
+    Case("POST", "/api/v1/reference-rates", ADMIN,
+         json={"name": "LPR MTX", "rate": "0.0300", "effective_on": "2026-03-01"}),
+    Case("POST", "/loan-products/reference-rates", ADMIN, html=True,
+         form={"name": "LPR MTX", "rate": "0.0310", "effective_on": "2026-03-02"}),
+    Case("GET", "/api/v1/loans/{loan_number}/collateral-valuations", LOAN_VIEWERS),
+    Case("POST", "/api/v1/loans/{loan_number}/collateral-valuations", SERVICERS,
+         json={"value_minor": 500_000, "valued_on": "2026-03-02", "note": "matrix"}),
+    Case("POST", "/loans/{loan_number}/collateral-valuations", SERVICERS, html=True,
+         form={"value": "4000.00", "valued_on": "2026-03-02", "note": "matrix"}),
+    Case("POST", "/api/v1/loans/{loan_number}/declared-debts", SERVICERS,
+         json={"lender": "Other bank", "monthly_payment_minor": 50_000,
+               "declared_on": "2026-03-02"}),
+    Case("POST", "/loans/{loan_number}/declared-debts", SERVICERS, html=True,
+         form={"lender": "Other bank", "monthly_payment": "500", "declared_on": "2026-03-02"}),
 ]  # fmt: skip
 
 
@@ -97,6 +116,16 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     product = LoanProduct(id=new_id(), code="MTX", created_at=NOW)
     apply_product(product, personal_product("MTX"), NOW)  # written directly: no admin here
     db.add(product)
+    floating = LoanProduct(id=new_id(), code="MTXF", created_at=NOW)
+    apply_product(
+        floating,
+        personal_product(
+            "MTXF", rate_type="floating", reference_rate_name="LPR MTX",
+            reference_rate=Decimal("0.03"), margin=Decimal("0.02"),
+        ),
+        NOW,
+    )  # fmt: skip
+    db.add(floating)
     db.flush()
     account = ledger.open_account(
         db,

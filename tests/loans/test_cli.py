@@ -48,8 +48,9 @@ def test_daily_job_is_idempotent_and_seed_creates_products(tmp_path: Path) -> No
     assert first.output.strip().startswith("2026-04-12: 1 loans, 1 overdue, 10 loan-days")
     again = runner.invoke(loans_app, args)
     assert again.output.strip() == (
-        "2026-04-12: 1 loans, 1 overdue, 0 loan-days of penalty, 0 minor units, 0 alerts opened"
-    )
+        "2026-04-12: 1 loans, 1 overdue, 0 loan-days of penalty, 0 minor units, 0 minor units of "
+        "interest accrued, 0 re-priced, 1 snapshots, 0 alerts opened"
+    )  # the day's snapshot is rewritten, nothing accrues twice
     with database.unit_of_work() as db:
         stored = db.execute(select(Loan).where(Loan.number == number)).scalar_one()
         assert (stored.days_past_due, stored.bucket) == (10, "1-30")

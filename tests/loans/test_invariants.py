@@ -2,8 +2,9 @@
 
 After every step: each posting sums to zero; the loan-assets account holds minus the outstanding
 principal; the unpaid principal of the schedule equals the outstanding principal; interest and
-penalty income equal what the repayments allocated to them; the borrower's account moved by
-exactly the pay-out less the repayments.
+penalty income equal what the repayments allocated to them (interest: accrued daily into the
+receivable, cleared by repayments); the borrower's account moved by exactly the pay-out less the
+repayments.
 """
 
 from __future__ import annotations
@@ -97,7 +98,16 @@ def test_any_repayment_sequence_keeps_loan_and_ledger_consistent(
             assert sum(r.principal_minor - r.paid_principal_minor for r in rows) == (
                 loan.outstanding_principal_minor
             )
-            assert _system(db, "loan_interest_income", world.branch.id) == paid[1]
+            # accrual: income holds what was recognised (accrued, or paid before it accrued),
+            # the receivable what accrued and is unpaid; their difference is the interest paid
+            assert _system(db, "loan_interest_income", world.branch.id) == (
+                loan.interest_recognized_minor
+            )
+            receivable = _system(db, "loan_interest_receivable", world.branch.id)
+            assert receivable == -loan.interest_receivable_minor <= 0
+            assert loan.interest_recognized_minor - loan.interest_receivable_minor == paid[1]
+            if loan.status == "closed":
+                assert loan.interest_receivable_minor == 0
             assert _system(db, "loan_penalty_income", world.branch.id) == paid[2]
             assert balance(db, world.account.id) == start_balance - paid[0]
             assert loan.penalty_due_minor >= 0

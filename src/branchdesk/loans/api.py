@@ -17,6 +17,10 @@ from branchdesk.loans.models import Loan
 from branchdesk.loans.schemas import (
     AlertActionBody,
     ApplicationDecision,
+    CollateralValuationBody,
+    CollateralValuationRead,
+    DeclaredDebtBody,
+    DeclaredDebtRead,
     DisbursementBody,
     LoanAlertRead,
     LoanApplicationCreate,
@@ -24,15 +28,28 @@ from branchdesk.loans.schemas import (
     LoanProductBody,
     LoanProductRead,
     LoanRead,
+    PortalApplicationRead,
+    PortalLoanApplication,
+    PortfolioHistoryRead,
     PortfolioRead,
+    ReferenceRateBody,
+    ReferenceRateRead,
     RepaymentBody,
     RepaymentRead,
     RestructuringBody,
     RestructuringRead,
 )
+from branchdesk.loans.service import monitoring
+from branchdesk.loans.service.accrual import list_reference_rates, set_reference_rate
+from branchdesk.loans.service.applications import (
+    create_portal_application,
+    list_own_applications,
+)
+from branchdesk.loans.service.history import portfolio_history
 from branchdesk.loans.service.portfolio import portfolio_read, portfolio_summary
 from branchdesk.loans.service.restructuring import list_restructurings
 from branchdesk.loans.service.watchlist import AlertAction, act_on_alert, list_alerts
+from branchdesk.portal.deps import ApiCustomer
 
 router = APIRouter(prefix="/api/v1", tags=["loans"])
 
@@ -142,6 +159,29 @@ def portfolio(db: DbSession, principal: ApiUser) -> PortfolioRead:
     return portfolio_read(portfolio_summary(db, actor=principal, now=utcnow()))
 
 
+@router.get("/loan-portfolio/history", response_model=PortfolioHistoryRead)
+def portfolio_history_api(db: DbSession, principal: ApiUser) -> PortfolioHistoryRead:
+    """Roll rates month over month, vintage curves (30+/90+ DPD) and exposure by segment."""
+    return portfolio_history(db, actor=principal, now=utcnow())
+
+
+@router.get("/reference-rates", response_model=list[ReferenceRateRead])
+def reference_rates(db: DbSession, principal: ApiUser) -> list[ReferenceRateRead]:
+    return list_reference_rates(db, actor=principal)
+
+
+@router.post("/reference-rates", response_model=ReferenceRateRead, status_code=201)
+def add_reference_rate(
+    db: DbSession, principal: ApiUser, body: ReferenceRateBody
+) -> ReferenceRateRead:
+    """A reference rate from its effective date; the daily job re-prices floating loans."""
+    set_reference_rate(
+        db, name=body.name, rate=body.rate, effective_on=body.effective_on, actor=principal,
+        now=utcnow(),
+    )  # fmt: skip
+    return ReferenceRateRead(name=body.name.strip(), effective_on=body.effective_on, rate=body.rate)
+
+
 @router.get("/loans", response_model=list[LoanRead])
 def list_loans(db: DbSession, principal: ApiUser) -> list[LoanRead]:
     return [service.loan_read(db, loan) for loan in service.list_loans(db, actor=principal)]
@@ -232,3 +272,61 @@ def act(
         db, alert_id=alert_id, action=AlertAction(body.action), outcome=body.outcome,
         close=body.close, actor=principal, now=utcnow(),
     )  # fmt: skip
+
+
+# --- monitoring inputs -------------------------------------------------------------------------
+
+
+@router.get("/loans/{number}/collateral-valuations", response_model=list[CollateralValuationRead])
+def valuations(db: DbSession, principal: ApiUser, number: str) -> list[CollateralValuationRead]:
+    loan = service.find_loan(db, number=number, actor=principal)
+    return monitoring.valuations_of(db, loan)
+
+
+@router.post(
+    "/loans/{number}/collateral-valuations",
+    response_model=list[CollateralValuationRead],
+    status_code=201,
+)
+def revalue(
+    db: DbSession, principal: ApiUser, number: str, body: CollateralValuationBody
+) -> list[CollateralValuationRead]:
+    """Record a collateral (re)valuation; under 80 % of the first one is a warning signal."""
+    monitoring.record_valuation(db, number=number, data=body, actor=principal, now=utcnow())
+    loan = service.find_loan(db, number=number, actor=principal)
+    return monitoring.valuations_of(db, loan)
+
+
+@router.post(
+    "/loans/{number}/declared-debts", response_model=list[DeclaredDebtRead], status_code=201
+)
+def declare_debt(
+    db: DbSession, principal: ApiUser, number: str, body: DeclaredDebtBody
+) -> list[DeclaredDebtRead]:
+    """A debt at another lender the borrower declared (declared after the pay-out: a signal)."""
+    monitoring.declare_debt(db, number=number, data=body, actor=principal, now=utcnow())
+    loan = service.find_loan(db, number=number, actor=principal)
+    return monitoring.declared_debts_of(db, loan)
+
+
+# --- the customer's own applications (mobile banking) -------------------------------------------
+
+
+@router.post("/portal/loan-applications", response_model=PortalApplicationRead, status_code=201)
+def portal_apply(
+    db: DbSession, customer: ApiCustomer, body: PortalLoanApplication, response: Response
+) -> PortalApplicationRead:
+    """Apply for a loan: scored like a branch application, then in the home branch's queue."""
+    application, is_replay = create_portal_application(
+        db, data=body, customer_id=customer.customer_id, now=utcnow()
+    )
+    response.status_code = 200 if is_replay else 201
+    return next(
+        a for a in list_own_applications(db, customer_id=customer.customer_id)
+        if a.reference == application.reference
+    )  # fmt: skip
+
+
+@router.get("/portal/loan-applications", response_model=list[PortalApplicationRead])
+def portal_applications(db: DbSession, customer: ApiCustomer) -> list[PortalApplicationRead]:
+    return list_own_applications(db, customer_id=customer.customer_id)

@@ -219,7 +219,8 @@ def daily(
     print(
         f"{result.as_of}: {result.loans} loans, {result.overdue} overdue, "
         f"{result.days_accrued} loan-days of penalty, {result.penalty_accrued_minor} minor units, "
-        f"{opened} alerts opened"
+        f"{result.interest_accrued_minor} minor units of interest accrued, "
+        f"{result.repriced} re-priced, {result.snapshots} snapshots, {opened} alerts opened"
     )
 
 

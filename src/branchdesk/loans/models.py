@@ -122,7 +122,8 @@ class LoanApplication(IdMixin, Base):
     dsr: Mapped[str] = mapped_column(String(16))
     monthly_payment_minor: Mapped[int] = mapped_column(MinorType)
     credit_limit_minor: Mapped[int] = mapped_column(MinorType)
-    maker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    maker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))  # None: portal
+    channel: Mapped[str] = mapped_column(String(16), server_default="branch")  # branch, portal
     approver_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime]
@@ -162,6 +163,12 @@ class Loan(IdMixin, Base):
     max_days_past_due: Mapped[int] = mapped_column(Integer, default=0)
     bucket: Mapped[str] = mapped_column(String(16), default="current")
     last_accrued_on: Mapped[date | None]
+    # floating rate: re-priced to the reference rate + margin when the reference changes
+    reference_rate_name: Mapped[str] = mapped_column(String(40), server_default="")
+    margin: Mapped[str] = mapped_column(String(24), server_default="0")
+    # interest accrual: recognised so far (accrued or paid before accrual) and accrued unpaid
+    interest_recognized_minor: Mapped[int] = mapped_column(MinorType, server_default="0")
+    interest_receivable_minor: Mapped[int] = mapped_column(MinorType, server_default="0")
     disbursement_posting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("postings.id"))
     disbursed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
@@ -262,3 +269,83 @@ class LoanAlert(IdMixin, Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+
+
+class ApplicationChannel(StrEnum):
+    branch = "branch"
+    portal = "portal"  # the customer applied online (no staff maker)
+
+
+class LoanDpdSnapshot(Base):
+    """Days past due, bucket and principal of a loan at the end of a business day (one row per
+    loan and day, written by the daily job): the history behind roll rates and vintage curves."""
+
+    __tablename__ = "loan_dpd_snapshots"
+    __table_args__ = (Index("ix_loan_dpd_snapshots_taken_on", "taken_on"),)
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loans.id", ondelete="CASCADE"), primary_key=True
+    )
+    taken_on: Mapped[date] = mapped_column(primary_key=True)
+    days_past_due: Mapped[int]
+    bucket: Mapped[str] = mapped_column(String(16))
+    outstanding_principal_minor: Mapped[int] = mapped_column(MinorType)
+
+
+class ReferenceRate(IdMixin, Base):
+    """A reference rate (``LPR 1Y``) from its effective date; floating loans re-price to it."""
+
+    __tablename__ = "reference_rates"
+    __table_args__ = (UniqueConstraint("name", "effective_on"),)
+
+    name: Mapped[str] = mapped_column(String(40))
+    effective_on: Mapped[date]
+    rate: Mapped[str] = mapped_column(String(24))  # Decimal text, 0.0345
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class LoanInterestAccrual(Base):
+    """Interest recognised for a loan on a business day (negative: reversed after the schedule
+    was lowered), and the ledger posting (per branch and currency) that carried it."""
+
+    __tablename__ = "loan_interest_accruals"
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loans.id", ondelete="CASCADE"), primary_key=True
+    )
+    accrued_on: Mapped[date] = mapped_column(primary_key=True)
+    amount_minor: Mapped[int] = mapped_column(MinorType)
+    accrued_to_date_minor: Mapped[int] = mapped_column(MinorType)
+    posting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("postings.id"))
+
+
+class CollateralValuation(IdMixin, Base):
+    """A (re)valuation of a loan's collateral; a fall against the first one is a warning."""
+
+    __tablename__ = "loan_collateral_valuations"
+    __table_args__ = (CheckConstraint("value_minor > 0", name="value_positive"),)
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loans.id"), index=True)
+    valued_on: Mapped[date]
+    value_minor: Mapped[int] = mapped_column(MinorType)
+    currency: Mapped[str] = mapped_column(String(3))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class DeclaredDebt(IdMixin, Base):
+    """A debt the customer declared having elsewhere (another lender), with its monthly payment."""
+
+    __tablename__ = "loan_declared_debts"
+    __table_args__ = (CheckConstraint("monthly_payment_minor >= 0", name="payment_not_negative"),)
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    lender: Mapped[str] = mapped_column(String(120))
+    monthly_payment_minor: Mapped[int] = mapped_column(MinorType)
+    balance_minor: Mapped[int] = mapped_column(MinorType, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    declared_on: Mapped[date]
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]

@@ -262,10 +262,105 @@ BUCKET_WEIGHT = {
     Bucket.dpd_61_90: 60,
     Bucket.dpd_90_plus: 80,
 }
-SIGNAL_WEIGHT = {"dpd_rising": 10, "missed_payment": 10, "balance_drop": 20}
+# Early-warning signals (see service/signals.py for how each is found) and their weights.
+SIGNAL_WEIGHT = {
+    "dpd_rising": 10,  # days past due above a week ago
+    "missed_payment": 10,  # an instalment past due with nothing paid
+    "balance_drop": 20,  # balance collapse: under half of the balance 30 days before
+    "salary_stopped": 20,  # regular income credits seen before, none in the last 35 days
+    "new_debt_elsewhere": 15,  # a debt at another lender declared after the pay-out
+    "many_applications": 15,  # several loan applications by the borrower within 30 days
+    "collateral_drop": 20,  # the latest collateral value under 80 % of the first one
+}
 WATCH_THRESHOLD = 30  # a score at or above this puts the loan on the watch list
 
 
 def watch_score(bucket: Bucket, signals: list[str]) -> int:
     """0-100: the delinquency bucket's weight plus the weight of each early-warning signal."""
     return min(100, BUCKET_WEIGHT[bucket] + sum(SIGNAL_WEIGHT.get(s, 0) for s in set(signals)))
+
+
+def watch_reasons(bucket: Bucket, signals: list[str]) -> list[str]:
+    """The reasons shown with an alert: the bucket (when overdue), then each signal."""
+    return [f"bucket:{bucket}", *signals] if bucket != Bucket.current else list(signals)
+
+
+# --- interest accrual ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccrualPeriod:
+    """One instalment's interest and the days it accrues over: (starts_on, due_on]."""
+
+    starts_on: date
+    due_on: date
+    interest_minor: int
+
+
+def accrued_interest_minor(periods: list[AccrualPeriod], on: date) -> int:
+    """Interest earned up to the end of ``on``: each period's interest spread evenly over its days.
+
+    A period accrues ``interest * days_elapsed / days_in_period`` rounded ``ROUND_HALF_EVEN`` per
+    period; once the due date is reached the whole interest has accrued, so daily accruals of a
+    period sum exactly to the instalment's interest (no rounding drift against the schedule).
+    """
+    total = 0
+    for period in periods:
+        if on >= period.due_on:
+            total += period.interest_minor
+            continue
+        if on <= period.starts_on:
+            continue
+        days = (period.due_on - period.starts_on).days
+        elapsed = (on - period.starts_on).days
+        with localcontext() as ctx:
+            ctx.prec = 40
+            total += round_minor(Decimal(period.interest_minor) * elapsed / Decimal(days))
+    return total
+
+
+# --- portfolio history --------------------------------------------------------------------------
+
+
+def roll_rates(start: dict[object, str], end: dict[object, str]) -> dict[str, dict[str, int]]:
+    """Bucket-to-bucket transition counts of the loans seen at both month ends.
+
+    ``start`` and ``end`` map a loan to its bucket at the two dates; rows are the starting bucket,
+    columns the ending one (every bucket present, zeros included)."""
+    matrix = {str(a): {str(b): 0 for b in BUCKETS} for a in BUCKETS}
+    for loan, before in start.items():
+        after = end.get(loan)
+        if after is not None:
+            matrix[before][after] += 1
+    return matrix
+
+
+def months_on_book(disbursed_on: date, on: date) -> int:
+    """Whole months from the pay-out to ``on`` (0 in the first month)."""
+    months = (on.year - disbursed_on.year) * 12 + on.month - disbursed_on.month
+    return max(0, months - (on.day < disbursed_on.day))
+
+
+def vintage_curve(
+    loans: list[tuple[int, list[tuple[int, int]]]], *, threshold: int, max_mob: int
+) -> list[float | None]:
+    """Cumulative share of a cohort's principal that has been ``threshold``+ days past due by each
+    month on book (0..max_mob).
+
+    ``loans``: (principal, [(months_on_book, days_past_due), ...]) per loan of the cohort. A month
+    is ``None`` when no loan of the cohort has been observed that long."""
+    total = sum(principal for principal, _ in loans)
+    observed = max((mob for _, seen in loans for mob, _ in seen), default=-1)
+    first_bad: list[tuple[int, int]] = []
+    for principal, seen in loans:
+        hits = [mob for mob, dpd in seen if dpd >= threshold]
+        if hits:
+            first_bad.append((min(hits), principal))
+    curve: list[float | None] = []
+    for mob in range(max_mob + 1):
+        if mob > observed or total == 0:
+            curve.append(None)
+            continue
+        bad = sum(principal for first, principal in first_bad if first <= mob)
+        curve.append(round(bad / total, 4))
+    return curve

@@ -172,7 +172,8 @@ class LoanApplicationRead(BaseModel):
     decision_reasons: list[str]
     decision_reason_texts: list[str]
     credit_limit_minor: int
-    maker: str
+    maker: str  # empty when the customer applied on the portal
+    channel: str  # branch, portal
     approver: str | None
     decision_note: str
     loan_number: str | None
@@ -245,6 +246,9 @@ class LoanRead(BaseModel):
     penalty_due_minor: int
     days_past_due: int
     bucket: str
+    reference_rate_name: str = ""  # floating: re-priced to this reference + margin
+    margin: Decimal = Decimal("0")
+    interest_receivable_minor: int = 0  # accrued, not yet paid
     disbursement_posting_id: uuid.UUID
     instalments: list[InstalmentRead]
     repayments: list[RepaymentRead]
@@ -257,6 +261,9 @@ class DailyResult(BaseModel):
     overdue: int
     penalty_accrued_minor: int
     days_accrued: int
+    interest_accrued_minor: int = 0  # net interest recognised by this run (all loans)
+    repriced: int = 0  # floating-rate loans moved to a new reference rate
+    snapshots: int = 0  # DPD snapshots written for as_of
 
 
 class PortfolioRow(BaseModel):
@@ -323,3 +330,129 @@ class AlertActionBody(BaseModel):
     action: Literal["call", "visit", "restructure"]
     outcome: str = Field(min_length=1, max_length=300)
     close: bool = False
+
+
+# --- reference rates, collateral, declared debts --------------------------------------------------
+
+
+class ReferenceRateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=40, description="as products name it: LPR 1Y")
+    rate: Rate
+    effective_on: date
+
+
+class ReferenceRateRead(BaseModel):
+    name: str
+    effective_on: date
+    rate: Decimal
+
+
+class CollateralValuationBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value_minor: StrictInt = Field(gt=0, lt=10**15)
+    valued_on: date
+    note: str = Field(default="", max_length=300)
+
+
+class CollateralValuationRead(BaseModel):
+    valued_on: date
+    value_minor: int
+    currency: str
+    note: str
+    recorded_by: str
+
+
+class DeclaredDebtBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lender: str = Field(min_length=1, max_length=120)
+    monthly_payment_minor: StrictInt = Field(ge=0, lt=10**15)
+    balance_minor: StrictInt = Field(default=0, ge=0, lt=10**15)
+    declared_on: date
+
+
+class DeclaredDebtRead(BaseModel):
+    lender: str
+    monthly_payment_minor: int
+    balance_minor: int
+    currency: str
+    declared_on: date
+
+
+# --- portfolio history ----------------------------------------------------------------------------
+
+
+class RollRateRead(BaseModel):
+    from_month: str  # YYYY-MM: bucket at the end of this month ...
+    to_month: str  # ... and at the end of the next
+    counts: dict[str, dict[str, int]]  # from bucket -> to bucket -> loans
+    rates: dict[str, dict[str, float | None]]  # the same as shares of each row
+
+
+class VintageRead(BaseModel):
+    cohort: str  # YYYY-MM of the pay-out
+    loans: int
+    principal_minor: int
+    currency: str
+    dpd30: list[float | None]  # cumulative share of principal ever 30+ DPD by months on book
+    dpd90: list[float | None]
+
+
+class ExposureRow(BaseModel):
+    dimension: str  # product_kind, branch, segment
+    segment: str
+    currency: str
+    loans: int
+    outstanding_minor: int
+    overdue_minor: int  # outstanding of loans past due
+
+
+class PortfolioHistoryRead(BaseModel):
+    roll_rates: list[RollRateRead]
+    vintages: list[VintageRead]
+    exposure: list[ExposureRow]
+
+
+# --- the customer portal ------------------------------------------------------------------------
+
+
+class PortalLoanApplication(BaseModel):
+    """What a customer fills in on /my/loans (the branch is the customer's home branch)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_code: str = Field(min_length=1, max_length=32)
+    amount_minor: StrictInt = Field(gt=0, lt=10**15)
+    term_months: int = Field(ge=1, le=480)
+    monthly_income_minor: StrictInt = Field(gt=0, lt=10**15)
+    monthly_obligations_minor: StrictInt = Field(default=0, ge=0, lt=10**15)
+    checking_account_status: Literal[CHECKING_CHOICES]  # type: ignore[valid-type]  # tuple
+    savings_account: Literal[SAVINGS_CHOICES]  # type: ignore[valid-type]  # tuple
+    housing: Literal[HOUSING_CHOICES]  # type: ignore[valid-type]  # tuple
+    purpose: Literal[PURPOSE_CHOICES]  # type: ignore[valid-type]  # tuple
+    employment_years: Decimal | None = Field(default=None, ge=0, le=70, decimal_places=1)
+    residence_years: int = Field(default=1, ge=0, le=100)
+    has_consent: bool
+    idempotency_key: IdempotencyKey
+
+    @field_validator("has_consent")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("the applicant's consent to the credit check is required")
+        return value
+
+
+class PortalApplicationRead(BaseModel):
+    reference: str
+    product_code: str
+    amount_minor: int
+    currency: str
+    term_months: int
+    status: str
+    score: float
+    monthly_payment_minor: int
+    created_at: datetime

@@ -3,7 +3,9 @@ a loan with its schedule and repayments, the portfolio, and the admin's product 
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from branchdesk.core import i18n
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.money import CURRENCY_EXPONENTS, to_minor
@@ -19,7 +22,7 @@ from branchdesk.identity.deps import PageUser, PostedForm
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.ledger.api import audited_refusal, compliance_check
-from branchdesk.loans import service
+from branchdesk.loans import charts, service
 from branchdesk.loans.models import Loan
 from branchdesk.loans.schedule import RepaymentMethod, add_months, build_schedule
 from branchdesk.loans.schemas import (
@@ -28,9 +31,15 @@ from branchdesk.loans.schemas import (
     HOUSING_CHOICES,
     PURPOSE_CHOICES,
     SAVINGS_CHOICES,
+    CollateralValuationBody,
+    DeclaredDebtBody,
     LoanApplicationCreate,
     LoanProductBody,
+    ReferenceRateBody,
 )
+from branchdesk.loans.service import monitoring
+from branchdesk.loans.service.accrual import list_reference_rates, set_reference_rate
+from branchdesk.loans.service.history import portfolio_history
 from branchdesk.loans.service.portfolio import portfolio_summary
 from branchdesk.loans.service.watchlist import AlertAction, act_on_alert, list_alerts
 
@@ -230,8 +239,28 @@ def disburse(
 
 @router.get("/loans/portfolio", response_class=HTMLResponse)
 def portfolio_page(request: Request, db: DbSession, principal: PageUser) -> Response:
-    summary = portfolio_summary(db, actor=principal, now=utcnow())
-    return render(request, "loans/portfolio.html", {"p": summary})
+    from branchdesk.quality.charts import plotly_version
+
+    i18n.set_locale(request.state.locale)
+    now = utcnow()
+    summary = portfolio_summary(db, actor=principal, now=now)
+    history = portfolio_history(db, actor=principal, now=now)
+    figures = charts.figures(history)
+    return render(
+        request,
+        "loans/portfolio.html",
+        {
+            "p": summary,
+            "h": history,
+            "figures": {name: _script_json(fig) for name, fig in figures.items()},
+            "plotly_version": plotly_version(),
+        },
+    )
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a <script> element (no closing tag can appear in it)."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 @router.get("/loans/watch-list", response_class=HTMLResponse)
@@ -263,6 +292,18 @@ def act_on_alert_page(
 
 @router.get("/loans/{number}", response_class=HTMLResponse)
 def loan_page(request: Request, db: DbSession, principal: PageUser, number: str) -> Response:
+    return _loan_page(request, db, principal, number)
+
+
+def _loan_page(
+    request: Request,
+    db: DbSession,
+    principal: Principal,
+    number: str,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     loan = service.find_loan(db, number=number, actor=principal)
     return render(
         request,
@@ -272,9 +313,85 @@ def loan_page(request: Request, db: DbSession, principal: PageUser, number: str)
             "can_decide": principal.can(Permission.loan_approve, loan.branch_id),
             "me": principal.username,
             "can_repay": principal.can(Permission.loan_create, loan.branch_id),
+            "can_monitor": principal.can(Permission.loan_create, loan.branch_id)
+            or principal.can(Permission.loan_alert_handle, loan.branch_id),
+            "valuations": monitoring.valuations_of(db, loan),
+            "debts": monitoring.declared_debts_of(db, loan),
+            "today": utcnow().date().isoformat(),
+            "errors": errors or {},
             "new_key": f"page-{uuid.uuid4()}",
         },
+        status_code=status_code,
     )
+
+
+def _monitoring_input(
+    request: Request,
+    db: DbSession,
+    principal: Principal,
+    number: str,
+    record: Callable[[], object],
+) -> Response:
+    """Run ``record``; bad input shows the loan page again with the error on its field (422)."""
+    try:
+        record()
+    except ValidationError as exc:
+        return _loan_page(request, db, principal, number, errors=_errors(exc), status_code=422)
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return _loan_page(
+            request, db, principal, number, errors={exc.field or "form": exc.detail},
+            status_code=exc.status_code,
+        )  # fmt: skip
+    return redirect(f"/loans/{number.strip().upper()}#monitoring")
+
+
+@router.post("/loans/{number}/collateral-valuations")
+def revalue(
+    request: Request, db: DbSession, principal: PageUser, number: str, form: PostedForm
+) -> Response:
+    loan = service.find_loan(db, number=number, actor=principal)
+
+    def record() -> object:
+        data = CollateralValuationBody.model_validate(
+            {
+                "value_minor": _minor(_text(form, "value"), loan.currency, "value")
+                if _text(form, "value") else None,
+                "valued_on": _text(form, "valued_on") or None,
+                "note": _text(form, "note")[:300],
+            }
+        )  # fmt: skip
+        return monitoring.record_valuation(
+            db, number=loan.number, data=data, actor=principal, now=utcnow()
+        )
+
+    return _monitoring_input(request, db, principal, loan.number, record)
+
+
+@router.post("/loans/{number}/declared-debts")
+def declare_debt(
+    request: Request, db: DbSession, principal: PageUser, number: str, form: PostedForm
+) -> Response:
+    loan = service.find_loan(db, number=number, actor=principal)
+
+    def record() -> object:
+        payment = _text(form, "monthly_payment")
+        balance = _text(form, "balance")
+        data = DeclaredDebtBody.model_validate(
+            {
+                "lender": _text(form, "lender"),
+                "monthly_payment_minor": _minor(payment, loan.currency, "monthly_payment")
+                if payment else None,
+                "balance_minor": _minor(balance, loan.currency, "balance") if balance else 0,
+                "declared_on": _text(form, "declared_on") or None,
+            }
+        )  # fmt: skip
+        return monitoring.declare_debt(
+            db, number=loan.number, data=data, actor=principal, now=utcnow()
+        )
+
+    return _monitoring_input(request, db, principal, loan.number, record)
 
 
 @router.post("/loans/{number}/repayments")
@@ -350,6 +467,8 @@ def _products(
             "can_manage": principal.can(Permission.loan_product_manage),
             "errors": errors or {},
             "document_choices": DOCUMENT_CHOICES,
+            "reference_rates": list_reference_rates(db, actor=principal),
+            "today": utcnow().date().isoformat(),
         },
         status_code=status_code,
     )
@@ -381,3 +500,38 @@ def create_product(
             status_code=exc.status_code,
         )  # fmt: skip
     return redirect("/loan-products")
+
+
+@router.post("/loan-products/reference-rates")
+def add_reference_rate(
+    request: Request, db: DbSession, principal: PageUser, form: PostedForm
+) -> Response:
+    principal.require(Permission.loan_product_manage)
+    try:
+        data = ReferenceRateBody.model_validate(
+            {k: _text(form, k) or None for k in ("name", "rate", "effective_on")}
+        )
+        set_reference_rate(
+            db, name=data.name, rate=data.rate, effective_on=data.effective_on, actor=principal,
+            now=utcnow(),
+        )  # fmt: skip
+    except ValidationError as exc:
+        return _products(request, db, principal, errors=_errors(exc), status_code=422)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        return _products(
+            request, db, principal, errors={exc.field or "form": exc.detail},
+            status_code=exc.status_code,
+        )  # fmt: skip
+    return redirect("/loan-products#reference-rates")
+
+
+def _include_portal_pages() -> None:
+    # the customer's pages under /my live with the loans package (PortalRoute is kept)
+    from branchdesk.loans.portal_views import router as portal_router
+
+    router.include_router(portal_router)
+
+
+_include_portal_pages()

@@ -22,10 +22,22 @@ from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.loans import rules
-from branchdesk.loans.models import ApplicationStatus, Loan, LoanApplication, LoanProduct
+from branchdesk.loans.models import (
+    ApplicationChannel,
+    ApplicationStatus,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+)
 from branchdesk.loans.notifications import OUTCOME_WORDS, notify_customer
 from branchdesk.loans.schedule import RepaymentMethod, build_schedule
-from branchdesk.loans.schemas import LoanApplicationCreate, LoanApplicationRead, ScoreReason
+from branchdesk.loans.schemas import (
+    LoanApplicationCreate,
+    LoanApplicationRead,
+    PortalApplicationRead,
+    PortalLoanApplication,
+    ScoreReason,
+)
 from branchdesk.loans.service import scoring
 from branchdesk.loans.service.common import ApplicationNotFound, OwnApproval, reference
 from branchdesk.loans.service.products import (
@@ -101,6 +113,18 @@ def _branch_for(
     raise RuleViolation("name the branch of the application", field="branch_code")
 
 
+def _replay(db: Session, key: str, digest: str) -> LoanApplication | None:
+    existing = db.execute(
+        select(LoanApplication).where(LoanApplication.idempotency_key == key)
+    ).scalar_one_or_none()
+    if existing is not None and existing.request_hash != digest:
+        raise Conflict(
+            "this idempotency key was used for a different application",
+            field="idempotency_key", code="idempotency_key_reused",
+        )  # fmt: skip
+    return existing
+
+
 def create_application(
     db: Session, *, data: LoanApplicationCreate, actor: Principal, now: datetime
 ) -> tuple[LoanApplication, bool]:
@@ -109,19 +133,10 @@ def create_application(
     Raises Forbidden, RuleViolation (customer, product, amount, term, branch), ProductNotFound,
     Conflict (idempotency key used for another request).
     """
-    from branchdesk.core.money import CURRENCY_EXPONENTS
-
     actor.require(Permission.loan_create)
     digest = _request_hash(data)
-    existing = db.execute(
-        select(LoanApplication).where(LoanApplication.idempotency_key == data.idempotency_key)
-    ).scalar_one_or_none()
+    existing = _replay(db, data.idempotency_key, digest)
     if existing is not None:
-        if existing.request_hash != digest:
-            raise Conflict(
-                "this idempotency key was used for a different application",
-                field="idempotency_key", code="idempotency_key_reused",
-            )  # fmt: skip
         return existing, True
     customer = db.execute(
         select(Customer).where(Customer.customer_number == data.customer_number.strip())
@@ -130,6 +145,70 @@ def create_application(
         raise RuleViolation("unknown customer", field="customer_number", code="customer_not_found")
     branch_id = _branch_for(db, actor=actor, code=data.branch_code, customer=customer)
     actor.require(Permission.loan_create, branch_id)
+    application = assess_and_store(
+        db, data=data, digest=digest, customer=customer, branch_id=branch_id,
+        maker_id=actor.user_id, channel=ApplicationChannel.branch, now=now,
+    )  # fmt: skip
+    append_audit(
+        db, action="loan_application.create", object_type="loan_application",
+        object_id=application.id, branch_id=branch_id, now=now, actor=actor,
+        detail={"reference": application.reference, "outcome": application.outcome,
+                "reasons": list(application.decision_reasons)},
+    )  # fmt: skip
+    return application, False
+
+
+def create_portal_application(
+    db: Session, *, data: PortalLoanApplication, customer_id: uuid.UUID, now: datetime
+) -> tuple[LoanApplication, bool]:
+    """A customer's own application from the portal: scored and decided exactly like one taken at
+    the branch, then in the home branch's queue (no documents yet, so a product that needs them
+    refers it to the branch). Raises RuleViolation (product, amount, term, no home branch),
+    Conflict (idempotency key used for another request)."""
+    customer = db.get(Customer, customer_id)
+    if customer is None:
+        raise RuleViolation("unknown customer", field="customer_number", code="customer_not_found")
+    body = LoanApplicationCreate.model_validate(
+        {
+            **data.model_dump(exclude={"idempotency_key"}),
+            "customer_number": customer.customer_number,
+            "documents": [],
+            # the key space of customers is their own: two customers may send the same key
+            "idempotency_key": f"portal:{customer.id}:{data.idempotency_key}"[:120],
+        }
+    )
+    digest = _request_hash(body)
+    existing = _replay(db, body.idempotency_key, digest)
+    if existing is not None:
+        return existing, True
+    if customer.home_branch_id is None:
+        raise RuleViolation(
+            "your file has no home branch; apply at a branch", field="product_code",
+            code="no_home_branch",
+        )  # fmt: skip
+    application = assess_and_store(
+        db, data=body, digest=digest, customer=customer, branch_id=customer.home_branch_id,
+        maker_id=None, channel=ApplicationChannel.portal, now=now,
+    )  # fmt: skip
+    append_audit(
+        db, action="loan_application.create", object_type="loan_application",
+        object_id=application.id, branch_id=application.branch_id, now=now,
+        actor_label=f"customer:{customer.customer_number}",
+        detail={"reference": application.reference, "outcome": application.outcome,
+                "channel": "portal"},
+    )  # fmt: skip
+    return application, False
+
+
+def assess_and_store(
+    db: Session, *, data: LoanApplicationCreate, digest: str, customer: Customer,
+    branch_id: uuid.UUID, maker_id: uuid.UUID | None, channel: ApplicationChannel,
+    now: datetime,
+) -> LoanApplication:  # fmt: skip
+    """Check against the product, score, decide and store (one implementation for every
+    channel). Raises RuleViolation (product, amount, term)."""
+    from branchdesk.core.money import CURRENCY_EXPONENTS
+
     try:
         product = find_product(db, data.product_code, field="product_code")
     except ProductNotFound as exc:
@@ -210,7 +289,8 @@ def create_application(
         dsr=str(decision.dsr),
         monthly_payment_minor=payment,
         credit_limit_minor=decision.credit_limit_minor,
-        maker_id=actor.user_id,
+        maker_id=maker_id,
+        channel=channel,
         approver_id=None,
         decision_note="",
         created_at=now,
@@ -219,18 +299,37 @@ def create_application(
     )
     db.add(application)
     db.flush()
-    append_audit(
-        db, action="loan_application.create", object_type="loan_application",
-        object_id=application.id, branch_id=branch_id, now=now, actor=actor,
-        detail={"reference": application.reference, "outcome": decision.outcome,
-                "reasons": list(decision.reasons)},
-    )  # fmt: skip
     record_event(
         db, type="loans.application_assessed", aggregate_type="loan_application",
         aggregate_id=application.id, branch_id=branch_id, now=now,
         payload={"reference": application.reference, "outcome": decision.outcome},
     )  # fmt: skip
-    return application, False
+    return application
+
+
+def list_own_applications(db: Session, *, customer_id: uuid.UUID) -> list[PortalApplicationRead]:
+    """A customer's applications (any channel), newest first: what the portal shows."""
+    rows = db.execute(
+        select(LoanApplication, LoanProduct.code)
+        .join(LoanProduct, LoanProduct.id == LoanApplication.product_id)
+        .where(LoanApplication.customer_id == customer_id)
+        .order_by(LoanApplication.created_at.desc(), LoanApplication.reference.desc())
+        .limit(50)
+    ).all()
+    return [
+        PortalApplicationRead(
+            reference=a.reference,
+            product_code=code,
+            amount_minor=a.amount_minor,
+            currency=a.currency,
+            term_months=a.term_months,
+            status=a.status,
+            score=float(a.score),
+            monthly_payment_minor=a.monthly_payment_minor,
+            created_at=a.created_at,
+        )
+        for a, code in rows
+    ]
 
 
 def get_application(
@@ -311,7 +410,7 @@ def application_read(db: Session, application: LoanApplication) -> LoanApplicati
     customer = db.get(Customer, application.customer_id)
     product = db.get(LoanProduct, application.product_id)
     branch = db.get(Branch, application.branch_id)
-    maker = db.get(User, application.maker_id)
+    maker = db.get(User, application.maker_id) if application.maker_id else None
     approver = db.get(User, application.approver_id) if application.approver_id else None
     loan_number = db.execute(
         select(Loan.number).where(Loan.application_id == application.id)
@@ -344,6 +443,7 @@ def application_read(db: Session, application: LoanApplication) -> LoanApplicati
         decision_reason_texts=[rules.REASON_TEXT.get(r, r) for r in application.decision_reasons],
         credit_limit_minor=application.credit_limit_minor,
         maker=maker.username if maker else "",
+        channel=application.channel,
         approver=approver.username if approver else None,
         decision_note=application.decision_note,
         loan_number=loan_number,

@@ -17,6 +17,7 @@ from branchdesk.ledger.service.common import internal_account
 # accounts a positive one. Account.type holds these names; they are never customer accounts.
 LOAN_ACCOUNT_NAMES = {
     "loan_assets": "Loan assets",
+    "loan_interest_receivable": "Loan interest receivable",
     "loan_interest_income": "Loan interest income",
     "loan_penalty_income": "Loan penalty income",
 }

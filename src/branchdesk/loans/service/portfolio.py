@@ -1,24 +1,20 @@
 """The portfolio for branch managers and risk officers: outstanding principal by product and
-bucket, and early-warning signals per loan (days past due rising, missed payment, balance drop)."""
+bucket, and the early-warning signals per loan (``signals.signals_of``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
-from branchdesk.ledger.models import Account, Entry
-from branchdesk.loans.models import Loan, LoanPenaltyAccrual, LoanProduct, LoanStatus
+from branchdesk.loans.models import Loan, LoanProduct, LoanStatus
 from branchdesk.loans.rules import BUCKETS
 from branchdesk.loans.schemas import EarlyWarningRead, PortfolioRead, PortfolioRow
-from branchdesk.loans.service.servicing import instalments_of
-
-BALANCE_DROP_SHARE = 0.5  # the account holds less than half of what it held 30 days ago
-LOOKBACK_DAYS = 30
+from branchdesk.loans.service.signals import signals_of
 
 
 @dataclass
@@ -38,45 +34,6 @@ class Portfolio:
     rows: list[dict[str, object]]  # product, currency, per-bucket outstanding, total, loans
     totals: dict[str, int]
     warnings: list[Warning] = field(default_factory=list)
-
-
-def _balance_on(db: Session, account_id: object, on: datetime) -> int | None:
-    """The account's balance at ``on`` from its entries (None: no entry before then)."""
-    row = db.execute(
-        select(Entry.balance_after_minor)
-        .where(Entry.account_id == account_id, Entry.booked_at <= on)
-        .order_by(Entry.seq.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return None if row is None else int(row)
-
-
-def signals_of(db: Session, loan: Loan, *, today: date, now: datetime) -> list[str]:
-    """Early-warning signal codes of one loan, in a fixed order."""
-    found: list[str] = []
-    week_ago = db.execute(
-        select(LoanPenaltyAccrual.days_past_due).where(
-            LoanPenaltyAccrual.loan_id == loan.id,
-            LoanPenaltyAccrual.accrued_on == today - timedelta(days=7),
-        )
-    ).scalar_one_or_none()
-    if loan.days_past_due > 0 and loan.days_past_due > (week_ago or 0):
-        found.append("dpd_rising")
-    if any(
-        r.due_on < today and r.paid_principal_minor + r.paid_interest_minor == 0
-        for r in instalments_of(db, loan.id)
-    ):
-        found.append("missed_payment")
-    account = db.get(Account, loan.account_id)
-    if account is not None:
-        before = _balance_on(db, account.id, now - timedelta(days=LOOKBACK_DAYS))
-        if (
-            before is not None
-            and before > 0
-            and account.balance_minor < before * BALANCE_DROP_SHARE
-        ):
-            found.append("balance_drop")
-    return found
 
 
 def portfolio_summary(db: Session, *, actor: Principal, now: datetime) -> Portfolio:
@@ -105,7 +62,7 @@ def portfolio_summary(db: Session, *, actor: Principal, now: datetime) -> Portfo
         row["total"] = int(str(row["total"])) + loan.outstanding_principal_minor
         row["loans"] = int(str(row["loans"])) + 1
         totals[loan.bucket] += loan.outstanding_principal_minor
-        signals = signals_of(db, loan, today=today, now=now)
+        signals = signals_of(db, loan, as_of=today)
         if signals:
             warnings.append(
                 Warning(

@@ -51,6 +51,7 @@ from branchdesk.loans.models import (
     LoanProduct,
     LoanRepayment,
     LoanStatus,
+    RateType,
 )
 from branchdesk.loans.notifications import money, notify_customer
 from branchdesk.loans.schedule import RepaymentMethod, add_months, build_schedule
@@ -163,6 +164,12 @@ def disburse(
         max_days_past_due=0,
         bucket=rules.Bucket.current,
         last_accrued_on=today,
+        reference_rate_name=(
+            product.reference_rate_name if product.rate_type == RateType.floating else ""
+        ),
+        margin=product.margin if product.rate_type == RateType.floating else "0",
+        interest_recognized_minor=0,
+        interest_receivable_minor=0,
         disbursement_posting_id=result.posting.id,
         disbursed_by_id=actor.user_id,
         created_at=now,
@@ -282,8 +289,18 @@ def owed_on(loan: Loan, instalments: list[LoanInstalment], on: date) -> Owed:
     )
 
 
-def _reschedule(loan: Loan, db: Session, instalments: list[LoanInstalment], on: date) -> None:
-    """After a prepayment: the instalments not yet due are rebuilt on the principal left."""
+def total_owed(owed: Owed) -> int:
+    return (
+        owed.penalty_minor + owed.interest_due_minor + owed.principal_due_minor
+        + owed.principal_not_due_minor
+    )  # fmt: skip
+
+
+def reschedule_not_due(
+    loan: Loan, db: Session, instalments: list[LoanInstalment], on: date
+) -> None:
+    """The instalments not yet due are rebuilt on the principal left at the loan's (current) rate
+    over the same dates: after a prepayment (lower instalments) or a re-pricing (new rate)."""
     future = [r for r in instalments if r.due_on > on]
     if not future:
         return
@@ -369,17 +386,21 @@ def repay(
             principal_not_due_minor=owed.principal_not_due_minor,
         )  # fmt: skip
     except ValueError as exc:
-        total = (
-            owed.penalty_minor + owed.interest_due_minor + owed.principal_due_minor
-            + owed.principal_not_due_minor
-        )  # fmt: skip
         raise RuleViolation(
-            f"{exc}: at most {total} minor units can be repaid today", field="amount_minor"
+            f"{exc}: at most {total_owed(owed)} minor units can be repaid today",
+            field="amount_minor",
         ) from exc
+    # interest already accrued clears the receivable; interest not accrued yet is income now.
+    # Paying the loan off also reverses what accrued on the period that will never fall due.
+    from_receivable = min(split.interest_minor, loan.interest_receivable_minor)
+    direct_income = split.interest_minor - from_receivable
+    pays_off = split.total_minor == total_owed(owed)
+    reversed_accrual = loan.interest_receivable_minor - from_receivable if pays_off else 0
     legs = [Leg(payer, -amount_minor)]
     for kind, part in (
         ("loan_assets", split.principal_minor + split.prepayment_minor),
-        ("loan_interest_income", split.interest_minor),
+        ("loan_interest_receivable", from_receivable + reversed_accrual),
+        ("loan_interest_income", direct_income - reversed_accrual),
         ("loan_penalty_income", split.penalty_minor),
     ):
         if part:
@@ -413,10 +434,12 @@ def repay(
         principal_left -= part
     loan.penalty_due_minor -= split.penalty_minor
     loan.outstanding_principal_minor -= split.principal_minor + split.prepayment_minor
+    loan.interest_receivable_minor -= from_receivable + reversed_accrual
+    loan.interest_recognized_minor += direct_income - reversed_accrual
     loan.updated_at = now
     db.flush()
     if split.prepayment_minor:
-        _reschedule(loan, db, instalments, today)
+        reschedule_not_due(loan, db, instalments, today)
         instalments = instalments_of(db, loan.id)
     _set_delinquency(loan, instalments, today)
     if (
@@ -458,7 +481,16 @@ def run_daily(
     Idempotent: a day is accrued once per loan (``loan_penalty_accruals`` has one row per loan
     and day), so running it again for the same date changes nothing. ``branch_ids`` limits the
     run to those branches (default: every branch).
+
+    Before: floating-rate loans re-price to a reference rate effective by ``as_of``
+    (``accrual.apply_reference_rates``). After the days past due: interest accrues up to ``as_of``
+    (``accrual.accrue_interest``, ledger postings) and every active loan's DPD snapshot for
+    ``as_of`` is written (``history.take_snapshots``).
     """
+    from branchdesk.loans.service.accrual import accrue_interest, apply_reference_rates
+    from branchdesk.loans.service.history import take_snapshots
+
+    repriced = apply_reference_rates(db, as_of=as_of, now=now, branch_ids=branch_ids)
     loans = list(
         db.execute(
             select(Loan)
@@ -526,9 +558,13 @@ def run_daily(
         if loan.days_past_due > 0:
             overdue_count += 1
     db.flush()
+    active = [loan for loan in loans if loan.status == LoanStatus.active]
+    interest = accrue_interest(db, loans=active, as_of=as_of, now=now)
+    snapshots = take_snapshots(db, loans=active, as_of=as_of)
     return DailyResult(
         as_of=as_of, loans=len(loans), overdue=overdue_count,
         penalty_accrued_minor=accrued_total, days_accrued=days_total,
+        interest_accrued_minor=interest, repriced=repriced, snapshots=snapshots,
     )  # fmt: skip
 
 
@@ -567,6 +603,9 @@ def loan_read(db: Session, loan: Loan) -> LoanRead:
         penalty_due_minor=loan.penalty_due_minor,
         days_past_due=loan.days_past_due,
         bucket=loan.bucket,
+        reference_rate_name=loan.reference_rate_name,
+        margin=Decimal(loan.margin),
+        interest_receivable_minor=loan.interest_receivable_minor,
         disbursement_posting_id=loan.disbursement_posting_id,
         instalments=[
             InstalmentRead(

@@ -1,4 +1,6 @@
-"""The watch list: the daily job scores every active loan (bucket + early-warning signals) and
+"""The watch list: the daily job scores every active loan (bucket + the early-warning signals of
+``signals.signals_of``: DPD, missed payment, balance collapse, salary stopped, new debts
+elsewhere, many applications, collateral drop) and
 opens an alert in the risk officers' queue at ``WATCH_THRESHOLD``; officers record actions (call,
 visit, restructure) with their outcomes and close the alert. Every action is audited."""
 
@@ -19,9 +21,9 @@ from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.loans.models import AlertStatus, Loan, LoanAlert, LoanStatus
-from branchdesk.loans.rules import WATCH_THRESHOLD, Bucket, watch_score
+from branchdesk.loans.rules import WATCH_THRESHOLD, Bucket, watch_reasons, watch_score
 from branchdesk.loans.schemas import LoanAlertRead
-from branchdesk.loans.service.portfolio import signals_of
+from branchdesk.loans.service.signals import signals_of
 
 
 class AlertAction(StrEnum):
@@ -43,9 +45,9 @@ def update_watch_list(
         query = query.where(Loan.branch_id.in_(list(branch_ids)))
     opened = 0
     for loan in db.execute(query).scalars():
-        signals = signals_of(db, loan, today=as_of, now=now)
+        signals = signals_of(db, loan, as_of=as_of)
         score = watch_score(Bucket(loan.bucket), signals)
-        reasons = [f"bucket:{loan.bucket}", *signals] if loan.bucket != Bucket.current else signals
+        reasons = watch_reasons(Bucket(loan.bucket), signals)
         alert = db.execute(
             select(LoanAlert).where(
                 LoanAlert.loan_id == loan.id, LoanAlert.status == AlertStatus.open
