@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk.ledger import views as ledger_views
     from branchdesk.loans import api as loans_api
     from branchdesk.loans import views as loans_views
+    from branchdesk.loyalty import api as loyalty_api
+    from branchdesk.loyalty import views as loyalty_views
     from branchdesk.operations import api as operations_api
     from branchdesk.operations import views as operations_views
     from branchdesk.portal import api as portal_api
@@ -121,6 +123,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ledger_views.router,
         loans_api.router,
         loans_views.router,
+        loyalty_api.router,
+        loyalty_api.portal_router,
+        loyalty_views.router,
+        loyalty_views.portal_router,
         portal_views.router,
         appointments_views.router,
         queue_views.router,

@@ -15,6 +15,7 @@ MODULES = (
     "branchdesk.appointments.notifications",
     "branchdesk.loans.notifications",
     "branchdesk.loans.jobs",
+    "branchdesk.loyalty.jobs",
     "branchdesk.complaints.sla",
     "branchdesk.feedback.service",
     "branchdesk.quality.reports",

@@ -72,6 +72,7 @@ PART_MODULES: tuple[str, ...] = (
     "tests.compliance.matrix_part",
     "tests.teller.matrix_part",
     "tests.social.matrix_part",
+    "tests.loyalty.matrix_part",
 )
 PARTS = [importlib.import_module(name) for name in PART_MODULES]
 

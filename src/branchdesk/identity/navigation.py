@@ -20,6 +20,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
     WorkArea("Teller console", "/console", Permission.queue_serve),
     WorkArea("Approvals", "/approvals", Permission.posting_approve),
     WorkArea("Loans", "/loans", Permission.loan_view),
+    WorkArea("Loyalty programme", "/loyalty", Permission.loyalty_adjust),
     WorkArea("Complaints", "/complaints", Permission.complaint_view),
     WorkArea("Service quality", "/quality", Permission.quality_view),
     WorkArea("Customer surveys", "/quality/surveys", Permission.feedback_view),

@@ -850,3 +850,15 @@ def decide_adjustment(
         detail={"points": adjustment.points},
     )
     return _adjustment_read(db, adjustment)
+
+
+def customer_summary(
+    db: Session, *, actor: Principal, customer_number: str, today: date
+) -> LoyaltySummary:
+    """Raises Forbidden (no customer.view) or NotFound (unknown or outside the branches)."""
+    customer = customers.get_customer(db, customer_number=customer_number, actor=actor)
+    return summary(db, customer_id=customer.id, today=today)
+
+
+def customer_ids_with_accounts(db: Session) -> list[uuid.UUID]:
+    return list(db.execute(select(PointsAccount.customer_id)).scalars())

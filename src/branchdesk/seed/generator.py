@@ -32,6 +32,7 @@ from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User, user_branches
 from branchdesk.identity.roles import Role
 from branchdesk.loans.service.products import seed_products
+from branchdesk.loyalty.seed import seed_demo_loyalty
 from branchdesk.portal.seed import enrol_demo_customers
 from branchdesk.queue.models import QueueSettings
 from branchdesk.seed.names import ENGLISH_FIRST, ENGLISH_LAST, GIVEN, SURNAMES
@@ -239,6 +240,7 @@ def seed_database(
             # survey answers for about 30% of the past visits, so the dashboards have history
             summary.counts["survey responses"] = seed_responses(db, seed=seed)
             summary.counts["loan products"] = seed_products(db, now=SEED_EPOCH)
+            summary.counts.update(seed_demo_loyalty(db, epoch=SEED_EPOCH, now=datetime.now(UTC)))
         append_audit(
             db,
             action="seed.profile",
