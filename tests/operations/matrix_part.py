@@ -16,6 +16,7 @@ from branchdesk.core.security import Signer
 from branchdesk.identity.roles import Role
 from branchdesk.operations.models import (
     CsaQuestionnaire,
+    CsaResponse,
     Incident,
     IncidentStep,
     OfflineBlock,
@@ -68,6 +69,15 @@ CASES = [
     Case("GET", "/api/v1/branches/HOME/csa-responses", LOSS_RECORDERS),
     Case("POST", "/api/v1/branches/HOME/csa-responses", CSA_SUBMITTERS,
          json={"questionnaire_code": "MXCSA", "period": "2026-Q1", "answers": ["yes"]}),
+    Case("GET", "/operations/branches/HOME/loss-events", LOSS_RECORDERS, html=True),
+    Case("POST", "/operations/branches/HOME/loss-events", LOSS_RECORDERS, html=True,
+         form={"kind": "loss", "category": "cash", "amount": "12.50", "currency": "TWD",
+               "root_cause": "miscount", "occurred_on": "2026-03-02"}),
+    Case("GET", "/operations/branches/HOME/self-assessments", LOSS_RECORDERS, html=True),
+    Case("POST", "/operations/branches/HOME/self-assessments", CSA_SUBMITTERS, html=True,
+         form={"questionnaire_code": "MXCSA", "period": "2026-Q2", "answer_1": "partial"}),
+    Case("POST", "/operations/self-assessments/{csa_response}/review", PLAN_EDITORS, html=True,
+         form={"note": "evidence checked"}),
 ]  # fmt: skip
 
 
@@ -79,12 +89,17 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
         first_seq=900, last_seq=949, created_by_id=None, created_at=NOW,
     )  # fmt: skip
     db.add(block)
-    db.add(
-        CsaQuestionnaire(
-            code="MXCSA", title_zh_hant="問", title_zh_hans="问", title_en="Q",
-            questions=[{"zh-Hant": "a", "zh-Hans": "a", "en": "a"}], created_at=NOW,
-        )
+    questionnaire = CsaQuestionnaire(
+        code="MXCSA", title_zh_hant="問", title_zh_hans="问", title_en="Q",
+        questions=[{"zh-Hant": "a", "zh-Hans": "a", "en": "a"}], created_at=NOW,
     )  # fmt: skip
+    db.add(questionnaire)
+    db.flush()
+    response = CsaResponse(
+        questionnaire_id=questionnaire.id, branch_id=ctx.home.id, period="2026-Q1",
+        answers=["no"], score=0, comment="", submitted_by_id=None, submitted_at=NOW,
+    )  # fmt: skip
+    db.add(response)
     found: dict[str, str] = {}
     for name, ticked in (("incident", None), ("incident_ready", NOW)):
         incident = Incident(
@@ -105,5 +120,6 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     return {
         **found,
         "offline_block": str(block.id),
+        "csa_response": str(response.id),
         "offline_when": now.isoformat(),
     }

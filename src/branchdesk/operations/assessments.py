@@ -5,6 +5,7 @@ Score = (2 x yes + 1 x partial) x 100 // (2 x questions): all ``yes`` is 100, al
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -13,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
-from branchdesk.core.errors import Conflict, Forbidden, RuleViolation
+from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from branchdesk.identity.audit import append_audit
+from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission, Role
 from branchdesk.operations.models import CsaQuestionnaire, CsaResponse
@@ -31,6 +33,10 @@ BANK_WIDE = frozenset({Role.compliance_officer, Role.risk_officer, Role.admin})
 
 class AlreadyAnswered(Conflict):
     code = "already_answered"
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"
 
 
 def score(answers: Sequence[CsaAnswer | str]) -> int:
@@ -74,10 +80,14 @@ def list_questionnaires(db: Session, *, actor: Principal) -> list[CsaQuestionnai
     return [_read(q) for q in rows]
 
 
-def _response_read(branch: Branch, q: CsaQuestionnaire, r: CsaResponse) -> CsaResponseRead:
+def _response_read(
+    branch: Branch, q: CsaQuestionnaire, r: CsaResponse, reviewer: str | None = None
+) -> CsaResponseRead:
     return CsaResponseRead(
         id=r.id, questionnaire_code=q.code, branch_code=branch.code, period=r.period,
         answers=[CsaAnswer(a) for a in r.answers], score=r.score, submitted_at=r.submitted_at,
+        comment=r.comment, reviewed_by=reviewer, reviewed_at=r.reviewed_at,
+        review_note=r.review_note,
     )  # fmt: skip
 
 
@@ -123,9 +133,43 @@ def list_responses(db: Session, *, branch: Branch, actor: Principal) -> list[Csa
     if not (actor.role in BANK_WIDE or actor.sees_branch(branch.id)):
         raise Forbidden("this branch is outside your assignment")
     rows = db.execute(
-        select(CsaResponse, CsaQuestionnaire)
+        select(CsaResponse, CsaQuestionnaire, User.username)
         .join(CsaQuestionnaire, CsaQuestionnaire.id == CsaResponse.questionnaire_id)
+        .outerjoin(User, User.id == CsaResponse.reviewed_by_id)
         .where(CsaResponse.branch_id == branch.id)
         .order_by(CsaResponse.period.desc(), CsaQuestionnaire.code)
     ).all()
-    return [_response_read(branch, q, r) for r, q in rows]
+    return [_response_read(branch, q, r, reviewer) for r, q, reviewer in rows]
+
+
+def review_response(
+    db: Session, *, response_id: uuid.UUID, note: str, actor: Principal, now: datetime
+) -> CsaResponseRead:
+    """A compliance officer reviews a branch's answers with a note, once. Raises Forbidden,
+    NotFound, AlreadyReviewed (409), RuleViolation (empty note)."""
+    actor.require(Permission.control_assessment_manage)
+    response = db.execute(
+        select(CsaResponse).where(CsaResponse.id == response_id).with_for_update()
+    ).scalar_one_or_none()
+    if response is None:
+        raise NotFound("no such self-assessment")
+    if response.reviewed_at is not None:
+        raise AlreadyReviewed("this self-assessment was reviewed already")
+    note = note.strip()
+    if not note:
+        raise RuleViolation("write what the review found", field="note")
+    response.reviewed_by_id = actor.user_id
+    response.reviewed_at = now
+    response.review_note = note[:4000]
+    db.flush()
+    branch = db.get(Branch, response.branch_id)
+    questionnaire = db.get(CsaQuestionnaire, response.questionnaire_id)
+    assert branch is not None  # a foreign key
+    assert questionnaire is not None  # a foreign key
+    append_audit(
+        db, actor=actor, action="csa.response_review", object_type="csa_response",
+        object_id=response.id, branch_id=branch.id, now=now,
+        detail={"questionnaire": questionnaire.code, "period": response.period,
+                "score": response.score},
+    )  # fmt: skip
+    return _response_read(branch, questionnaire, response, actor.username)

@@ -167,3 +167,7 @@ class CsaResponse(IdMixin, Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime]
+    # a compliance officer's review of the answers (migration 0022)
+    reviewed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str] = mapped_column(Text, default="")

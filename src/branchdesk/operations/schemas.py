@@ -183,3 +183,7 @@ class CsaResponseRead(BaseModel):
     answers: list[CsaAnswer]
     score: int
     submitted_at: datetime
+    comment: str = ""
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_note: str = ""

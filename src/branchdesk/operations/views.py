@@ -1,5 +1,6 @@
-"""HTML pages of incidents: a branch's register with the open form, and one incident's
-emergency-plan step checklist that staff tick during the incident."""
+"""HTML pages of operational risk: a branch's incident register with the open form, one
+incident's emergency-plan step checklist that staff tick during the incident, the branch's loss
+events and near misses, and its control self-assessments (answer, score, review)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from pydantic import ValidationError
 from branchdesk.catalog import service as catalog
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
+from branchdesk.core.money import parse_major
 from branchdesk.core.web import DbSession, redirect, render
 from branchdesk.identity.deps import PageUser, PostedForm
-from branchdesk.operations import incidents
-from branchdesk.operations.models import Scenario
-from branchdesk.operations.schemas import IncidentOpen
+from branchdesk.identity.roles import Permission
+from branchdesk.operations import assessments, incidents
+from branchdesk.operations.models import LossKind, Scenario
+from branchdesk.operations.schemas import CsaResponseCreate, IncidentOpen, LossEventCreate
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,3 +83,101 @@ def close_form(
         raise RuleViolation("a closing note is required", field="note")
     incidents.close_incident(db, incident_id=incident_id, note=note, actor=principal, now=utcnow())
     return redirect(f"/operations/incidents/{incident_id}")
+
+
+def _invalid(exc: ValidationError) -> RuleViolation:
+    location = exc.errors()[0]["loc"]
+    field = str(location[0]) if location else "form"
+    return RuleViolation(f"check {field}", field=field)
+
+
+@router.get("/operations/branches/{branch_code}/loss-events", response_class=HTMLResponse)
+def loss_events_page(
+    request: Request, db: DbSession, principal: PageUser, branch_code: str
+) -> Response:
+    branch = catalog.get_branch_by_code(db, branch_code)
+    found = incidents.list_loss_events(db, branch=branch, actor=principal)
+    totals: dict[tuple[str, str], int] = {}
+    for event in found:
+        key = (str(event.kind), event.currency)
+        totals[key] = totals.get(key, 0) + event.amount_minor
+    return render(
+        request,
+        "operations/loss_events.html",
+        {"branch": branch, "events": found, "kinds": list(LossKind),
+         "totals": sorted(totals.items())},
+    )  # fmt: skip
+
+
+@router.post("/operations/branches/{branch_code}/loss-events")
+def loss_event_form(
+    db: DbSession, principal: PageUser, form: PostedForm, branch_code: str
+) -> Response:
+    branch = catalog.get_branch_by_code(db, branch_code)
+    currency = _text(form, "currency").upper()
+    typed = _text(form, "amount")
+    try:  # a near miss may cost nothing
+        amount = 0 if typed in ("", "0") else parse_major(typed, currency)
+    except ValueError:
+        raise RuleViolation("check the amount", field="amount") from None
+    values = {name: _text(form, name) for name in ("kind", "category", "root_cause", "occurred_on")}
+    try:
+        body = LossEventCreate.model_validate(
+            {**values, "currency": currency, "amount_minor": amount}
+        )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    incidents.record_loss_event(db, branch=branch, body=body, actor=principal, now=utcnow())
+    return redirect(f"/operations/branches/{branch.code}/loss-events")
+
+
+@router.get("/operations/branches/{branch_code}/self-assessments", response_class=HTMLResponse)
+def assessments_page(
+    request: Request, db: DbSession, principal: PageUser, branch_code: str
+) -> Response:
+    branch = catalog.get_branch_by_code(db, branch_code)
+    responses = assessments.list_responses(db, branch=branch, actor=principal)
+    return render(
+        request,
+        "operations/assessments.html",
+        {
+            "branch": branch,
+            "questionnaires": assessments.list_questionnaires(db, actor=principal),
+            "responses": responses,
+            "can_answer": principal.can(Permission.control_assessment_submit, branch.id),
+            "can_review": principal.can(Permission.control_assessment_manage),
+        },
+    )
+
+
+@router.post("/operations/branches/{branch_code}/self-assessments")
+def assessment_form(
+    db: DbSession, principal: PageUser, form: PostedForm, branch_code: str
+) -> Response:
+    branch = catalog.get_branch_by_code(db, branch_code)
+    answers: list[str] = []
+    while f"answer_{len(answers) + 1}" in form:
+        answers.append(_text(form, f"answer_{len(answers) + 1}"))
+    try:
+        body = CsaResponseCreate.model_validate(
+            {
+                "questionnaire_code": _text(form, "questionnaire_code"),
+                "period": _text(form, "period"),
+                "comment": _text(form, "comment"),
+                "answers": answers,
+            }
+        )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    assessments.submit_response(db, branch=branch, body=body, actor=principal, now=utcnow())
+    return redirect(f"/operations/branches/{branch.code}/self-assessments")
+
+
+@router.post("/operations/self-assessments/{response_id}/review")
+def review_form(
+    db: DbSession, principal: PageUser, form: PostedForm, response_id: uuid.UUID
+) -> Response:
+    done = assessments.review_response(
+        db, response_id=response_id, note=_text(form, "note"), actor=principal, now=utcnow()
+    )
+    return redirect(f"/operations/branches/{done.branch_code}/self-assessments")

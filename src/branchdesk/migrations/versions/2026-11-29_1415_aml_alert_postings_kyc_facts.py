@@ -1,7 +1,8 @@
-"""aml alert postings (one alert per posting and typology), kyc facts, remittance country
+"""aml alert postings (one alert per posting and typology), kyc facts, remittance country,
+control self-assessment review
 
 Revision ID: 0022
-Revises: 0013
+Revises: 0013, 0016
 Create Date: 2026-11-29 14:15:00
 """
 
@@ -12,8 +13,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import branchdesk.core.db
+
 revision: str = "0022"
-down_revision: str | None = "0013"
+down_revision: str | Sequence[str] | None = ("0013", "0016")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -63,9 +66,25 @@ def upgrade() -> None:
                 "counterparty_country", sa.String(length=2), nullable=False, server_default=""
             )
         )
+    with op.batch_alter_table("csa_responses", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reviewed_by_id", sa.Uuid(), nullable=True))
+        batch_op.add_column(
+            sa.Column("reviewed_at", branchdesk.core.db.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("review_note", sa.Text(), nullable=False, server_default=""))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_csa_responses_reviewed_by_id_users"), "users", ["reviewed_by_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("csa_responses", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_csa_responses_reviewed_by_id_users"), type_="foreignkey"
+        )
+        batch_op.drop_column("review_note")
+        batch_op.drop_column("reviewed_at")
+        batch_op.drop_column("reviewed_by_id")
     with op.batch_alter_table("postings", schema=None) as batch_op:
         batch_op.drop_column("counterparty_country")
     with op.batch_alter_table("kyc_profiles", schema=None) as batch_op:
