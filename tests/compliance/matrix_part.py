@@ -43,6 +43,7 @@ CASES = [
          json={"status": "remediating"}),
     Case("GET", "/api/v1/compliance/trend", VIEWERS),
     Case("GET", "/compliance/violations", VIEWERS, html=True),
+    Case("GET", "/compliance/trend", VIEWERS, html=True, params={"months": "6"}),
     Case("GET", "/compliance/runs/{compliance_run}", VIEWERS, html=True),
 ]  # fmt: skip
 

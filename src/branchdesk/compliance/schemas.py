@@ -136,3 +136,20 @@ class TrendRow(BaseModel):
     severity: Severity
     month: str
     count: int
+
+
+class TrendMonth(BaseModel):
+    """One month of the trend report: violations found per severity, the total and the change
+    against the month before."""
+
+    month: str
+    by_severity: dict[str, int]
+    total: int
+    change: int
+
+
+class TrendReport(BaseModel):
+    months: list[TrendMonth]
+    by_branch: dict[str, int]  # violations found in the report's months
+    severities: list[str]
+    peak: int  # the largest monthly total (for the bars)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,8 @@ from branchdesk.compliance.schemas import (
     ResultsBody,
     RunRead,
     RunStart,
+    TrendMonth,
+    TrendReport,
     TrendRow,
     ViolationCreate,
     ViolationRead,
@@ -461,6 +464,49 @@ def trend(db: Session, *, actor: Principal, since: date | None = None) -> list[T
         TrendRow(branch_code=b, severity=Severity(s), month=m, count=n)
         for (b, s, m), n in sorted(counts.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1]))
     ]
+
+
+def trend_report(rows: list[TrendRow], *, until: date, months: int) -> TrendReport:
+    """The last ``months`` months up to ``until``'s month, every month present (zero when none
+    was found), per severity, with the change against the month before."""
+    keys: list[str] = []
+    year, month = until.year, until.month
+    for _ in range(months + 1):  # one more month before: the first month's change
+        keys.append(f"{year}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    keys.reverse()
+    severities = [str(s) for s in Severity]
+    table = {key: dict.fromkeys(severities, 0) for key in keys}
+    branches: Counter[str] = Counter()
+    for row in rows:
+        if row.month in table:
+            table[row.month][str(row.severity)] += row.count
+            if row.month != keys[0]:
+                branches[row.branch_code] += row.count
+    found: list[TrendMonth] = []
+    for before, key in pairwise(keys):
+        total = sum(table[key].values())
+        found.append(
+            TrendMonth(
+                month=key, by_severity=table[key], total=total,
+                change=total - sum(table[before].values()),
+            )
+        )  # fmt: skip
+    return TrendReport(
+        months=found,
+        by_branch=dict(sorted(branches.items())),
+        severities=severities,
+        peak=max((m.total for m in found), default=0),
+    )
+
+
+def trend_months(db: Session, *, actor: Principal, now: datetime, months: int = 12) -> TrendReport:
+    """The trend report of the last ``months`` months (1-60). Raises Forbidden, RuleViolation."""
+    if not 1 <= months <= 60:
+        raise RuleViolation("between 1 and 60 months", field="months")
+    today = now.date()
+    first = date(today.year - (months // 12) - 1, 1, 1)
+    return trend_report(trend(db, actor=actor, since=first), until=today, months=months)
 
 
 def open_scheduled_runs(db: Session, *, now: datetime) -> int:

@@ -1,4 +1,5 @@
-"""HTML pages of compliance checks: the violations register with the trend, and one run."""
+"""HTML pages of compliance checks: the violations register with the trend, the monthly trend
+report, and one run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from branchdesk.compliance import service
 from branchdesk.core.clock import utcnow
+from branchdesk.core.errors import RuleViolation
 from branchdesk.core.web import DbSession, render
 from branchdesk.identity.deps import PageUser
 
@@ -27,6 +29,15 @@ def violations_page(request: Request, db: DbSession, principal: PageUser) -> Res
             "checklists": service.list_checklists(db, actor=principal),
         },
     )
+
+
+@router.get("/compliance/trend", response_class=HTMLResponse)
+def trend_page(request: Request, db: DbSession, principal: PageUser) -> Response:
+    raw = request.query_params.get("months", "12")
+    if not raw.isdigit():
+        raise RuleViolation("a whole number of months", field="months")
+    report = service.trend_months(db, actor=principal, now=utcnow(), months=int(raw))
+    return render(request, "compliance/trend.html", {"report": report, "months": int(raw)})
 
 
 @router.get("/compliance/runs/{run_id}", response_class=HTMLResponse)
