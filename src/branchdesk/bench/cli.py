@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import typer
@@ -125,3 +126,51 @@ def bench_ledger(
                 f"batch transfers/s / pgbench tps = {batch.transfers_per_second / pg.tps:.3f}"
             )
         typer.echo(f"pgbench command: {pg.command}")
+
+
+@bench_app.command("analytics")
+def bench_analytics(
+    customers: int = typer.Option(1_000_000, min=1, help="Customers in the bench profile."),
+    transactions: int = typer.Option(20_000_000, min=0, help="Ledger entries in the profile."),
+    engines: str = typer.Option(
+        "duckdb,pandas,spark", help="Comma-separated: duckdb, pandas, spark."
+    ),
+    out_dir: Path = typer.Option(Path("var/bench-analytics"), help="Data and results go here."),
+    seed: int = typer.Option(1, help="Seed of the generated profile (same seed, same data)."),
+    as_of: str = typer.Option("2026-11-28", help="As-of date of the pipeline, YYYY-MM-DD."),
+    chunk_customers: int = typer.Option(50_000, min=1, help="Customers generated per chunk."),
+    duckdb_memory: str | None = typer.Option(None, help="DuckDB memory_limit, e.g. 3GB."),
+    spark_master: str = typer.Option("local[2]", help="Spark master (local mode)."),
+    spark_memory: str = typer.Option("3g", help="Spark driver memory."),
+    spark_partitions: int = typer.Option(8, min=1, help="spark.sql.shuffle.partitions."),
+    spark_timeout: float = typer.Option(1500.0, help="Stop the Spark run after this many s."),
+) -> None:
+    """Generate the bench profile, then time DuckDB, pandas and Spark on it (own processes)."""
+    import json
+    from datetime import date
+
+    from branchdesk.bench.analytics import Options, report, run_bench
+
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        typer.echo(f"error: --as-of {as_of!r} is not an ISO date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    chosen = [e.strip() for e in engines.split(",") if e.strip()]
+    options = Options(as_of=day, duckdb_memory=duckdb_memory, spark_master=spark_master,
+                      spark_memory=spark_memory, spark_partitions=spark_partitions,
+                      spark_timeout=spark_timeout)  # fmt: skip
+    try:
+        result = run_bench(customers=customers, transactions=transactions, engines=chosen,
+                           out_dir=out_dir, seed=seed, options=options,
+                           chunk_customers=chunk_customers, echo=typer.echo)  # fmt: skip
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    (out_dir / "results.json").write_text(json.dumps(result.to_json(), indent=1, default=str))
+    typer.echo("")
+    typer.echo(report(result))
+    if any(m.status == "failed" for m in result.runs) or not all(
+        c.identical for c in result.comparisons
+    ):
+        raise typer.Exit(1)
