@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from branchdesk import ops
     from branchdesk.appointments import api as appointments_api
     from branchdesk.appointments import views as appointments_views
+    from branchdesk.care import api as care_api
+    from branchdesk.care import views as care_views
     from branchdesk.catalog import api as catalog_api
     from branchdesk.catalog import views as catalog_views
     from branchdesk.complaints import api as complaints_api
@@ -113,6 +115,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         customers_api.router,
         crm_api.router,
         crm_views.router,
+        care_api.router,
+        care_views.router,
+        care_views.portal_router,
         appointments_api.router,
         ledger_api.router,
         portal_api.router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from branchdesk.analytics import models as analytics_models
 from branchdesk.appointments import models as appointment_models
+from branchdesk.care import models as care_models
 from branchdesk.catalog import models as catalog_models
 from branchdesk.complaints import models as complaint_models
 from branchdesk.compliance import models as compliance_models
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "analytics_models",
     "appointment_models",
+    "care_models",
     "catalog_models",
     "complaint_models",
     "compliance_models",

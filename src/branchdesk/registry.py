@@ -23,6 +23,7 @@ MODULES = (
     "branchdesk.risk.cases.jobs",
     "branchdesk.training.service",
     "branchdesk.compliance.service",
+    "branchdesk.care.jobs",
 )
 
 

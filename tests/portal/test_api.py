@@ -383,11 +383,13 @@ def test_notification_settings_round_trip(
         "transaction_alerts_sms": True, "transaction_alerts_email": False,
         "appointment_reminders_sms": True, "appointment_reminders_email": True,
         "queue_come_back_sms": True, "queue_come_back_email": False,
+        "greetings_sms": True, "greetings_email": False, "offers_sms": True, "offers_email": True,
     }  # fmt: skip
     chosen = {
         "transaction_alerts_sms": False, "transaction_alerts_email": True,
         "appointment_reminders_sms": False, "appointment_reminders_email": False,
         "queue_come_back_sms": False, "queue_come_back_email": True,
+        "greetings_sms": False, "greetings_email": True, "offers_sms": False, "offers_email": False,
     }  # fmt: skip
     assert client.put(url, headers=headers, json=chosen).json() == chosen
     assert client.get(url, headers=headers).json() == chosen

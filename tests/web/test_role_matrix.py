@@ -66,6 +66,7 @@ PART_MODULES: tuple[str, ...] = (
     "tests.complaints.matrix_part",
     "tests.loans.matrix_part",
     "tests.crm.matrix_part",
+    "tests.care.matrix_part",
     "tests.risk.matrix_part",
     "tests.training.matrix_part",
     "tests.operations.matrix_part",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from branchdesk.analytics.config import PipelineConfig
 from branchdesk.appointments.models import Appointment
+from branchdesk.care.service.people import tolerances_on
 from branchdesk.complaints.models import Case
 from branchdesk.core.money import CURRENCY_EXPONENTS
 from branchdesk.customers.models import Customer
@@ -102,14 +103,19 @@ def _text(value: object) -> str | None:
 
 
 def _rows(
-    db: Session, config: PipelineConfig, branch_ids: Collection[uuid.UUID] | None
+    db: Session,
+    config: PipelineConfig,
+    branch_ids: Collection[uuid.UUID] | None,
+    as_of: date | None = None,
 ) -> dict[str, list[tuple[Any, ...]]]:
     scope = select(Customer).order_by(Customer.customer_number)
     if branch_ids is not None:
         scope = scope.where(Customer.home_branch_id.in_(list(branch_ids)))
+    # the stored assessment in force at as-of; none: NULL, and the features step's default
+    tolerance = {} if as_of is None else tolerances_on(db, on=as_of)
     customers = [
         (str(c.id), c.customer_number, _text(c.home_branch_id), c.birth_on, c.id_expires_on,
-         _day(c.created_at), c.has_marketing_consent, None)
+         _day(c.created_at), c.has_marketing_consent, tolerance.get(c.id))
         for c in db.execute(scope).scalars()
     ]  # fmt: skip
     customer_account = (
@@ -207,12 +213,15 @@ def extract_to_parquet(
     config: PipelineConfig,
     directory: Path,
     branch_ids: Collection[uuid.UUID] | None = None,
+    as_of: date | None = None,
 ) -> dict[str, Path]:
     """Write one Parquet file per input table into ``directory``; returns name -> path.
 
     ``branch_ids``: only customers of these home branches (and their rows); None: everyone.
+    ``as_of``: customers' risk tolerance is the stored assessment in force that day (None: no
+    assessment is read, every customer gets the pipeline's default).
     """
-    tables = _rows(db, config, branch_ids)
+    tables = _rows(db, config, branch_ids, as_of)
     missing = sorted({row[3] for row in tables["accounts"]} - set(config.fx_rates))
     if missing:
         raise MissingRate(f"no exchange rate configured for {', '.join(missing)}")

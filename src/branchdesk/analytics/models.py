@@ -103,5 +103,11 @@ class CareTask(IdMixin, Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16), default="open")
     detail: Mapped[str] = mapped_column(String(300), default="")
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("analytics_runs.id"), index=True)
+    # NULL: made by an event (care.followups), not by a nightly run
+    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("analytics_runs.id"), index=True)
     created_at: Mapped[datetime]
+    # set when done: how the contact went (care.rules.OUTCOMES) and a short note
+    outcome: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    outcome_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

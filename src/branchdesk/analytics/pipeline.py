@@ -263,7 +263,9 @@ def run_pipeline(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="branchdesk-analytics-") as temp:
         directory = parquet_dir or Path(temp)
-        paths = extract_to_parquet(db, config=config, directory=directory, branch_ids=branch_ids)
+        paths = extract_to_parquet(
+            db, config=config, directory=directory, branch_ids=branch_ids, as_of=as_of
+        )
         seconds_extract = time.perf_counter() - started
         own = engine is None
         active = engine or make_engine(engine_name)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from branchdesk.care.schemas import EducationReadLine, RelationshipManagerRead
 from branchdesk.loyalty.schemas import LoyaltySummary
 
 
@@ -108,6 +109,9 @@ class Customer360(BaseModel):
     analytics: Analytics | None
     recommendations: list[RecommendationLine]
     care_tasks: list[CareTaskLine]
+    # care: who looks after the customer, and what they read of the education library
+    relationship_manager: RelationshipManagerRead | None = None
+    education_reads: list[EducationReadLine] = []
 
 
 class CareTaskRead(BaseModel):

@@ -15,9 +15,12 @@ from branchdesk.analytics.models import (
     CustomerSegment,
 )
 from branchdesk.appointments.models import Appointment
+from branchdesk.care.service import education as care_education
+from branchdesk.care.service import people as care_people
+from branchdesk.care.service import worklist as care_worklist
 from branchdesk.catalog.models import Branch
 from branchdesk.complaints.models import Case
-from branchdesk.core.errors import Conflict, NotFound
+from branchdesk.core.i18n import get_locale
 from branchdesk.crm.schemas import (
     AccountLine,
     Analytics,
@@ -35,7 +38,6 @@ from branchdesk.crm.schemas import (
 from branchdesk.customers import service as customers
 from branchdesk.customers.models import Customer
 from branchdesk.feedback.models import SurveyResponse
-from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting
@@ -201,6 +203,10 @@ def get_customer_360(
         analytics=analytics,
         recommendations=recommendations,
         care_tasks=tasks,
+        relationship_manager=care_people.relationship_manager(db, customer),
+        education_reads=care_education.reads_of_customer(
+            db, customer_id=customer.id, locale=get_locale()
+        ),
     )
 
 
@@ -233,23 +239,12 @@ def list_care_tasks(
 def complete_care_task(
     db: Session, *, task_id: uuid.UUID, actor: Principal, now: datetime
 ) -> CareTaskRead:
-    """Mark a task done (audited). Raises Forbidden, NotFound (unknown or another branch's),
-    Conflict (already done)."""
-    actor.require(Permission.customer_manage)
-    task = db.get(CareTask, task_id)
-    if task is None or not (actor.is_bank_wide or task.branch_id in actor.branch_ids):
-        raise NotFound("no such care task")
-    actor.require(Permission.customer_manage, task.branch_id)
-    if task.status != "open":
-        raise Conflict("the care task is already done", field="status")
-    task.status = "done"
+    """Mark a task done (audited; no outcome recorded: the care worklist records one). Raises
+    Forbidden, NotFound (unknown or another branch's), Conflict (already done)."""
+    task = care_worklist.complete_task(
+        db, task_id=task_id, outcome="", note="", actor=actor, now=now
+    )
     customer = db.get(Customer, task.customer_id)
     assert customer is not None  # a foreign key
     branch = db.get(Branch, task.branch_id) if task.branch_id else None
-    append_audit(
-        db, action="care_task.complete", object_type="care_task", object_id=task.id,
-        branch_id=task.branch_id, now=now, actor=actor,
-        detail={"rule": task.rule_code, "customer_number": customer.customer_number},
-    )  # fmt: skip
-    db.flush()
     return _task_read(task, customer, branch.code if branch else None)

@@ -42,5 +42,9 @@ class Customer(IdMixin, Base):
         String(16), default="standard", server_default="standard"
     )
     home_branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
+    # the customer's relationship manager (care.service.assign_relationship_manager)
+    relationship_manager_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -73,6 +73,11 @@ class Permission(StrEnum):
     loyalty_adjust = "loyalty.adjust"
     loyalty_approve = "loyalty.approve"
     loyalty_manage = "loyalty.manage"
+    customer_assign_manager = "customer.assign_manager"
+    risk_assessment_record = "risk_assessment.record"
+    campaign_manage = "campaign.manage"
+    campaign_approve = "campaign.approve"
+    education_manage = "education.manage"
 
 
 ALL_STAFF = frozenset(Role)
@@ -185,6 +190,12 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.loyalty_adjust: SUPERVISORS | {Role.relationship_manager},
     Permission.loyalty_approve: SUPERVISORS,
     Permission.loyalty_manage: frozenset({Role.admin}),
+    # care: who looks after a customer, suitability, campaigns (maker-checker) and education
+    Permission.customer_assign_manager: SUPERVISORS,
+    Permission.risk_assessment_record: SUPERVISORS | {Role.relationship_manager},
+    Permission.campaign_manage: SUPERVISORS | {Role.relationship_manager},
+    Permission.campaign_approve: SUPERVISORS,
+    Permission.education_manage: SUPERVISORS | {Role.quality_officer},
 }
 
 # Roles whose scope is the whole bank rather than their own branches.

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from branchdesk.core.db import Base, IdMixin
@@ -97,4 +97,9 @@ class NotificationPreference(Base):
     appointment_reminders_email: Mapped[bool] = mapped_column(default=True)
     queue_come_back_sms: Mapped[bool] = mapped_column(default=True)
     queue_come_back_email: Mapped[bool] = mapped_column(default=False)
+    # care: birthday and festival greetings; offers = marketing campaigns (with consent only)
+    greetings_sms: Mapped[bool] = mapped_column(default=True, server_default=true())
+    greetings_email: Mapped[bool] = mapped_column(default=False, server_default=false())
+    offers_sms: Mapped[bool] = mapped_column(default=True, server_default=true())
+    offers_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     updated_at: Mapped[datetime]

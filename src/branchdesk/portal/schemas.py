@@ -207,3 +207,8 @@ class NotificationSettings(BaseModel):
     appointment_reminders_email: bool
     queue_come_back_sms: bool
     queue_come_back_email: bool
+    # care greetings and marketing offers (older clients may leave them out: the defaults)
+    greetings_sms: bool = True
+    greetings_email: bool = False
+    offers_sms: bool = True
+    offers_email: bool = True

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from branchdesk.care.seed import seed_demo_care
 from branchdesk.catalog.models import (
     Branch,
     BranchService,
@@ -241,6 +242,8 @@ def seed_database(
             summary.counts["survey responses"] = seed_responses(db, seed=seed)
             summary.counts["loan products"] = seed_products(db, now=SEED_EPOCH)
             summary.counts.update(seed_demo_loyalty(db, epoch=SEED_EPOCH, now=datetime.now(UTC)))
+            # education library, relationship managers and risk assessments (care)
+            summary.counts.update(seed_demo_care(db, now=SEED_EPOCH))
         append_audit(
             db,
             action="seed.profile",

@@ -6,13 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from branchdesk.portal.models import NotificationPreference
 from branchdesk.portal.schemas import NotificationSettings
 
-EVENTS = ("transaction_alerts", "appointment_reminders", "queue_come_back")
-Event = Literal["transaction_alerts", "appointment_reminders", "queue_come_back"]
+EVENTS = ("transaction_alerts", "appointment_reminders", "queue_come_back", "greetings", "offers")
+Event = Literal[
+    "transaction_alerts", "appointment_reminders", "queue_come_back", "greetings", "offers"
+]
 ChannelName = Literal["sms", "email"]
 
 
@@ -25,6 +28,10 @@ def _defaults(customer_id: uuid.UUID, now: datetime) -> NotificationPreference:
         appointment_reminders_email=True,
         queue_come_back_sms=True,
         queue_come_back_email=False,
+        greetings_sms=True,
+        greetings_email=False,
+        offers_sms=True,
+        offers_email=True,
         updated_at=now,
     )
 
@@ -37,6 +44,10 @@ def _read(row: NotificationPreference) -> NotificationSettings:
         appointment_reminders_email=row.appointment_reminders_email,
         queue_come_back_sms=row.queue_come_back_sms,
         queue_come_back_email=row.queue_come_back_email,
+        greetings_sms=row.greetings_sms,
+        greetings_email=row.greetings_email,
+        offers_sms=row.offers_sms,
+        offers_email=row.offers_email,
     )
 
 
@@ -66,3 +77,21 @@ def wants(db: Session, *, customer_id: uuid.UUID, event: Event, channel: Channel
     if row is None:
         row = _defaults(customer_id, datetime.now(UTC))
     return bool(getattr(row, f"{event}_{channel}"))
+
+
+def wants_many(
+    db: Session, *, customer_ids: list[uuid.UUID], event: Event, channel: ChannelName
+) -> dict[uuid.UUID, bool]:
+    """``wants`` for many customers in one query per chunk (customers without a row: defaults)."""
+    column = f"{event}_{channel}"
+    default = bool(getattr(_defaults(uuid.UUID(int=0), datetime.now(UTC)), column))
+    found = dict.fromkeys(customer_ids, default)
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start : start + 500]
+        rows = db.execute(
+            select(
+                NotificationPreference.customer_id, getattr(NotificationPreference, column)
+            ).where(NotificationPreference.customer_id.in_(chunk))
+        ).all()
+        found.update({row[0]: bool(row[1]) for row in rows})
+    return found

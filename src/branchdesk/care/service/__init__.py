@@ -1,0 +1,3 @@
+"""Care services (see the package docstring); one module per topic."""
+
+from __future__ import annotations
