@@ -19,6 +19,7 @@ MODULES = (
     "branchdesk.complaints.sla",
     "branchdesk.feedback.service",
     "branchdesk.quality.reports",
+    "branchdesk.quality.rollup",
     "branchdesk.social.service",
     "branchdesk.risk.cases.jobs",
     "branchdesk.training.service",

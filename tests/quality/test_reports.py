@@ -37,15 +37,16 @@ def test_csv_is_exact(db: Session) -> None:
     lines = text.splitlines()
     code, day = world.branch.code, DAY.isoformat()
     assert lines[0] == ",".join(reports.CSV_COLUMNS)
+    # service p50 500 s -> 495, the lower edge of its 15-second bucket (the roll-up's precision)
     assert lines[1] == (
         f"{code},day,{day},{day},total,all,{code} · {world.branch.name_en},"
-        "12,10,9,900,3000,5,0.5,500.0,500,1,0.0833,1,0.0833,3,250.0,2,1,0.5,1,0,,"
+        "12,10,9,900,3000,5,0.5,500.0,495,1,0.0833,1,0.0833,3,250.0,2,1,0.5,1,0,,"
     )
     assert lines[2].split(",")[4:8] == ["day", day, day, "12"]
     teller = [line for line in lines if ",teller," in line and "Teller Wang" in line]
     assert teller == [
         f"{code},day,{day},{day},teller,{world.teller.id},Teller Wang,"
-        "9,9,9,900,3000,5,0.5556,500.0,500,0,0.0,0,0.0,,,,,,,0,,"
+        "9,9,9,900,3000,5,0.5556,500.0,495,0,0.0,0,0.0,,,,,,,0,,"
     ]
     assert len(lines) == 1 + 1 + 1 + 2 + 1 + 1  # header, total, day, tellers, counter, service
 

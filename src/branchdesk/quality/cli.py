@@ -102,6 +102,34 @@ def send_reports_command(
     typer.echo(f"queued {sent} quality report(s)")
 
 
+@quality_app.command("rollup")
+def rollup_command(
+    since: str | None = typer.Option(
+        None, help="First business day to re-check, e.g. 2026-01-01 (default: all history)."
+    ),
+    url: str | None = typer.Option(None, help="Database URL."),
+) -> None:
+    """Count closed business days into the dashboard roll-up (only days whose rows changed)."""
+    from branchdesk.core.clock import utcnow
+    from branchdesk.quality import rollup
+
+    try:
+        first = date.fromisoformat(since) if since else None
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    database = Database(url or get_settings().database_url)
+    try:
+        with database.unit_of_work() as db:
+            result = rollup.rollup(db, now=utcnow(), since=first)
+    finally:
+        database.dispose()
+    typer.echo(
+        f"checked {result.days_checked} branch days, recounted {result.days_recomputed}, "
+        f"wrote {result.rows_written} rows"
+    )
+
+
 @quality_app.command("bench")
 def bench_command(
     url: str = typer.Option(..., help="URL of an empty, migrated database."),
@@ -111,13 +139,14 @@ def bench_command(
     runs: int = typer.Option(3, min=1),
     skip_build: bool = typer.Option(False, help="Time an already built history."),
 ) -> None:
-    """Build a history (tickets in every end state, complaints) and time the dashboard."""
+    """Build a history (tickets in every end state, complaints), fill the roll-up, time the
+    dashboard."""
     import json
     import time
     from datetime import timedelta
 
     from branchdesk.core.clock import utcnow
-    from branchdesk.quality import bench
+    from branchdesk.quality import bench, rollup
 
     end_on = utcnow().date() - timedelta(days=1)
     database = Database(url)
@@ -132,6 +161,13 @@ def bench_command(
                 )  # fmt: skip
             built = time.perf_counter() - started
             typer.echo(f"built {tickets} tickets and {complaints} complaints in {built:.0f} s")
+        started = time.perf_counter()
+        with database.unit_of_work() as db:
+            result = rollup.rollup(db, now=utcnow(), since=None)
+        typer.echo(
+            f"roll-up: {result.days_recomputed} of {result.days_checked} branch days counted "
+            f"({result.rows_written} rows) in {time.perf_counter() - started:.1f} s"
+        )
         if database.engine.dialect.name == "postgresql":
             autocommit = database.engine.execution_options(isolation_level="AUTOCOMMIT")
             with autocommit.connect() as connection:

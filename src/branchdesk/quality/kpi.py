@@ -107,7 +107,7 @@ def buckets(from_on: date, to_on: date, period: Period) -> list[str]:
     ]
 
 
-def _date_bucket(column: Any, from_on: date, to_on: date, period: Period) -> Any:
+def date_bucket(column: Any, from_on: date, to_on: date, period: Period) -> Any:
     if period == Period.all:
         return literal(ALL)
     if period == Period.day:
@@ -241,6 +241,58 @@ def _percentiles(
     return out
 
 
+@dataclass(frozen=True)
+class TicketMeasures:
+    """The per-ticket SQL expressions every ticket figure is counted from.
+
+    The raw KPI queries below and the per-day roll-up (``quality.rollup``) both use these, so a
+    rule (what counts as abandoned, within target, served) lives here once. Queries that use
+    ``within_target`` select from ``with_targets(...)`` (the service's and branch's targets).
+    """
+
+    called: ColumnElement[bool]
+    completed: ColumnElement[bool]
+    abandoned: ColumnElement[bool]
+    no_show: ColumnElement[bool]
+    within_target: ColumnElement[bool]
+    served: ColumnElement[bool]
+    wait_seconds: Any
+    service_seconds: Any
+
+
+def measures() -> TicketMeasures:
+    target = func.coalesce(
+        BranchService.target_max_wait_minutes, ServiceType.target_max_wait_minutes
+    )
+    wait = _wait_seconds()
+    called = Ticket.called_at.is_not(None)
+    return TicketMeasures(
+        called=called,
+        completed=Ticket.state == TicketState.completed,
+        abandoned=and_(Ticket.state == TicketState.cancelled, Ticket.called_at.is_(None)),
+        no_show=Ticket.state == TicketState.no_show,
+        within_target=and_(called, wait <= target * 60),
+        served=and_(
+            Ticket.state == TicketState.completed,
+            Ticket.started_at.is_not(None),
+            Ticket.finished_at.is_not(None),
+        ),
+        wait_seconds=wait,
+        service_seconds=_service_seconds(),
+    )
+
+
+def with_targets(query: Any) -> Any:
+    """Join what ``TicketMeasures.within_target`` reads (the service's and branch's targets)."""
+    return query.join(ServiceType, ServiceType.id == Ticket.service_type_id).outerjoin(
+        BranchService,
+        and_(
+            BranchService.branch_id == Ticket.branch_id,
+            BranchService.service_type_id == Ticket.service_type_id,
+        ),
+    )
+
+
 def ticket_figures(
     db: Session,
     *,
@@ -250,47 +302,31 @@ def ticket_figures(
     level: Level,
     period: Period,
 ) -> dict[Key, Figures]:
-    """Queue figures per (group, bucket) over business days ``from_on``..``to_on``."""
+    """Queue figures per (group, bucket) over business days ``from_on``..``to_on``, straight
+    from the tickets with exact nearest-rank percentiles (the reference the roll-up is tested
+    against; the dashboard reads ``quality.rollup``)."""
     group = _group_key(level)
-    bucket = _date_bucket(Ticket.business_on, from_on, to_on, period)
+    bucket = date_bucket(Ticket.business_on, from_on, to_on, period)
     needs_branch = level == Level.region
     where = _ticket_filter(branch_ids, from_on, to_on)
-    target = func.coalesce(
-        BranchService.target_max_wait_minutes, ServiceType.target_max_wait_minutes
-    )
-    wait = _wait_seconds()
-    is_called = Ticket.called_at.is_not(None)
-    is_served = and_(
-        Ticket.state == TicketState.completed,
-        Ticket.started_at.is_not(None),
-        Ticket.finished_at.is_not(None),
-    )
+    m = measures()
 
     def count_if(condition: ColumnElement[bool]) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    counts = (
+    counts = with_targets(
         select(
             group,
             bucket,
             func.count(),
-            count_if(is_called),
-            count_if(Ticket.state == TicketState.completed),
-            count_if(and_(Ticket.state == TicketState.cancelled, Ticket.called_at.is_(None))),
-            count_if(Ticket.state == TicketState.no_show),
-            count_if(and_(is_called, wait <= target * 60)),
-            count_if(is_served),
-            func.sum(case((is_served, _service_seconds()), else_=0)),
-        )
-        .select_from(Ticket)
-        .join(ServiceType, ServiceType.id == Ticket.service_type_id)
-        .outerjoin(
-            BranchService,
-            and_(
-                BranchService.branch_id == Ticket.branch_id,
-                BranchService.service_type_id == Ticket.service_type_id,
-            ),
-        )
+            count_if(m.called),
+            count_if(m.completed),
+            count_if(m.abandoned),
+            count_if(m.no_show),
+            count_if(m.within_target),
+            count_if(m.served),
+            func.sum(case((m.served, m.service_seconds), else_=0)),
+        ).select_from(Ticket)
     )
     if needs_branch:
         counts = counts.join(Branch, Branch.id == Ticket.branch_id)
@@ -308,14 +344,14 @@ def ticket_figures(
             service_seconds_sum=int(row[9] or 0),
         )
     waits = _percentiles(
-        db, value=wait, where=[*where, is_called], group=group, bucket=bucket,
+        db, value=m.wait_seconds, where=[*where, m.called], group=group, bucket=bucket,
         needs_branch=needs_branch, percents=(50, 90),
     )  # fmt: skip
     for key, (p50, p90) in waits.items():
         item = figures.setdefault(key, Figures())
         item.wait_p50_seconds, item.wait_p90_seconds = p50, p90
     services = _percentiles(
-        db, value=_service_seconds(), where=[*where, is_served], group=group, bucket=bucket,
+        db, value=m.service_seconds, where=[*where, m.served], group=group, bucket=bucket,
         needs_branch=needs_branch, percents=(50,),
     )  # fmt: skip
     for key, (p50,) in services.items():

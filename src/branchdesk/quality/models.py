@@ -1,11 +1,12 @@
-"""Mystery-shopper visits scored against a service standard, and the report e-mails sent."""
+"""Mystery-shopper visits scored against a service standard, the report e-mails sent, and the
+per-day roll-up of the dashboard figures (see ``quality.rollup``)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from branchdesk.core.db import Base, IdMixin
@@ -60,3 +61,50 @@ class ReportDelivery(IdMixin, Base):
     branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     sent_at: Mapped[datetime]
+
+
+class DailyFigures(Base):
+    """The dashboard's counts of one branch, business day and member of one dimension.
+
+    ``dimension`` is ``service``, ``teller`` or ``counter``; each dimension partitions the same
+    tickets of the day again (``member`` is the id as text, ``""`` when a ticket has none, e.g.
+    no teller for a ticket cancelled before the call). Histograms are sparse little-endian
+    ``uint32`` pairs (bucket, count) with ``rollup.BUCKET_SECONDS``-wide buckets.
+    """
+
+    __tablename__ = "quality_daily"
+
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    business_on: Mapped[date] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(8), primary_key=True)
+    member: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tickets: Mapped[int]
+    called: Mapped[int]
+    completed: Mapped[int]
+    abandoned: Mapped[int]
+    no_show: Mapped[int]
+    within_target: Mapped[int]
+    served: Mapped[int]
+    service_seconds_sum: Mapped[int]
+    responses: Mapped[int]
+    csat_sum: Mapped[int]
+    csat_1: Mapped[int]
+    csat_2: Mapped[int]
+    csat_3: Mapped[int]
+    csat_4: Mapped[int]
+    csat_5: Mapped[int]
+    promoters: Mapped[int]
+    detractors: Mapped[int]
+    wait_histogram: Mapped[bytes] = mapped_column(LargeBinary)
+    service_histogram: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RollupDay(Base):
+    """A closed branch day that the roll-up holds, with the fingerprint of its source rows."""
+
+    __tablename__ = "quality_rollup_days"
+
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    business_on: Mapped[date] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    computed_at: Mapped[datetime]

@@ -52,6 +52,9 @@ class Dashboard(BaseModel):
     to_on: date
     period: Period
     regions_note: str | None = Field(description="Set when branches carry no region")
+    percentile_bucket_seconds: int = Field(
+        description="Wait and service-time percentiles are the lower edge of a bucket this wide"
+    )
     total: KpiRow
     series: list[KpiRow]
     breakdowns: list[Breakdown]

@@ -1,5 +1,8 @@
 """Quality dashboards: who may see which branches, and the figures of one page.
 
+A page's figures come from the per-day roll-up (``quality.rollup``: counts exact, percentiles to
+within one 15-second bucket), today's partial day counted live and merged.
+
 Raises ``Forbidden`` (no quality.view, or a branch outside a branch manager's assignment),
 ``NotFound`` (branch code) and ``RuleViolation`` (range reversed or longer than two years).
 Quality officers and administrators see the whole bank; branch managers their own branches.
@@ -18,25 +21,16 @@ from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch, Counter, ServiceType
 from branchdesk.core import i18n
 from branchdesk.core.errors import Forbidden, RuleViolation
-from branchdesk.feedback import service as feedback
 from branchdesk.feedback.rules import Tally
-from branchdesk.feedback.schemas import GroupBy, SummaryRow
 from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission, Role
-from branchdesk.quality import kpi
+from branchdesk.quality import kpi, rollup
 from branchdesk.quality.kpi import ALL, Figures, Level, Period
 from branchdesk.quality.schemas import Breakdown, Dashboard, KpiRow
 
 MAX_RANGE_DAYS = 731
 QUALITY_BANK_WIDE = frozenset({Role.admin, Role.quality_officer})
-_FEEDBACK_GROUP = {
-    Level.region: GroupBy.region,
-    Level.branch: GroupBy.branch,
-    Level.counter: GroupBy.counter,
-    Level.teller: GroupBy.teller,
-    Level.service: GroupBy.service,
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,18 +107,6 @@ def _labels(db: Session, level: Level, keys: list[str]) -> dict[str, str]:
     return out
 
 
-def _tally(row: SummaryRow) -> Tally:
-    counts = row.csat_distribution
-    return Tally(
-        completed=row.completed,
-        responses=row.responses,
-        csat_sum=sum(n * c for n, c in enumerate(counts, 1)),
-        csat_counts=(counts[0], counts[1], counts[2], counts[3], counts[4]),
-        promoters=row.promoters,
-        detractors=row.detractors,
-    )
-
-
 def _row(
     key: str, label: str, bucket: str, f: Figures, tally: Tally | None, *, complaints: bool
 ) -> KpiRow:
@@ -148,52 +130,16 @@ def _row(
     )  # fmt: skip
 
 
-class _Surveys:
-    """The feedback package's roll-up, read through the quality scope."""
-
-    def __init__(self, db: Session, actor: Principal, scope: Scope, from_on: date, to_on: date):
-        # The quality scope (bank-wide for quality officers) is the scope of the survey figures.
-        self.db = db
-        self.actor = dataclasses.replace(actor, branch_ids=frozenset(scope.branch_ids))
-        self.code = scope.branch.code if scope.branch else None
-        self.from_on, self.to_on = from_on, to_on
-
-    def by(self, group_by: GroupBy) -> tuple[Tally, dict[str, Tally]]:
-        summary = feedback.summarize(
-            self.db, actor=self.actor, group_by=group_by, from_on=self.from_on,
-            to_on=self.to_on, branch_code=self.code,
-        )  # fmt: skip
-        return _tally(summary.total), {r.key: _tally(r) for r in summary.rows}
-
-
-def _series_tallies(surveys: _Surveys, period: Period) -> dict[str, Tally]:
-    _, by_day = surveys.by(GroupBy.day)
-    if period == Period.day:
-        return by_day
-    out: dict[str, Tally] = {}
-    for day, tally in by_day.items():
-        if not day:
-            continue
-        week = kpi.week_start(date.fromisoformat(day)).isoformat()
-        out[week] = out.get(week, Tally()) + tally
-    return out
-
-
 def _breakdown(
     db: Session,
-    scope: Scope,
-    surveys: _Surveys,
+    source: rollup.Source,
     level: Level,
     from_on: date,
     to_on: date,
     now: datetime,
 ) -> Breakdown:
-    figures = kpi.combined(
-        db, branch_ids=scope.branch_ids, from_on=from_on, to_on=to_on, level=level,
-        period=Period.all, now=now,
-    )  # fmt: skip
-    _, tallies = surveys.by(_FEEDBACK_GROUP[level])
-    keys = sorted({k for k, _ in figures} | set(tallies))
+    result = source.combined(level, Period.all, now)
+    keys = sorted({k for k, _ in result.figures})
     labels = _labels(db, level, keys)
     codes: dict[str, str] = {}
     if level == Level.branch:
@@ -204,8 +150,8 @@ def _breakdown(
     rows = []
     for key in keys:
         row = _row(
-            key, labels.get(key) or key or "—", ALL, figures.get((key, ALL), Figures()),
-            tallies.get(key), complaints=complaints,
+            key, labels.get(key) or key or "—", ALL, result.figures.get((key, ALL), Figures()),
+            result.tallies.get((key, ALL)), complaints=complaints,
         )  # fmt: skip
         if key in codes:
             row.drill = f"/quality?branch={codes[key]}&from={from_on}&to={to_on}"
@@ -228,29 +174,23 @@ def dashboard(
     scope = resolve_scope(db, actor=actor, branch_code=branch_code)
     check_range(from_on, to_on)
     level = Level.branch if scope.branch else Level.bank
-    surveys = _Surveys(db, actor, scope, from_on, to_on)
-    total_figures = kpi.combined(
-        db, branch_ids=scope.branch_ids, from_on=from_on, to_on=to_on, level=Level.bank,
-        period=Period.all, now=now,
-    )  # fmt: skip
-    total_tally, _ = surveys.by(GroupBy.branch)
-    total = _row(
-        ALL, scope.label, ALL, total_figures.get((ALL, ALL), Figures()), total_tally,
-        complaints=True,
-    )  # fmt: skip
     series_period = Period.day if period == Period.all else period
-    series_figures = kpi.combined(
-        db, branch_ids=scope.branch_ids, from_on=from_on, to_on=to_on, level=Level.bank,
-        period=series_period, now=now,
+    source = rollup.Source(
+        db, branch_ids=scope.branch_ids, from_on=from_on, to_on=to_on, grain=series_period
+    )
+    totals = source.combined(Level.bank, Period.all, now)
+    total = _row(
+        ALL, scope.label, ALL, totals.figures.get((ALL, ALL), Figures()),
+        totals.tallies.get((ALL, ALL), Tally()), complaints=True,
     )  # fmt: skip
-    series_tallies = _series_tallies(surveys, series_period)
+    by_bucket = source.combined(Level.bank, series_period, now)
     series = [
         _row(
             ALL,
             bucket,
             bucket,
-            series_figures.get((ALL, bucket), Figures()),
-            series_tallies.get(bucket),
+            by_bucket.figures.get((ALL, bucket), Figures()),
+            by_bucket.tallies.get((ALL, bucket)),
             complaints=True,
         )
         for bucket in kpi.buckets(from_on, to_on, series_period)
@@ -267,9 +207,10 @@ def dashboard(
             note = i18n.gettext("Branches carry no region: the bank is the level above a branch.")
     else:
         levels = [Level.teller, Level.counter, Level.service]
-    breakdowns = [_breakdown(db, scope, surveys, lv, from_on, to_on, now) for lv in levels]
+    breakdowns = [_breakdown(db, source, lv, from_on, to_on, now) for lv in levels]
     return Dashboard(
         scope=scope.branch.code if scope.branch else "bank",
         scope_label=scope.label, from_on=from_on, to_on=to_on, period=series_period,
+        percentile_bucket_seconds=rollup.BUCKET_SECONDS,
         regions_note=note, total=total, series=series, breakdowns=breakdowns,
     )  # fmt: skip
