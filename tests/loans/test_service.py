@@ -500,5 +500,8 @@ def test_the_worker_job_runs_the_daily_servicing_once_a_day(db: Session, signer:
     db.refresh(loan)
     assert (loan.days_past_due, loan.bucket) == (10, "1-30")
     assert first["days_accrued"] >= 10
+    assert first["interest_accrued_minor"] > 0
+    assert first["snapshots"] == 1
     again = daily_job(db, later + timedelta(hours=1))
-    assert (again["days_accrued"], again["alerts"]) == (0, 0)
+    assert (again["days_accrued"], again["alerts"], again["interest_accrued_minor"]) == (0, 0, 0)
+    assert again["snapshots"] == 1  # the day's snapshot rewritten, not doubled
