@@ -10,9 +10,15 @@ from sqlalchemy.orm import Session
 from branchdesk.core.jobs import Job, register_job
 from branchdesk.loyalty import service
 
+# the frequent job looks back this far (postings are booked when they happen); the nightly
+# analytics run applies the rules to everything, so a worker that was down longer loses nothing
+EARN_LOOKBACK = timedelta(days=3)
+
 
 def earn(db: Session, now: datetime) -> int:
-    return service.earn_from_sources(db, until=now.date(), now=now)
+    return service.earn_from_sources(
+        db, until=now.date(), now=now, since=(now - EARN_LOOKBACK).date()
+    )
 
 
 def expire(db: Session, now: datetime) -> int:

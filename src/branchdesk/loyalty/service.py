@@ -225,11 +225,17 @@ def _chunks(ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
 
 
 def _rule_events(
-    db: Session, rule: EarningRule, *, until: date, customer_ids: list[uuid.UUID] | None
+    db: Session,
+    rule: EarningRule,
+    *,
+    until: date,
+    since: date | None,
+    customer_ids: list[uuid.UUID] | None,
 ) -> list[tuple[uuid.UUID, uuid.UUID, int, str, date]]:
     """(source id, customer id, amount minor, currency, day) of the rule's unearned events."""
     last = min(until, rule.valid_to) if rule.valid_to else until
-    start, end = _day_start(rule.valid_from), _day_start(last + timedelta(days=1))
+    first = max(rule.valid_from, since) if since else rule.valid_from
+    start, end = _day_start(first), _day_start(last + timedelta(days=1))
     source_kind = "ledger_entry" if rule.source == "posting" else "survey"
     scopes: list[list[uuid.UUID] | None] = [None]
     if customer_ids is not None:
@@ -296,9 +302,11 @@ def earn_from_sources(
     now: datetime,
     programme: Programme | None = None,
     customer_ids: Collection[uuid.UUID] | None = None,
+    since: date | None = None,
 ) -> int:
-    """Apply every active rule to the ledger postings and surveys up to ``until`` that it has
-    not yet been applied to (once per event and rule); returns the entries added."""
+    """Apply every active rule to the ledger postings and surveys up to ``until`` (and from
+    ``since``, when given) that it has not yet been applied to (once per event and rule);
+    returns the entries added."""
     programme = programme or Programme()
     scope = None if customer_ids is None else sorted(customer_ids)
     added = 0
@@ -311,7 +319,7 @@ def earn_from_sources(
         terms = rules.RuleTerms(rule.unit_minor, rule.points, rule.multiplier_bp)
         source_kind = "ledger_entry" if rule.source == "posting" else "survey"
         for source_id, customer_id, amount, currency, day in _rule_events(
-            db, rule, until=until, customer_ids=scope
+            db, rule, until=until, since=since, customer_ids=scope
         ):
             base = rules.to_base_minor(amount, currency, programme.fx_ppm) if currency else 0
             points = rules.points_for(terms, base)
