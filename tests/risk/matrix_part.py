@@ -44,6 +44,9 @@ CASES = [
     Case("POST", PAGE + "/assignee", AML_MANAGERS, html=True, form={"username": "aml.officer"}),
     Case("POST", PAGE + "/postings/{aml_posting}/decision", AML_MANAGERS, html=True,
          form={"decision": "reject"}),
+    Case("GET", "/risk/customers/{aml_customer}/kyc", AML_VIEWERS, html=True),
+    Case("POST", "/risk/customers/{aml_customer}/kyc", AML_MANAGERS, html=True,
+         form={"occupation": "lawyer", "nationality": "HK", "channels": "online"}),
 ]  # fmt: skip
 
 
@@ -64,4 +67,8 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     ).posting  # fmt: skip
     sweep_held_postings(db, now=NOW)
     case = db.execute(select(AmlCase).where(AmlCase.customer_id == customer.id)).scalar_one()
-    return {"aml_case": str(case.id), "aml_posting": str(held.id)}
+    return {
+        "aml_case": str(case.id),
+        "aml_posting": str(held.id),
+        "aml_customer": customer.customer_number,
+    }

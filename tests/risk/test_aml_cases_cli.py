@@ -38,8 +38,9 @@ def test_sweep_and_large_value_report(tmp_path: Path) -> None:
 
     first = runner.invoke(aml_app, ["sweep", "--url", url])
     assert first.exit_code == 0, first.output
+    # the held posting got its alert and case when it was written: the sweep adds none
     assert first.output.startswith(
-        "held postings: 1 seen, 1 new alerts; ledger rules: 2 findings, 2 new alerts; 2 cases opened"
+        "held postings: 1 seen, 0 new alerts; ledger rules: 2 findings, 2 new alerts; 1 cases opened"
     )
     again = runner.invoke(aml_app, ["sweep", "--since", day(0).date().isoformat(), "--url", url])
     assert again.output.startswith(

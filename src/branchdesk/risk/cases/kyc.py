@@ -17,16 +17,20 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from branchdesk.core.errors import NotFound
 from branchdesk.core.notify import Message, queue_notification, register_template
 from branchdesk.customers.models import Customer
 from branchdesk.identity.audit import append_audit
-from branchdesk.ledger.models import PostingKind
+from branchdesk.identity.principal import Principal
+from branchdesk.identity.roles import Permission
+from branchdesk.ledger.models import Account, Entry, Posting, PostingKind
 from branchdesk.ledger.service.compliance import (
     ALLOW,
     ComplianceDecision,
     ProposedPosting,
     Verdict,
 )
+from branchdesk.risk.aml.config import RuleConfig
 from branchdesk.risk.cases.models import (
     AlertSource,
     AmlAlert,
@@ -34,6 +38,7 @@ from branchdesk.risk.cases.models import (
     KycStatus,
     WatchlistEntryRow,
 )
+from branchdesk.risk.cases.schemas import KycFactsUpdate, KycProfileRead
 from branchdesk.risk.cases.service import attach_to_case
 from branchdesk.risk.kyc import completeness, rating, restrictions
 from branchdesk.risk.kyc.customer import Customer as KycCustomer
@@ -86,7 +91,12 @@ class AlertRules:
     high_at_alerts: int = 3
 
 
-def kyc_customer(customer: Customer) -> KycCustomer:
+def kyc_customer(
+    customer: Customer, profile: KycProfile | None = None, products: Sequence[str] = ()
+) -> KycCustomer:
+    """The KYC library's record of a customer: the customers table, the rating facts kept on
+    the KYC profile (occupation, nationality, residence, PEP, products, channels) and the
+    products the ledger shows."""
     return KycCustomer(
         customer_id=str(customer.id),
         customer_type=CustomerType.INDIVIDUAL,
@@ -97,7 +107,36 @@ def kyc_customer(customer: Customer) -> KycCustomer:
         id_number=customer.id_number_masked,
         id_expires_on=customer.id_expires_on,
         phone=customer.phone,
+        country=profile.nationality if profile else "",
+        residence_country=profile.residence_country if profile else "",
+        occupation=profile.occupation if profile else "",
+        is_pep=profile.is_pep if profile else False,
+        products=tuple(sorted({*products, *(profile.products if profile else ())})),
+        channels=tuple(profile.channels) if profile else (),
     )
+
+
+def ledger_products(db: Session, customer_id: uuid.UUID) -> tuple[str, ...]:
+    """What the ledger shows the customer uses: their account types, and
+    ``cross_border_remittance`` once a remittance of theirs went abroad."""
+    types = set(
+        db.execute(select(Account.type).where(Account.customer_id == customer_id)).scalars()
+    )
+    home = RuleConfig().cross_border.home_country
+    abroad = db.execute(
+        select(Posting.id)
+        .join(Entry, Entry.posting_id == Posting.id)
+        .join(Account, Account.id == Entry.account_id)
+        .where(
+            Account.customer_id == customer_id,
+            Posting.kind == PostingKind.remittance,
+            Posting.counterparty_country.not_in(["", home]),
+        )
+        .limit(1)
+    ).first()
+    if abroad is not None:
+        types.add("cross_border_remittance")
+    return tuple(sorted(types))
 
 
 def status_on(expires_on: date | None, today: date, *, warn_days: int) -> KycStatus:
@@ -116,6 +155,8 @@ def _profile(db: Session, customer: Customer, now: datetime) -> KycProfile:
         profile = KycProfile(
             customer_id=customer.id, status=KycStatus.unknown, id_expires_on=None,
             reminded_days=None, rating="", rating_reasons=[], missing=[], updated_at=now,
+            occupation="", nationality="", residence_country="", is_pep=False, products=[],
+            channels=[],
         )  # fmt: skip
         db.add(profile)
     return profile
@@ -159,7 +200,8 @@ def refresh_profile(
 ) -> KycProfile:
     """Store the customer's expiry status, missing information and risk rating with reasons."""
     today = now.date()
-    person = kyc_customer(customer)
+    profile = _profile(db, customer, now)
+    person = kyc_customer(customer, profile, ledger_products(db, customer.id))
     missing = completeness.missing_information(person, required=REQUIRED)
     rated = rating.rate(person, today=today, config=config, watchlist_hits=hits)
     # the library's completeness rule asks for fields this system does not collect yet
@@ -183,7 +225,6 @@ def refresh_profile(
             rating.Reason("alerts", 0, f"{alerts} AML alert(s) on file", rating.RiskLevel.MEDIUM)
         )
     level = _level(reasons, config)
-    profile = _profile(db, customer, now)
     if profile.id_expires_on != customer.id_expires_on:
         profile.reminded_days = None  # a new document: its reminders start over
     profile.id_expires_on = customer.id_expires_on
@@ -473,3 +514,65 @@ def load_watchlist(
         detail={"entries": len(entries), "changed": len(changed), "hits": hits},
     )  # fmt: skip
     return ListUpdate(len(entries), len(changed), hits, new)
+
+
+# --- the KYC page: rating facts ---------------------------------------------------------------
+
+
+def _customer_in_scope(db: Session, customer_number: str, actor: Principal) -> Customer:
+    customer = db.execute(
+        select(Customer).where(Customer.customer_number == customer_number)
+    ).scalar_one_or_none()
+    if customer is None or (
+        customer.home_branch_id is not None and not actor.sees_branch(customer.home_branch_id)
+    ):
+        raise NotFound("no such customer")
+    return customer
+
+
+def _profile_read(db: Session, customer: Customer, profile: KycProfile) -> KycProfileRead:
+    return KycProfileRead(
+        customer_id=customer.id, customer_number=customer.customer_number,
+        customer_name=customer.full_name, status=profile.status, rating=profile.rating,
+        rating_reasons=list(profile.rating_reasons), missing=list(profile.missing),
+        occupation=profile.occupation, nationality=profile.nationality,
+        residence_country=profile.residence_country, is_pep=profile.is_pep,
+        products=list(profile.products), ledger_products=list(ledger_products(db, customer.id)),
+        channels=list(profile.channels), updated_at=profile.updated_at,
+    )  # fmt: skip
+
+
+def get_kyc_profile(
+    db: Session, *, customer_number: str, actor: Principal, now: datetime
+) -> KycProfileRead:
+    """The customer's KYC profile (rated now if it never was). Raises Forbidden, NotFound."""
+    actor.require(Permission.aml_view)
+    customer = _customer_in_scope(db, customer_number, actor)
+    profile = db.get(KycProfile, customer.id)
+    if profile is None or not profile.rating:
+        profile = refresh_profile(db, customer=customer, now=now)
+    return _profile_read(db, customer, profile)
+
+
+def update_kyc_facts(
+    db: Session, *, customer_number: str, body: KycFactsUpdate, actor: Principal, now: datetime
+) -> KycProfileRead:
+    """Keep the rating facts and rate the customer again; audited with the level before and
+    after. Raises Forbidden, NotFound."""
+    actor.require(Permission.aml_manage)
+    customer = _customer_in_scope(db, customer_number, actor)
+    profile = _profile(db, customer, now)
+    before = profile.rating
+    profile.occupation = body.occupation
+    profile.nationality = body.nationality
+    profile.residence_country = body.residence_country
+    profile.is_pep = body.is_pep
+    profile.products = sorted(set(body.products))
+    profile.channels = sorted(set(body.channels))
+    refreshed = refresh_profile(db, customer=customer, now=now)
+    append_audit(
+        db, actor=actor, action="kyc.facts_update", object_type="customer",
+        object_id=customer.id, branch_id=customer.home_branch_id, now=now,
+        detail={**body.model_dump(), "rating_before": before, "rating": refreshed.rating},
+    )  # fmt: skip
+    return _profile_read(db, customer, refreshed)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from branchdesk.risk.cases.models import CaseStatus
 
@@ -95,3 +96,37 @@ class AssigneeBody(BaseModel):
 class PostingDecisionBody(BaseModel):
     approve: bool
     note: str = Field(default="", max_length=300)
+
+
+_SLUG = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class KycFactsUpdate(BaseModel):
+    """The rating facts a compliance officer keeps on a customer's KYC profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occupation: str = Field(default="", pattern=r"^([a-z][a-z0-9_]{0,63})?$")
+    nationality: str = Field(default="", pattern=r"^([A-Z]{2})?$")
+    residence_country: str = Field(default="", pattern=r"^([A-Z]{2})?$")
+    is_pep: bool = False
+    products: list[Annotated[str, Field(pattern=_SLUG)]] = Field(default=[], max_length=20)
+    channels: list[Annotated[str, Field(pattern=_SLUG)]] = Field(default=[], max_length=10)
+
+
+class KycProfileRead(BaseModel):
+    customer_id: uuid.UUID
+    customer_number: str
+    customer_name: str
+    status: str
+    rating: str
+    rating_reasons: list[str]
+    missing: list[str]
+    occupation: str
+    nationality: str
+    residence_country: str
+    is_pep: bool
+    products: list[str]  # kept on the profile
+    ledger_products: list[str]  # what the ledger shows
+    channels: list[str]
+    updated_at: datetime

@@ -1,5 +1,6 @@
-"""HTML pages of AML monitoring: alerts, cases, one case (workflow, held postings, timeline) and
-the printable suspicious transaction report of a case."""
+"""HTML pages of AML monitoring: alerts, cases, one case (workflow, held postings, timeline), the
+printable suspicious transaction report of a case, and a customer's KYC profile (risk rating
+with reasons, and the rating facts a compliance officer keeps)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
@@ -14,8 +16,9 @@ from branchdesk.core.web import DbSession, redirect, render
 from branchdesk.identity.deps import PageUser, PostedForm
 from branchdesk.identity.roles import Permission
 from branchdesk.risk.aml.config import RuleConfig
-from branchdesk.risk.cases import reports, service, sweep
+from branchdesk.risk.cases import kyc, reports, service, sweep
 from branchdesk.risk.cases.models import CaseStatus
+from branchdesk.risk.cases.schemas import KycFactsUpdate
 
 router = APIRouter(include_in_schema=False)
 
@@ -123,3 +126,43 @@ def posting_form(
         actor=principal, now=utcnow(), note=_text(form, "note")[:300],
     )  # fmt: skip
     return redirect(f"/risk/cases/{case_id}")
+
+
+def _list(form: dict[str, str | list[str]], name: str) -> list[str]:
+    return [part.strip() for part in _text(form, name).replace(";", ",").split(",") if part.strip()]
+
+
+@router.get("/risk/customers/{customer_number}/kyc", response_class=HTMLResponse)
+def kyc_page(
+    request: Request, db: DbSession, principal: PageUser, customer_number: str
+) -> Response:
+    found = kyc.get_kyc_profile(db, customer_number=customer_number, actor=principal, now=utcnow())
+    return render(
+        request,
+        "risk/kyc.html",
+        {"profile": found, "can_manage": principal.can(Permission.aml_manage)},
+    )
+
+
+@router.post("/risk/customers/{customer_number}/kyc")
+def kyc_form(
+    db: DbSession, principal: PageUser, form: PostedForm, customer_number: str
+) -> Response:
+    values = {
+        "occupation": _text(form, "occupation").lower(),
+        "nationality": _text(form, "nationality").upper(),
+        "residence_country": _text(form, "residence_country").upper(),
+        "is_pep": _text(form, "is_pep") == "on",
+        "products": [p.lower() for p in _list(form, "products")],
+        "channels": [c.lower() for c in _list(form, "channels")],
+    }
+    try:
+        body = KycFactsUpdate.model_validate(values)
+    except ValidationError as exc:
+        location = exc.errors()[0]["loc"]
+        field = str(location[0]) if location else "form"
+        raise RuleViolation(f"check {field}", field=field) from None
+    kyc.update_kyc_facts(
+        db, customer_number=customer_number, body=body, actor=principal, now=utcnow()
+    )
+    return redirect(f"/risk/customers/{customer_number}/kyc")
