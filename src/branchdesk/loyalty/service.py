@@ -106,6 +106,40 @@ def _credit(db: Session, customer_id: uuid.UUID, points: int, now: datetime) -> 
     )
 
 
+def _credit_many(db: Session, credits: dict[uuid.UUID, int], now: datetime) -> None:
+    """Add points to many balances: new accounts in one insert, existing ones one update each
+    (in customer id order, so two runs never lock each other in a cycle)."""
+    ids = sorted(credits)
+    have: set[uuid.UUID] = set()
+    for chunk in _chunks(ids):
+        have |= set(
+            db.execute(
+                select(PointsAccount.customer_id).where(PointsAccount.customer_id.in_(chunk))
+            ).scalars()
+        )
+    for customer_id in ids:
+        if customer_id in have:
+            _credit(db, customer_id, credits[customer_id], now)
+    missing = [c for c in ids if c not in have]
+    if missing:
+        try:
+            with db.begin_nested():
+                db.add_all(
+                    PointsAccount(
+                        id=new_id(),
+                        customer_id=c,
+                        balance=credits[c],
+                        window_points=0,
+                        updated_at=now,
+                    )
+                    for c in missing
+                )
+                db.flush()
+        except IntegrityError:  # another transaction opened some meanwhile: one by one
+            for customer_id in missing:
+                _credit(db, customer_id, credits[customer_id], now)
+
+
 def _debit(db: Session, customer_id: uuid.UUID, points: int, now: datetime) -> bool:
     result = db.execute(
         update(PointsAccount)
@@ -309,7 +343,8 @@ def earn_from_sources(
     returns the entries added."""
     programme = programme or Programme()
     scope = None if customer_ids is None else sorted(customer_ids)
-    added = 0
+    lots: list[PointsEntry] = []
+    credits: dict[uuid.UUID, int] = {}
     active = db.execute(
         select(EarningRule)
         .where(EarningRule.is_active, EarningRule.valid_from <= until)
@@ -325,21 +360,19 @@ def earn_from_sources(
             points = rules.points_for(terms, base)
             if points <= 0:
                 continue
-            _add_lot(
-                db,
-                customer_id=customer_id,
-                kind="earn",
-                points=points,
-                source_kind=source_kind,
-                source_id=source_id,
-                rule_code=rule.code,
-                earned_on=day,
-                programme=programme,
-                now=now,
-            )
-            added += 1
+            lots.append(
+                PointsEntry(
+                    id=new_id(), customer_id=customer_id, kind="earn", points=points,
+                    source_kind=source_kind, source_id=source_id, rule_code=rule.code,
+                    earned_on=day, expires_on=rules.plus_months(day, programme.expiry_months),
+                    created_at=now,
+                )
+            )  # fmt: skip
+            credits[customer_id] = credits.get(customer_id, 0) + points
+    db.add_all(lots)
+    _credit_many(db, credits, now)
     db.flush()
-    return added
+    return len(lots)
 
 
 # --- expiry -------------------------------------------------------------------------------------
@@ -360,12 +393,13 @@ def expire_due(db: Session, *, today: date, now: datetime) -> int:
         )
         .order_by(PointsEntry.customer_id, PointsEntry.expires_on, PointsEntry.id)
     ).all()
-    count = 0
+    entries: list[PointsEntry] = []
+    allocations: list[PointsAllocation] = []
+    debits: dict[uuid.UUID, int] = {}
     for lot_id, customer_id, left in due:
         if left <= 0:
             continue
-        if not _debit(db, customer_id, int(left), now):  # cannot happen: balance >= open lots
-            raise InsufficientPoints("points ledger out of balance", field="points")
+        debits[customer_id] = debits.get(customer_id, 0) + int(left)
         entry = PointsEntry(
             id=new_id(),
             customer_id=customer_id,
@@ -378,12 +412,18 @@ def expire_due(db: Session, *, today: date, now: datetime) -> int:
             expires_on=None,
             created_at=now,
         )
-        db.add(entry)
-        db.flush()
-        db.add(PointsAllocation(id=new_id(), entry_id=entry.id, lot_id=lot_id, points=int(left)))
-        count += 1
+        entries.append(entry)
+        allocations.append(
+            PointsAllocation(id=new_id(), entry_id=entry.id, lot_id=lot_id, points=int(left))
+        )
+    for customer_id, points in sorted(debits.items()):  # id order: no lock cycles
+        if not _debit(db, customer_id, points, now):  # cannot happen: balance >= open lots
+            raise InsufficientPoints("points ledger out of balance", field="points")
+    db.add_all(entries)
     db.flush()
-    return count
+    db.add_all(allocations)
+    db.flush()
+    return len(entries)
 
 
 # --- tiers --------------------------------------------------------------------------------------
