@@ -79,9 +79,14 @@ LIBRARY: tuple[
 )
 
 
-def seed_demo_care(db: Session, *, now: datetime) -> dict[str, int]:
+def seed_demo_care(
+    db: Session, *, now: datetime, assessed_before: datetime | None = None
+) -> dict[str, int]:
     """Add the library, assign each branch's relationship manager to every third customer of the
-    branch and store assessments for every fourth customer. Returns counts."""
+    branch and store assessments for every fourth customer, made in the 270 days before
+    ``assessed_before`` (default ``now``; the demo passes the real time, so that the
+    assessments are still in force when the demo is run). Returns counts."""
+    latest = assessed_before or now
     for slug, kind, target, titles, bodies in LIBRARY:
         db.add(
             EducationItem(
@@ -109,7 +114,7 @@ def seed_demo_care(db: Session, *, now: datetime) -> dict[str, int]:
             customer.relationship_manager_id = manager
             assigned += 1
         if position % 4 == 0:
-            when = now - timedelta(days=30 * (position % 10))
+            when = latest - timedelta(days=30 * (position % 10))
             db.add(
                 RiskAssessment(
                     id=new_id(), customer_id=customer.id,

@@ -243,7 +243,9 @@ def seed_database(
             summary.counts["loan products"] = seed_products(db, now=SEED_EPOCH)
             summary.counts.update(seed_demo_loyalty(db, epoch=SEED_EPOCH, now=datetime.now(UTC)))
             # education library, relationship managers and risk assessments (care)
-            summary.counts.update(seed_demo_care(db, now=SEED_EPOCH))
+            summary.counts.update(
+                seed_demo_care(db, now=SEED_EPOCH, assessed_before=datetime.now(UTC))
+            )
         append_audit(
             db,
             action="seed.profile",
