@@ -341,3 +341,42 @@ def test_monitoring_inputs_refuse_bad_input_and_write_nothing(db: Session, signe
     assert future_debt.value.field == "declared_on"
     assert db.execute(select(func.count()).select_from(CollateralValuation)).scalar_one() == 0
     assert db.execute(select(func.count()).select_from(DeclaredDebt)).scalar_one() == 0
+
+
+# --- the demo history -----------------------------------------------------------------------------
+
+
+def test_simulated_history_goes_through_the_services_and_fills_the_charts(
+    db: Session, signer: Signer
+) -> None:
+    from branchdesk.loans.simulate import simulate
+
+    world = make_world(db, signer, funds_minor=0)
+    with pytest.raises(RuleViolation) as unknown:
+        simulate(db, branch_code="NOPE", loans=1, months=1, seed=1, today=date(2026, 7, 15))
+    assert unknown.value.field == "branch"
+    done = simulate(
+        db, branch_code=world.branch.code, loans=6, months=4, seed=3, today=date(2026, 7, 15)
+    )
+    loans = list(db.execute(select(Loan)).scalars())
+    assert done.loans == len(loans) == 6
+    assert sum(done.behaviours.values()) == 6
+    assert done.repayments > 0
+    unbalanced = db.execute(
+        select(Entry.posting_id)
+        .group_by(Entry.posting_id)
+        .having(func.sum(Entry.amount_minor) != 0)
+    ).all()
+    assert unbalanced == []
+    assert _system(db, "loan_assets", world) == -sum(
+        loan.outstanding_principal_minor for loan in loans
+    )
+    assert _system(db, "loan_interest_receivable", world) == -sum(
+        loan.interest_receivable_minor for loan in loans
+    )
+    history = portfolio_history(db, actor=world.manager, now=at(date(2026, 7, 15)))
+    assert [(r.from_month, r.to_month) for r in history.roll_rates] == [
+        ("2026-03", "2026-04"), ("2026-04", "2026-05"), ("2026-05", "2026-06"),
+        ("2026-06", "2026-07"),
+    ]  # fmt: skip
+    assert sum(v.loans for v in history.vintages) == 6

@@ -224,6 +224,42 @@ def daily(
     )
 
 
+@loans_app.command("simulate")
+def simulate_command(
+    branch: str = typer.Option("SHA01", "--branch", help="Branch code (its staff and customers)."),
+    loans: int = typer.Option(60, "--loans", min=1, max=5000, help="Loans to pay out."),
+    months: int = typer.Option(12, "--months", min=1, max=36, help="Months of history."),
+    seed: int = typer.Option(7, "--seed", help="Random seed (same seed, same behaviours)."),
+    url: str | None = typer.Option(None, help="Database URL."),
+) -> None:
+    """Demo history: loans paid out over past months, repaid (or not) through the real services,
+    the daily job weekly and at month ends, so roll rates and vintage curves have data."""
+    import time
+
+    from branchdesk.core.clock import utcnow
+    from branchdesk.core.errors import DomainError
+    from branchdesk.loans.simulate import simulate
+
+    database = _database(url)
+    started = time.perf_counter()
+    try:
+        with database.unit_of_work() as db:
+            done = simulate(
+                db, branch_code=branch, loans=loans, months=months, seed=seed,
+                today=utcnow().date(),
+            )  # fmt: skip
+    except DomainError as exc:
+        _fail(exc.detail)
+    finally:
+        database.dispose()
+    print(
+        f"{done.loans} loans over {months} months at {branch.upper()}: {done.repayments} "
+        f"repayments, {done.daily_runs} daily runs "
+        f"({', '.join(f'{k} {v}' for k, v in done.behaviours.items())}) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
 @loans_app.command("seed-products")
 def seed_products_command(url: str | None = typer.Option(None, help="Database URL.")) -> None:
     """Create the default personal, mortgage, car and business products (existing codes kept)."""
