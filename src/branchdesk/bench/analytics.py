@@ -168,6 +168,9 @@ def _child_spark(args: argparse.Namespace, phases: dict[str, float]) -> None:
     for name in OUTPUTS:  # Spark computes (and caches) the steps as the outputs are written
         engine.write_parquet(name, target / name)
         phases[f"to {name}"] = time.perf_counter() - started
+        # progress, so that a run stopped at the time limit still tells how far it got
+        sys.stdout.write(json.dumps({"progress": phases}) + "\n")
+        sys.stdout.flush()
     phases["steps"] = time.perf_counter() - started
 
 
@@ -270,6 +273,8 @@ def measure(run: str, *, data: Path, out: Path, options: Options, timeout: float
     text = log_path.read_text(errors="replace")
     phases: dict[str, float] = {}
     for line in reversed(text.splitlines()):
+        if line.startswith('{"progress"') and not phases:
+            phases = json.loads(line)["progress"]
         if line.startswith('{"phases"'):
             reported = json.loads(line)
             phases = reported["phases"]
