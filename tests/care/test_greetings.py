@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from branchdesk.core.notify import RecordingNotifier
 from branchdesk.core.security import Signer
 from branchdesk.portal.models import NotificationPreference
 from tests.factories import make_branch, make_customer
+from tests.portal.conftest import csrf_of, enrol_fast, page_login
 
 MID_AUTUMN_MORNING = datetime(2026, 9, 25, 2, 0, tzinfo=UTC)  # 10:00 in Taipei
 
@@ -80,3 +83,26 @@ def test_festival_and_birthday_greetings_follow_language_choice_and_local_day(
     again = send_greetings(db, now=MID_AUTUMN_MORNING.replace(hour=9))
     assert (again.sent, again.opted_out, again.no_contact, again.occasions) == (0, 0, 0, {})
     assert db.scalar(select(func.count()).select_from(Greeting)) == 5
+
+
+def test_turning_greetings_off_in_the_portal_settings_page_is_respected(
+    db: Session, signer: Signer, client: TestClient, portal_app: FastAPI,
+    notifier: RecordingNotifier,
+) -> None:  # fmt: skip
+    branch = make_branch(db, timezone="Asia/Taipei")
+    ann = make_customer(db, signer, home_branch_id=branch.id, phone="+886912000111")
+    enrol_fast(db, ann)
+    page_login(client, notifier, ann.customer_number)
+    settings = client.get("/my/settings")
+    assert "Birthday and festival greetings" in settings.text
+    form = {"csrf_token": csrf_of(settings.text), "transaction_alerts_sms": "on"}
+    assert client.post("/my/settings", data=form).status_code == 200
+    summary = send_greetings(db, now=MID_AUTUMN_MORNING)
+    assert (summary.sent, summary.opted_out) == (0, 1)
+    stored = db.get(NotificationPreference, ann.id, populate_existing=True)
+    assert stored is not None
+    assert (stored.greetings_sms, stored.offers_sms, stored.transaction_alerts_sms) == (
+        False,
+        False,
+        True,
+    )

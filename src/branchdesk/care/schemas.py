@@ -140,6 +140,7 @@ class EducationLine(BaseModel):
     kind: str
     title_en: str
     title_zh_hant: str
+    title_zh_hans: str
     segment_kind: str | None
     segment: str | None
     is_published: bool

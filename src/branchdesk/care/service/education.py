@@ -74,7 +74,8 @@ def list_items(db: Session, *, actor: Principal, slug: str | None = None) -> lis
     return [
         EducationLine(
             id=i.id, slug=i.slug, kind=i.kind, title_en=i.title_en,
-            title_zh_hant=i.title_zh_hant, segment_kind=i.segment_kind, segment=i.segment,
+            title_zh_hant=i.title_zh_hant, title_zh_hans=i.title_zh_hans,
+            segment_kind=i.segment_kind, segment=i.segment,
             is_published=i.is_published,
             portal_reads=reads.get((i.id, ReadChannel.portal), (0, 0))[0],
             kiosk_reads=reads.get((i.id, ReadChannel.kiosk), (0, 0))[0],
