@@ -28,6 +28,9 @@ def _desk_with_points(db: Session, signer: Signer) -> Desk:
     now = utcnow()
     install_standard_rules(db, now=now)
     install_starter_rewards(db, now=now)
+    db.add(Reward(id=new_id(), code="STICKER", name_zh_hant="貼紙", name_zh_hans="贴纸",
+                  name_en="Sticker", points_cost=5, stock=3, valid_from=now.date(),
+                  valid_to=None, is_active=True, created_at=now))  # fmt: skip
     db.add(Reward(id=new_id(), code="PEN", name_zh_hant="筆", name_zh_hans="笔", name_en="Pen",
                   points_cost=10, stock=3, valid_from=now.date(), valid_to=None, is_active=True,
                   created_at=now))  # fmt: skip
@@ -90,6 +93,12 @@ def test_portal_page_and_api_redeem_once_and_refuse_without_points(
     assert _counts(db) == after
     summary = client.get("/api/v1/portal/loyalty", headers=headers).json()
     assert (summary["balance"], summary["tier"]) == (5, None)
+    body = {"reward_code": "STICKER", "idempotency_key": "mobile-0002"}
+    first = client.post("/api/v1/portal/loyalty/redemptions", json=body, headers=headers)
+    again = client.post("/api/v1/portal/loyalty/redemptions", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert (again.json()["is_replay"], again.json()["balance_after"]) == (True, 0)
     staff = client.get("/api/v1/portal/loyalty", headers=bearer(signer, desk.teller))
     assert staff.status_code in (401, 403)
 

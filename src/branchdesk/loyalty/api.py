@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from branchdesk.core.clock import utcnow
 from branchdesk.core.web import DbSession
@@ -126,11 +126,17 @@ def my_rewards(db: DbSession, customer: ApiCustomer) -> list[RewardRead]:
 
 
 @portal_router.post("/redemptions", response_model=RedemptionRead, status_code=201)
-def my_redemption(db: DbSession, customer: ApiCustomer, body: RedeemBody) -> RedemptionRead:
-    """Redeem a reward (the same idempotency key again returns the first redemption);
-    409 insufficient_points, out_of_stock, reward_unavailable, idempotency_key_reused."""
+def my_redemption(
+    db: DbSession, customer: ApiCustomer, body: RedeemBody, response: Response
+) -> RedemptionRead:
+    """Redeem a reward: 201 new, 200 when the same idempotency key returns the first
+    redemption; 409 insufficient_points, out_of_stock, reward_unavailable,
+    idempotency_key_reused (nothing changed)."""
     now = utcnow()
-    return service.redeem(
+    result = service.redeem(
         db, customer_id=customer.customer_id, reward_code=body.reward_code,
         idempotency_key=body.idempotency_key, channel="portal", today=now.date(), now=now,
     )  # fmt: skip
+    if result.is_replay:
+        response.status_code = 200
+    return result

@@ -92,6 +92,7 @@ class RedemptionRead(BaseModel):
     channel: str
     balance_after: int
     created_at: datetime
+    is_replay: bool = False  # the same idempotency key again: the first redemption
 
 
 class AdjustmentCreate(BaseModel):

@@ -135,7 +135,9 @@ def create_reward(
 # --- redemption ---------------------------------------------------------------------------------
 
 
-def _redemption_read(db: Session, redemption: Redemption, reward: Reward) -> RedemptionRead:
+def _redemption_read(
+    db: Session, redemption: Redemption, reward: Reward, *, is_replay: bool = False
+) -> RedemptionRead:
     return RedemptionRead(
         id=redemption.id,
         reward_code=reward.code,
@@ -144,6 +146,7 @@ def _redemption_read(db: Session, redemption: Redemption, reward: Reward) -> Red
         channel=redemption.channel,
         balance_after=balance(db, redemption.customer_id),
         created_at=redemption.created_at,
+        is_replay=is_replay,
     )
 
 
@@ -172,7 +175,7 @@ def redeem(
     if done is not None:
         if done.customer_id != customer_id or done.reward_id != reward.id:
             raise IdempotencyKeyReused("this key was used for another redemption")
-        return _redemption_read(db, done, reward)
+        return _redemption_read(db, done, reward, is_replay=True)
     if (
         not reward.is_active
         or reward.valid_from > today
