@@ -109,6 +109,9 @@ def test_kiosk_ticket_is_called_served_and_completed_live(base_url: str, tmp_pat
         # Served and completed.
         console.get_by_role("button", name="Start service").click()
         expect(console.locator("#current-state")).to_have_text("Being served")
+        # the display stops calling the number once the customer is at the counter
+        expect(display.locator("#display-now")).to_contain_text("歡迎光臨，請至取號機取號。")
+        expect(display.locator("#display-recent")).to_contain_text("A-001")
         expect(kiosk.locator("#phone-ticket")).to_contain_text(
             "You are being served at counter C01."
         )

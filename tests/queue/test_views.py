@@ -7,7 +7,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -295,6 +295,40 @@ def test_console_serves_a_ticket_from_call_to_completion(
     assert "Nobody is waiting for this counter." in empty.text
 
 
+def test_display_shows_now_calling_only_while_the_counter_waits_for_the_customer(
+    client: TestClient, db: Session, signer: Signer, hall: Hall
+) -> None:
+    today = business_day(hall.branch, utcnow())
+    first = make_ticket(db, hall.branch, hall.cash, business_on=today, queued_at=utcnow())
+    csrf = _login(client, signer, hall.teller)
+
+    def act(action: str, **fields: str) -> None:
+        response = client.post(f"/console/QV1/K1/{action}", data={"csrf_token": csrf, **fields})
+        assert response.status_code == 200
+
+    def display() -> tuple[str, str]:
+        page = client.get("/display/QV1", headers={"Accept-Language": "en"}).text
+        now = page.split('id="display-now"', 1)[1].split("</section>", 1)[0]
+        recent = page.split('id="display-recent"', 1)[1].split("</section>", 1)[0]
+        return now, recent
+
+    act("open")
+    act("call-next")
+    now, recent = display()
+    assert f'<span class="ticket-number" id="now-number">{first.number}</span>' in now
+    assert f"Number {first.number}, please go to counter K1." in now
+    assert first.number not in recent
+    act("start", ticket_id=str(first.id))
+    now, recent = display()
+    assert "Welcome. Please take a ticket at the kiosk." in now
+    assert first.number not in now
+    assert f'<span class="num">{first.number}</span>' in recent
+    snapshot = client.get("/b/QV1/queue.json").json()
+    assert [(c["number"], c["state"]) for c in snapshot["recent_calls"]] == [
+        (first.number, "serving")
+    ]
+
+
 def test_console_refuses_call_next_on_a_closed_counter(
     client: TestClient, db: Session, signer: Signer, hall: Hall
 ) -> None:
@@ -406,8 +440,12 @@ class _FakeFeed:
         self.subscribed = 0
         self.unsubscribed = 0
 
-    async def subscribe(self, branch_id: uuid.UUID | None) -> AsyncIterator[FeedItem]:
+    async def subscribe(
+        self, branch_id: uuid.UUID | None, *, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[FeedItem]:
         self.subscribed += 1
+        if ready is not None:
+            ready.set()
         try:
             for item in self.items:
                 yield item
@@ -416,10 +454,21 @@ class _FakeFeed:
             self.unsubscribed += 1
 
 
-def _collect(request: _FakeRequest, source: _FakeFeed, timeout: float) -> list[str]:
+def _collect(
+    request: _FakeRequest,
+    source: _FakeFeed,
+    timeout: float,
+    missed: Callable[[], list[FeedItem]] | None = None,
+) -> list[str]:
     async def run() -> list[str]:
         # the fakes stand in for starlette's Request and the EventFeed
-        stream = _event_stream(request, source, uuid.uuid4(), timeout)  # type: ignore[arg-type]
+        stream = _event_stream(
+            request,  # type: ignore[arg-type]
+            source,  # type: ignore[arg-type]
+            uuid.uuid4(),
+            timeout,
+            missed=missed,
+        )
         chunks = [chunk async for chunk in stream]
         await asyncio.sleep(0.05)  # let the cancelled pump finish
         return chunks
@@ -458,3 +507,45 @@ def test_stream_stops_when_the_browser_goes_away(monkeypatch: pytest.MonkeyPatch
     assert time.monotonic() - started < 5
     assert chunks == ["retry: 3000\n\n", ": heartbeat\n\n", ": heartbeat\n\n"]
     assert (source.subscribed, source.unsubscribed) == (1, 1)
+
+
+def test_stream_replays_what_a_reconnecting_client_missed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("branchdesk.queue.views.HEARTBEAT_SECONDS", 0.05)
+    branch_id = uuid.uuid4()
+
+    def called(seq: int, number: str) -> FeedItem:
+        payload = {"type": "called", "number": number, "counter": "C01", "service": "CASH",
+                   "ts": "t"}  # fmt: skip
+        return FeedItem(seq, branch_id, "ticket.called", payload)
+
+    # 11 and 12 were missed; 12 also arrives live (committed while replaying), then 13
+    source = _FakeFeed([called(12, "A-012"), called(13, "A-013")])
+    chunks = _collect(
+        _FakeRequest(disconnect_after=1000), source, timeout=0.3,
+        missed=lambda: [called(11, "A-011"), called(12, "A-012")],
+    )  # fmt: skip
+    ids = [chunk.split("\n", 1)[0] for chunk in chunks if chunk.startswith("id: ")]
+    assert ids == ["id: 11", "id: 12", "id: 13"]
+
+
+def test_last_event_id_replays_the_branch_events_after_it(live_base: str) -> None:
+    with httpx.Client(base_url=live_base) as kiosk:
+        page = kiosk.get("/kiosk/TPE01")
+        for _ in range(2):
+            issued = kiosk.post(
+                "/kiosk/TPE01/tickets",
+                data={"csrf_token": _csrf(page.text), "service_code": "FX"},
+            )
+            assert issued.status_code == 200
+        everything = kiosk.get("/b/TPE01/events?timeout=1", headers={"Last-Event-ID": "0"})
+        ids = [int(line[4:]) for line in everything.text.splitlines() if line.startswith("id: ")]
+        assert len(ids) >= 2
+        assert ids == sorted(set(ids))
+        after = kiosk.get("/b/TPE01/events?timeout=1", headers={"Last-Event-ID": str(ids[-2])})
+        lines = after.text.splitlines()
+        assert [line for line in lines if line.startswith("id: ")] == [f"id: {ids[-1]}"]
+        assert lines[lines.index(f"id: {ids[-1]}") + 2].startswith('data: {"type": "issued"')
+        ignored = kiosk.get("/b/TPE01/events?timeout=0.5", headers={"Last-Event-ID": "junk"})
+        assert [line for line in ignored.text.splitlines() if line.startswith("id: ")] == []

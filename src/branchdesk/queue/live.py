@@ -292,11 +292,33 @@ class EventFeed:
             await asyncio.sleep(MIN_POLL_GAP)
             self._wake.clear()
 
-    async def subscribe(self, branch_id: uuid.UUID | None) -> AsyncIterator[FeedItem]:
+    def missed(self, branch_id: uuid.UUID, after_seq: int, *, limit: int = 1000) -> list[FeedItem]:
+        """The branch's queue events after ``after_seq`` (a reconnecting client's Last-Event-ID),
+        oldest first, at most ``limit`` of them (the newest)."""
+        with self.database.read_only() as db:
+            rows = db.execute(
+                select(Event.seq, Event.branch_id, Event.type, Event.payload)
+                .where(
+                    Event.seq > after_seq,
+                    Event.branch_id == branch_id,
+                    Event.type.like("ticket.%") | Event.type.like("counter.%"),
+                )
+                .order_by(Event.seq.desc())
+                .limit(limit)
+            ).all()
+        return [FeedItem(seq, branch, kind, data) for seq, branch, kind, data in reversed(rows)]
+
+    async def subscribe(
+        self, branch_id: uuid.UUID | None, *, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[FeedItem]:
+        """The events of ``branch_id`` (all branches: None) as they commit; ``ready`` is set once
+        the subscription is in place (nothing committed after that is missed)."""
         await self.start()
         queue: asyncio.Queue[FeedItem] = asyncio.Queue(maxsize=10_000)
         entry = (branch_id, queue)
         self._subscribers.add(entry)
+        if ready is not None:
+            ready.set()
         try:
             while True:
                 yield await queue.get()

@@ -80,6 +80,8 @@ class RecentCall(BaseModel):
     counter_code: str
     called_at: datetime
     recall_count: int
+    # "called" while the counter waits for the customer; then serving, completed, no_show, ...
+    state: str
 
 
 class QueueSnapshot(BaseModel):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -48,6 +49,7 @@ from branchdesk.teller import service as teller
 router = APIRouter(include_in_schema=False)
 
 HEARTBEAT_SECONDS = 15.0
+DISPLAY_CALLING = 3  # tickets the lobby display shows as "now calling" at most
 OUTCOME_CODES = ("done", "follow_up", "referred", "documents_missing", "declined")
 PRIORITIES = ("normal", "elderly", "vip", "appointment")
 CONSOLE_ACTIONS = frozenset(
@@ -200,15 +202,19 @@ def display_page(request: Request, db: DbSession, branch_code: str) -> Response:
     snapshot = screens.public_snapshot(
         service.snapshot(db, branch=branch, now=utcnow(), estimator=waits(request))
     )
-    calls = snapshot.recent_calls
+    # "Now calling" is a ticket whose counter still waits for the customer (newest call first,
+    # others that wait too beside it); once served or gone it moves to the recent calls.
+    waiting = [c for c in snapshot.recent_calls if c.state == TicketState.called]
+    shown = waiting[:DISPLAY_CALLING]
     return render(
         request,
         "queue/display.html",
         {
             "branch": _branch_values(branch),
             "snapshot": snapshot,
-            "now_calling": calls[0] if calls else None,
-            "recent_calls": calls[1:7],
+            "now_calling": shown[0] if shown else None,
+            "also_calling": shown[1:],
+            "recent_calls": [c for c in snapshot.recent_calls if c not in shown][:6],
             "checkin_code": _checkin_code(request, branch),
             "live_src": f"/display/{branch.code}",
             "events_url": f"/b/{branch.code}/events",
@@ -344,25 +350,49 @@ def _public_branch_id(db: DbSession, branch_code: str) -> uuid.UUID:
     return catalog.get_branch_by_code(db, branch_code).id
 
 
+def _event_chunk(item: FeedItem) -> str | None:
+    data = screens.public_event(item.type, item.payload)
+    if data is None:
+        return None
+    return f"id: {item.seq}\nevent: queue\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
 async def _event_stream(
-    request: Request, source: EventFeed, branch_id: uuid.UUID, timeout: float
+    request: Request,
+    source: EventFeed,
+    branch_id: uuid.UUID,
+    timeout: float,
+    *,
+    missed: Callable[[], list[FeedItem]] | None = None,
 ) -> AsyncIterator[str]:
+    """``missed`` (for a client that sends Last-Event-ID) reads what it missed; it runs once the
+    live subscription is in place, and live events already replayed are not sent twice."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     yield "retry: 3000\n\n"
     if timeout <= 0:
         return
     items: asyncio.Queue[FeedItem] = asyncio.Queue()
+    subscribed = asyncio.Event()
 
     async def pump() -> None:
-        async for item in source.subscribe(branch_id):
+        async for item in source.subscribe(branch_id, ready=subscribed):
             items.put_nowait(item)
 
     # Cancelling the pump ends the subscription (its finally unsubscribes); a pending get on
     # our own queue can be cancelled without losing anything.
     pumping = asyncio.create_task(pump())
     getter: asyncio.Task[FeedItem] | None = None
+    replayed: set[int] = set()
     try:
+        if missed is not None:
+            waiting = asyncio.create_task(subscribed.wait())
+            await asyncio.wait({waiting, pumping}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            for item in await asyncio.to_thread(missed):
+                replayed.add(item.seq)
+                if (chunk := _event_chunk(item)) is not None:
+                    yield chunk
         while (remaining := deadline - loop.time()) > 0:
             if await request.is_disconnected():
                 break
@@ -373,16 +403,23 @@ async def _event_stream(
                 yield ": heartbeat\n\n"
                 continue
             item, getter = getter.result(), None
-            data = screens.public_event(item.type, item.payload)
-            if data is not None:
-                body = json.dumps(data, ensure_ascii=False)
-                yield f"id: {item.seq}\nevent: queue\ndata: {body}\n\n"
+            if item.seq in replayed:
+                continue
+            if (chunk := _event_chunk(item)) is not None:
+                yield chunk
     finally:
         if getter is not None:
             getter.cancel()
         pumping.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await pumping
+
+
+def _last_event_id(request: Request) -> int | None:
+    """The Last-Event-ID a reconnecting EventSource sends; anything else is ignored (the page
+    re-renders its live parts on reconnect anyway)."""
+    raw = request.headers.get("last-event-id", "").strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
 @router.get("/b/{branch_code}/events")
@@ -395,10 +432,14 @@ async def queue_events(
 
     Streams end after ``timeout`` seconds because uvicorn's graceful shutdown waits for open
     responses: a short stream keeps a restart short, and a screen that reconnects re-renders
-    its live parts, so nothing is missed in between.
+    its live parts, so nothing is missed in between. A client that reconnects with a
+    Last-Event-ID header first gets the branch's queue events after that id (the latest 1,000).
     """
+    source = feed(request)
+    last = _last_event_id(request)
+    missed = None if last is None else functools.partial(source.missed, branch_id, last)
     return StreamingResponse(
-        _event_stream(request, feed(request), branch_id, timeout),
+        _event_stream(request, source, branch_id, timeout, missed=missed),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

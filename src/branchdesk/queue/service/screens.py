@@ -368,6 +368,7 @@ def snapshot(
                 counter_code=codes.get(t.counter_id, "?") if t.counter_id else "?",
                 called_at=t.called_at,
                 recall_count=t.recall_count,
+                state=t.state,
             )
             for t in recent
             if t.called_at is not None
