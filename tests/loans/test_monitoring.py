@@ -316,6 +316,16 @@ def test_salary_signal_needs_regular_credits_before_the_silence(
     )  # fmt: skip
     loan = _loan(db, world)
     assert "salary_stopped" not in signals_of(db, loan, as_of=date(2026, 5, 20))  # one credit
+    for day in (date(2026, 3, 20), date(2026, 4, 6)):  # big pay-outs of other loans: not income
+        application, _ = service.create_application(
+            db, data=application_body(world, GOOD, amount_minor=1_500_000), actor=world.teller,
+            now=at(day),
+        )  # fmt: skip
+        service.disburse(
+            db, application_id=application.id, account=world.account.number,
+            idempotency_key=key("dis"), actor=world.teller, now=at(day), compliance=ALLOW,
+        )  # fmt: skip
+    assert "salary_stopped" not in signals_of(db, loan, as_of=date(2026, 5, 20))
 
 
 def test_monitoring_inputs_refuse_bad_input_and_write_nothing(db: Session, signer: Signer) -> None:

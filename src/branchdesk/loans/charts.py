@@ -60,6 +60,7 @@ def figures(history: PortfolioHistoryRead) -> dict[str, dict[str, Any]]:
             ],
             xaxis={"title": {"text": _("to bucket")}},
             yaxis={"title": {"text": _("from bucket")}, "autorange": "reversed"},
+            margin={"l": 110, "r": 20, "t": 40, "b": 60},
         )  # fmt: skip
     if history.vintages:
         for key, attribute, title in (
@@ -78,5 +79,8 @@ def figures(history: PortfolioHistoryRead) -> dict[str, dict[str, Any]]:
                 title, traces,
                 xaxis={"title": {"text": _("months on book")}, "dtick": 1},
                 yaxis={"rangemode": "tozero"},
+                height=420,
+                margin={"l": 50, "r": 20, "t": 40, "b": 140},
+                legend={"orientation": "h", "y": -0.3},
             )  # fmt: skip
     return out

@@ -6,8 +6,8 @@ call ``signals_of`` (one implementation). Every signal reads stored data only:
 * ``balance_drop`` (balance collapse): the loan's account holds less than half of what it held
   30 days before (ledger entries' running balance);
 * ``salary_stopped``: at least two credits of half the declared monthly income or more reached
-  the borrower's accounts between 95 and 35 days before, none in the last 35 days (ledger entries,
-  the loan's own pay-out left out);
+  the borrower's accounts between 95 and 35 days before, none in the last 35 days (ledger entries;
+  the borrower's loan pay-outs are not income);
 * ``new_debt_elsewhere``: a debt at another lender declared after the pay-out (declared data);
 * ``many_applications``: ``MANY_APPLICATIONS`` or more loan applications by the borrower in the
   30 days up to the day (any branch or channel);
@@ -75,7 +75,10 @@ def _salary_stopped(db: Session, loan: Loan, as_of: date) -> bool:
         .where(
             Entry.account_id.in_(accounts),
             Entry.amount_minor * 2 >= income,
-            Entry.posting_id != loan.disbursement_posting_id,
+            # the borrower's loan pay-outs are not income
+            Entry.posting_id.not_in(
+                select(Loan.disbursement_posting_id).where(Loan.customer_id == loan.customer_id)
+            ),
         )
     )
     before = db.execute(
