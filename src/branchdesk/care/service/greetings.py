@@ -54,41 +54,54 @@ def send_greetings(db: Session, *, now: datetime) -> GreetingSummary:
     occasions: Counter[str] = Counter()
     outcome: Counter[str] = Counter()
     for branch_id, day in days.items():
-        festivals = festivals_on(day)
-        scope = select(Customer).where(
+        here = (
             Customer.home_branch_id.is_(None)
             if branch_id is None
             else Customer.home_branch_id == branch_id
         )
-        if not festivals:  # birthdays only: skip customers without a birth date
-            scope = scope.where(Customer.birth_on.is_not(None))
-        due: list[tuple[Customer, str]] = []
-        for customer in db.execute(scope.order_by(Customer.customer_number)).scalars():
-            if customer.birth_on is not None and birthday_in(customer.birth_on, day.year) == day:
-                due.append((customer, "birthday"))
-            due.extend((customer, code) for code in festivals)
-        if not due:
-            continue
-        keys = {occasion_key(code, day) for _c, code in due}
-        ids = sorted({c.id for c, _code in due})
-        done: set[tuple[uuid.UUID, str]] = set()
-        for start in range(0, len(ids), 500):
-            done.update(
-                (row[0], row[1])
-                for row in db.execute(
-                    select(Greeting.customer_id, Greeting.occasion_key).where(
-                        Greeting.customer_id.in_(ids[start : start + 500]),
-                        Greeting.occasion_key.in_(keys),
-                    )
+        wanted: dict[uuid.UUID, list[str]] = {}
+        # birthdays: only (id, birth date) pairs are read; the date test is done here, so it
+        # is the same on SQLite and PostgreSQL (29 February included)
+        for customer_id, birth_on in db.execute(
+            select(Customer.id, Customer.birth_on).where(here, Customer.birth_on.is_not(None))
+        ).all():
+            if birth_on is not None and birthday_in(birth_on, day.year) == day:
+                wanted.setdefault(customer_id, []).append("birthday")
+        birthday_key = occasion_key("birthday", day)
+        greeted = _greeted(db, list(wanted), birthday_key)
+        wanted = {c: codes for c, codes in wanted.items() if c not in greeted}
+        for code in festivals_on(day):
+            key = occasion_key(code, day)
+            pending = db.execute(
+                select(Customer.id).where(
+                    here,
+                    ~select(Greeting.id)
+                    .where(Greeting.customer_id == Customer.id, Greeting.occasion_key == key)
+                    .exists(),
                 )
+            ).scalars()
+            for customer_id in pending:
+                wanted.setdefault(customer_id, []).append(code)
+        if not wanted:
+            continue
+        ids = sorted(wanted)
+        people: dict[uuid.UUID, Customer] = {}
+        for start in range(0, len(ids), 500):
+            people.update(
+                (c.id, c)
+                for c in db.execute(
+                    select(Customer).where(Customer.id.in_(ids[start : start + 500]))
+                ).scalars()
             )
+        due = [
+            (people[c], code)
+            for c in sorted(ids, key=lambda c: people[c].customer_number)
+            for code in wanted[c]
+        ]
         sms = wants_many(db, customer_ids=ids, event="greetings", channel="sms")
         email = wants_many(db, customer_ids=ids, event="greetings", channel="email")
         for customer, code in due:
             key = occasion_key(code, day)
-            if (customer.id, key) in done:
-                continue
-            done.add((customer.id, key))
             occasions[code] += 1
             message_id = None
             if not sms[customer.id] and not email[customer.id]:
@@ -125,3 +138,18 @@ def send_greetings(db: Session, *, now: datetime) -> GreetingSummary:
         opted_out=outcome[GreetingStatus.opted_out],
         no_contact=outcome[GreetingStatus.no_contact],
     )
+
+
+def _greeted(db: Session, customer_ids: list[uuid.UUID], key: str) -> set[uuid.UUID]:
+    """Which of these customers already have the greeting ``key``."""
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(customer_ids), 500):
+        found.update(
+            db.execute(
+                select(Greeting.customer_id).where(
+                    Greeting.customer_id.in_(customer_ids[start : start + 500]),
+                    Greeting.occasion_key == key,
+                )
+            ).scalars()
+        )
+    return found
