@@ -314,8 +314,13 @@ def test_salary_signal_needs_regular_credits_before_the_silence(
         idempotency_key=key("salary"), actor=world.teller, now=at(date(2026, 3, 5)),
         compliance=ALLOW,
     )  # fmt: skip
+    ledger.post_deposit(  # a second credit in the same month: still not a regular income
+        db, account=world.account.number, amount_minor=1_000_000, currency="CNY",
+        idempotency_key=key("salary"), actor=world.teller, now=at(date(2026, 3, 25)),
+        compliance=ALLOW,
+    )  # fmt: skip
     loan = _loan(db, world)
-    assert "salary_stopped" not in signals_of(db, loan, as_of=date(2026, 5, 20))  # one credit
+    assert "salary_stopped" not in signals_of(db, loan, as_of=date(2026, 5, 20))
     for day in (date(2026, 3, 20), date(2026, 4, 6)):  # big pay-outs of other loans: not income
         application, _ = service.create_application(
             db, data=application_body(world, GOOD, amount_minor=1_500_000), actor=world.teller,

@@ -5,9 +5,9 @@ call ``signals_of`` (one implementation). Every signal reads stored data only:
 * ``missed_payment``: an instalment past its due date with nothing paid;
 * ``balance_drop`` (balance collapse): the loan's account holds less than half of what it held
   30 days before (ledger entries' running balance);
-* ``salary_stopped``: at least two credits of half the declared monthly income or more reached
-  the borrower's accounts between 95 and 35 days before, none in the last 35 days (ledger entries;
-  the borrower's loan pay-outs are not income);
+* ``salary_stopped``: credits of half the declared monthly income or more reached the borrower's
+  accounts in at least two calendar months between 95 and 35 days before, none in the last 35
+  days (ledger entries; the borrower's loan pay-outs are not income);
 * ``new_debt_elsewhere``: a debt at another lender declared after the pay-out (declared data);
 * ``many_applications``: ``MANY_APPLICATIONS`` or more loan applications by the borrower in the
   30 days up to the day (any branch or channel);
@@ -36,7 +36,7 @@ BALANCE_DROP_SHARE = 0.5  # under half of what the account held LOOKBACK_DAYS be
 LOOKBACK_DAYS = 30
 SALARY_SILENT_DAYS = 35  # no salary-like credit for this long after regular ones before
 SALARY_WINDOW_DAYS = 60  # the window before the silence in which regular credits were seen
-SALARY_MIN_CREDITS = 2
+SALARY_MIN_MONTHS = 2  # credits in at least this many calendar months: a regular income
 MANY_APPLICATIONS = 3
 APPLICATIONS_WINDOW_DAYS = 30
 COLLATERAL_DROP_SHARE = 0.8
@@ -69,27 +69,23 @@ def _salary_stopped(db: Session, loan: Loan, as_of: date) -> bool:
     silent_from = end_of(as_of - timedelta(days=SALARY_SILENT_DAYS))
     window_from = silent_from - timedelta(days=SALARY_WINDOW_DAYS)
     accounts = select(Account.id).where(Account.customer_id == loan.customer_id)
-    credits = (
-        select(func.count())
-        .select_from(Entry)
-        .where(
-            Entry.account_id.in_(accounts),
-            Entry.amount_minor * 2 >= income,
-            # the borrower's loan pay-outs are not income
-            Entry.posting_id.not_in(
-                select(Loan.disbursement_posting_id).where(Loan.customer_id == loan.customer_id)
-            ),
-        )
+    credits = select(Entry.booked_at).where(
+        Entry.account_id.in_(accounts),
+        Entry.amount_minor * 2 >= income,
+        # the borrower's loan pay-outs are not income
+        Entry.posting_id.not_in(
+            select(Loan.disbursement_posting_id).where(Loan.customer_id == loan.customer_id)
+        ),
     )
     before = db.execute(
         credits.where(Entry.booked_at > window_from, Entry.booked_at <= silent_from)
-    ).scalar_one()
-    if before < SALARY_MIN_CREDITS:
-        return False
+    ).scalars()
+    if len({(at.year, at.month) for at in before}) < SALARY_MIN_MONTHS:
+        return False  # not a regular income: one-off credits (an opening balance) do not count
     since = db.execute(
-        credits.where(Entry.booked_at > silent_from, Entry.booked_at <= end_of(as_of))
-    ).scalar_one()
-    return since == 0
+        credits.where(Entry.booked_at > silent_from, Entry.booked_at <= end_of(as_of)).limit(1)
+    ).first()
+    return since is None
 
 
 def signals_of(db: Session, loan: Loan, *, as_of: date) -> list[str]:
