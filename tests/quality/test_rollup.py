@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -334,3 +336,13 @@ def test_cli_rollup_counts_closed_days_once(tmp_path: Path) -> None:
         ).scalar_one()
     assert tickets == 3
     database.dispose()
+
+
+def test_a_bucket_count_above_uint16_is_split_and_added_back() -> None:
+    blob = rollup.encode(Counter({3: 70_000, 900: 2}))
+    _, buckets, counts = rollup._decode([blob])
+    assert buckets.tolist() == [3, 3, 900]
+    assert counts.tolist() == [65_535, 4_465, 2]
+    assert rollup.percentile(np.bincount(buckets, weights=counts)[None, :], 90) == [45]
+    assert rollup.bucket_of(-5) == 0
+    assert rollup.bucket_of(10**6) == rollup.BUCKETS - 1

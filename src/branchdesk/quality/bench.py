@@ -2,8 +2,9 @@
 
 Fills an empty, migrated database with N branches (6 counters and tellers, 6 services each) and
 D days of tickets in every end state (completed, cancelled before the call, no-show) plus about
-one complaint per 1,000 tickets, with bulk inserts; then times ``service.dashboard`` bank-wide
-and for one branch over the whole range and over the last 30 days (median of the runs).
+one complaint per 1,000 tickets, with bulk inserts; the command then fills the per-day roll-up
+(``rollup.rollup``, timed apart) and times ``service.dashboard`` bank-wide and for one branch over
+the whole range and over the last 30 days (median of the runs).
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class DailyFigures(Base):
     ``dimension`` is ``service``, ``teller`` or ``counter``; each dimension partitions the same
     tickets of the day again (``member`` is the id as text, ``""`` when a ticket has none, e.g.
     no teller for a ticket cancelled before the call). Histograms are sparse little-endian
-    ``uint32`` pairs (bucket, count) with ``rollup.BUCKET_SECONDS``-wide buckets.
+    ``uint16`` pairs (bucket, count) with ``rollup.BUCKET_SECONDS``-wide buckets.
     """
 
     __tablename__ = "quality_daily"

@@ -33,6 +33,7 @@ import numpy.typing as npt
 from sqlalchemy import (
     Integer,
     LargeBinary,
+    String,
     Table,
     bindparam,
     case,
@@ -41,6 +42,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -67,7 +69,8 @@ COUNTS = (
 _C = {name: n for n, name in enumerate(COUNTS)}
 LATE_DAYS = 35  # the hourly job re-checks this many closed days for late survey answers
 _CHUNK_DAYS = 31
-_PAIR = np.dtype("<u4")
+_PAIR = np.dtype("<u2")
+_PAIR_MAX = 65535
 
 RowKey = tuple[uuid.UUID, date, str, str]  # branch, day, dimension, member
 
@@ -77,7 +80,14 @@ def bucket_of(seconds: int) -> int:
 
 
 def encode(histogram: Counter[int]) -> bytes:
-    pairs = sorted(histogram.items())
+    """(bucket, count) pairs of uint16; a count above 65535 is split into several pairs of the
+    same bucket (readers add pairs up, so a bucket may appear more than once)."""
+    pairs = []
+    for bucket, count in sorted(histogram.items()):
+        while count > _PAIR_MAX:
+            pairs.append((bucket, _PAIR_MAX))
+            count -= _PAIR_MAX
+        pairs.append((bucket, count))
     return np.array(pairs, dtype=_PAIR).reshape(-1).tobytes() if pairs else b""
 
 
@@ -101,6 +111,10 @@ class Counts:
 
 def _member(value: uuid.UUID | None) -> str:
     return "" if value is None else str(value)
+
+
+def _hex(value: uuid.UUID | str) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else value.replace("-", "")
 
 
 def _text(value: date | str) -> str:
@@ -490,7 +504,8 @@ class Source:
         if dimension in self._blocks:
             return self._blocks[dimension]
         t = cast(Table, DailyFigures.__table__)
-        keys: list[Any] = [t.c.branch_id, t.c.member]
+        # branch ids come back raw (32 hex digits on SQLite) and are converted once per branch
+        keys: list[Any] = [type_coerce(t.c.branch_id, String()), t.c.member]
         first = kpi.week_start(self.from_on) if self.grain == Period.week else self.from_on
         if self.grain == Period.week:  # whole weeks since the first Monday: cheaper than a CASE
             keys.append(days_since(literal(first.isoformat()), t.c.business_on) // 7)
@@ -519,20 +534,21 @@ class Source:
         for key, item in self._live_rows().items():
             if key[2] == dimension:
                 rows.append(
-                    (key[0], key[3], self._label(key[1]), *item.values, encode(item.waits),
+                    (key[0].hex, key[3], self._label(key[1]), *item.values, encode(item.waits),
                      encode(item.services))
                 )  # fmt: skip
         width = len(COUNTS)
         columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) or [()] * (width + 5)
-        branches: list[uuid.UUID] = []
+        raw_branches: list[Any] = []
         members: list[str] = []
         buckets: list[str] = []
         counts = np.array(columns[3 : 3 + width], dtype=np.int64).reshape(width, -1).T
         waits = _decode(columns[-2])
         services = _decode(columns[-1])
         block = Block(
-            branches=branches, members=members, buckets=buckets,
-            branch=_codes(columns[0], branches), member=_codes(columns[1], members),
+            branch=_codes((_hex(b) for b in columns[0]), raw_branches),
+            branches=[uuid.UUID(hex=b) for b in raw_branches], members=members, buckets=buckets,
+            member=_codes(columns[1], members),
             bucket=_codes((_text(b) for b in columns[2]), buckets),
             counts=np.ascontiguousarray(counts), wait_rows=waits[0], wait_buckets=waits[1],
             wait_counts=waits[2], service_rows=services[0], service_buckets=services[1],
