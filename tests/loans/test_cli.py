@@ -1,4 +1,4 @@
-"""`branchdesk loans daily|seed-products|default-model` against a real database file."""
+"""`branchdesk loans daily|seed-products|simulate|default-model` against a real database file."""
 
 from __future__ import annotations
 
@@ -66,6 +66,16 @@ def test_daily_job_is_idempotent_and_seed_creates_products(tmp_path: Path) -> No
         loans_app, ["daily", "--as-of", "2026-04-13", "--branch", branch_code, "--url", url]
     )
     assert own.output.strip().startswith("2026-04-13: 1 loans, 1 overdue, 1 loan-days")
+    nowhere = runner.invoke(loans_app, ["simulate", "--branch", "NOPE", "--url", url])
+    assert (nowhere.exit_code, nowhere.output.strip()) == (2, "error: unknown branch NOPE")
+    simulated = runner.invoke(
+        loans_app,
+        ["simulate", "--branch", branch_code, "--loans", "2", "--months", "2", "--url", url],
+    )
+    assert simulated.exit_code == 0, simulated.output
+    assert simulated.output.startswith(f"2 loans over 2 months at {branch_code.upper()}: ")
+    with database.unit_of_work() as db:
+        assert db.execute(select(func.count()).select_from(Loan)).scalar_one() == 3
     database.dispose()
 
 
