@@ -243,3 +243,52 @@ def test_the_portfolio_page_draws_charts_with_the_local_plotly(
     script = client.get("/quality/plotly.js")
     assert script.status_code == 200
     assert "plotly" in script.text[:2000].lower()
+
+
+def test_monitoring_forms_show_the_error_and_write_nothing(
+    client: TestClient, db: Session, signer: Signer
+) -> None:
+    world = make_world(db, signer)
+    application, _ = service.create_application(
+        db, data=application_body(world, GOOD), actor=world.teller, now=utcnow()
+    )
+    loan, _ = service.disburse(
+        db, application_id=application.id, account=world.account.number,
+        idempotency_key=key("dis"), actor=world.teller, now=utcnow(), compliance=ALLOW,
+    )  # fmt: skip
+    cookie, csrf = browser_session(signer, _user(db, world.teller))
+    client.cookies.set("bd_session", cookie)
+    today = utcnow().date()
+    page = client.get(f"/loans/{loan.number}", headers={"Accept-Language": "zh-TW"})
+    assert "擔保品估值" in page.text
+    refused = client.post(
+        f"/loans/{loan.number}/collateral-valuations",
+        data={"csrf_token": csrf, "value": "abc", "valued_on": str(today)},
+    )
+    assert refused.status_code == 422
+    assert "not an amount" in refused.text
+    future = client.post(
+        f"/loans/{loan.number}/declared-debts",
+        data={"csrf_token": csrf, "lender": "X", "monthly_payment": "100",
+              "declared_on": str(today + timedelta(days=3))},
+    )  # fmt: skip
+    assert future.status_code == 422
+    assert "the date is in the future" in future.text
+    assert (_count(db, CollateralValuation), _count(db, DeclaredDebt)) == (0, 0)
+    done = client.post(
+        f"/loans/{loan.number}/collateral-valuations",
+        data={"csrf_token": csrf, "value": "8,000.00", "valued_on": str(today)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert db.execute(select(CollateralValuation.value_minor)).scalar_one() == 800_000
+
+    admin_cookie, admin_csrf = browser_session(signer, _user(db, world.admin))
+    client.cookies.set("bd_session", admin_cookie)
+    bad_rate = client.post(
+        "/loan-products/reference-rates",
+        data={"csrf_token": admin_csrf, "name": "LPR 1Y", "rate": "abc",
+              "effective_on": str(today)},
+    )  # fmt: skip
+    assert bad_rate.status_code == 422
+    assert _count(db, ReferenceRate) == 0
