@@ -37,6 +37,7 @@ from branchdesk.loyalty.seed import seed_demo_loyalty
 from branchdesk.portal.seed import enrol_demo_customers
 from branchdesk.queue.models import QueueSettings
 from branchdesk.seed.names import ENGLISH_FIRST, ENGLISH_LAST, GIVEN, SURNAMES
+from branchdesk.social.seed import seed_demo_social
 
 DEMO_PASSWORD = "branchdesk-demo"
 SEED_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -246,6 +247,7 @@ def seed_database(
             summary.counts.update(
                 seed_demo_care(db, now=SEED_EPOCH, assessed_before=datetime.now(UTC))
             )
+            seed_demo_social(db, epoch=SEED_EPOCH)  # posts and replies on /social (not counted)
         append_audit(
             db,
             action="seed.profile",

@@ -9,7 +9,11 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from branchdesk.complaints import models as complaint_models
 from branchdesk.core.db import Base, IdMixin
+
+# Interactions link complaint cases: their table must be in the metadata wherever this is used.
+_LINKED = complaint_models.Case
 
 
 class PostState(StrEnum):
