@@ -14,7 +14,13 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.ids import new_id
 from branchdesk.core.security import Signer
 from branchdesk.identity.roles import Role
-from branchdesk.loyalty.models import Adjustment, PointsAccount, PointsEntry, Reward
+from branchdesk.loyalty.models import (
+    Adjustment,
+    EarningRule,
+    PointsAccount,
+    PointsEntry,
+    Reward,
+)
 from tests.factories import NOW, make_counter, make_ticket
 from tests.matrix import ADMIN, CUSTOMER_VIEWERS, SERVERS, SUPERVISORS, Case, WorldContext
 
@@ -40,7 +46,9 @@ _REWARD = {
 CASES = [
     Case("GET", "/api/v1/loyalty/rules", CUSTOMER_VIEWERS),
     Case("POST", "/api/v1/loyalty/rules", ADMIN, json=_RULE),
+    Case("PATCH", "/api/v1/loyalty/rules/matrix-paused", ADMIN, json={"is_active": False}),
     Case("GET", "/api/v1/loyalty/rewards", CUSTOMER_VIEWERS),
+    Case("PATCH", "/api/v1/loyalty/rewards/MATRIX", ADMIN, json={"stock": 7}),
     Case("POST", "/api/v1/loyalty/rewards", ADMIN, json=_REWARD),
     Case("GET", "/api/v1/customers/{customer}/loyalty", CUSTOMER_VIEWERS),
     Case("POST", "/api/v1/customers/{customer}/loyalty/adjustments", ADJUSTERS, json={"points": 5, "reason": "matrix"}),
@@ -62,6 +70,10 @@ def world(db: Session, signer: Signer, ctx: WorldContext) -> dict[str, str]:
     db.add(Reward(id=new_id(), code="MATRIX", name_zh_hant="獎", name_zh_hans="奖",
                   name_en="Prize", points_cost=10, stock=5, valid_from=date(2020, 1, 1),
                   valid_to=None, is_active=True, created_at=now))  # fmt: skip
+    db.add(EarningRule(id=new_id(), code="matrix-paused", source="survey", posting_kind=None,
+                       product=None, campaign=None, unit_minor=0, points=1, multiplier_bp=10_000,
+                       valid_from=date(2020, 1, 1), valid_to=None, is_active=True,
+                       created_at=now))  # fmt: skip
     db.add(PointsAccount(id=new_id(), customer_id=ctx.customer.id, balance=100, window_points=0,
                          updated_at=now))  # fmt: skip
     db.add(PointsEntry(id=new_id(), customer_id=ctx.customer.id, kind="earn", points=100,

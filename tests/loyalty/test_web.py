@@ -17,10 +17,10 @@ from branchdesk.core.security import Signer
 from branchdesk.identity.roles import Role
 from branchdesk.loyalty import service
 from branchdesk.loyalty.defaults import install_standard_rules, install_starter_rewards
-from branchdesk.loyalty.models import Adjustment, PointsEntry, Redemption, Reward
+from branchdesk.loyalty.models import Adjustment, EarningRule, PointsEntry, Redemption, Reward
 from tests.factories import bearer, make_user
 from tests.portal.conftest import api_login, csrf_of, enrol_fast, page_login
-from tests.teller.helpers import Desk, login, make_desk
+from tests.teller.helpers import Desk, fund, login, make_desk
 
 
 def _desk_with_points(db: Session, signer: Signer) -> Desk:
@@ -170,3 +170,30 @@ def test_programme_page_adjustment_maker_checker_and_the_360(
     assert 'id="loyalty-balance">115<' in page_360.text
     api = client.get(f"/api/v1/customers/{number}/loyalty", headers=bearer(signer, desk.teller))
     assert api.json()["balance"] == 115
+
+
+def test_admin_pauses_a_rule_and_restocks_a_reward(
+    client: TestClient, db: Session, signer: Signer
+) -> None:
+    desk = _desk_with_points(db, signer)
+    admin = make_user(db, Role.admin, (desk.branch,))
+    headers = bearer(signer, admin)
+    bad = client.patch("/api/v1/loyalty/rules/deposit", json={"valid_to": "1999-01-01"},
+                       headers=headers)  # fmt: skip
+    assert (bad.status_code, bad.json()["error"]) == (422, "rule_violation")
+    assert db.scalar(select(EarningRule.valid_to).where(EarningRule.code == "deposit")) is None
+    paused = client.patch("/api/v1/loyalty/rules/deposit", json={"is_active": False},
+                          headers=headers)  # fmt: skip
+    assert paused.json()["is_active"] is False
+    now = utcnow()
+    # a paused rule earns nothing: a new deposit of the served customer brings no points
+    fund(db, desk.teller, desk.current, 900_000, "after-pause")
+    assert service.earn_from_sources(db, until=now.date(), now=now) == 0
+    restocked = client.patch("/api/v1/loyalty/rewards/PEN", json={"stock": 0}, headers=headers)
+    assert restocked.json()["stock"] == 0
+    available = client.get("/api/v1/loyalty/rewards?available=true", headers=headers).json()
+    assert "PEN" not in {r["code"] for r in available}
+    teller = client.patch("/api/v1/loyalty/rewards/PEN", json={"stock": 9},
+                          headers=bearer(signer, desk.teller))  # fmt: skip
+    assert teller.status_code == 403
+    assert db.scalar(select(Reward.stock).where(Reward.code == "PEN")) == 0

@@ -18,11 +18,13 @@ from branchdesk.loyalty.schemas import (
     AdjustmentRead,
     EarningRuleCreate,
     EarningRuleRead,
+    EarningRuleUpdate,
     LoyaltySummary,
     RedeemBody,
     RedemptionRead,
     RewardCreate,
     RewardRead,
+    RewardUpdate,
 )
 from branchdesk.portal.deps import ApiCustomer
 
@@ -43,6 +45,14 @@ def create_rule(db: DbSession, principal: ApiUser, body: EarningRuleCreate) -> E
     return service.create_rule(db, actor=principal, data=body, now=utcnow())
 
 
+@router.patch("/loyalty/rules/{code}", response_model=EarningRuleRead)
+def update_rule(
+    db: DbSession, principal: ApiUser, code: str, body: EarningRuleUpdate
+) -> EarningRuleRead:
+    """Pause/resume (``is_active``) or end (``valid_to``) a rule; 403 without loyalty.manage."""
+    return service.update_rule(db, actor=principal, code=code, data=body, now=utcnow())
+
+
 @router.get("/loyalty/rewards", response_model=list[RewardRead])
 def list_rewards(
     db: DbSession, principal: ApiUser, available: Annotated[bool, Query()] = False
@@ -56,6 +66,12 @@ def list_rewards(
 def create_reward(db: DbSession, principal: ApiUser, body: RewardCreate) -> RewardRead:
     """403 without loyalty.manage; 409 reward_exists."""
     return service.create_reward(db, actor=principal, data=body, now=utcnow())
+
+
+@router.patch("/loyalty/rewards/{code}", response_model=RewardRead)
+def update_reward(db: DbSession, principal: ApiUser, code: str, body: RewardUpdate) -> RewardRead:
+    """Restock, pause/resume or end a reward; 403 without loyalty.manage."""
+    return service.update_reward(db, actor=principal, code=code, data=body, now=utcnow())
 
 
 @router.get("/customers/{customer_number}/loyalty", response_model=LoyaltySummary)

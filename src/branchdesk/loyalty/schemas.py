@@ -56,6 +56,19 @@ class EarningRuleRead(EarningRuleCreate):
     is_active: bool
 
 
+class EarningRuleUpdate(BaseModel):
+    """End or pause a rule (rules are never deleted: entries name them)."""
+
+    is_active: bool | None = None
+    valid_to: date | None = None
+
+
+class RewardUpdate(BaseModel):
+    is_active: bool | None = None
+    stock: int | None = Field(default=None, ge=0, le=10_000_000)
+    valid_to: date | None = None
+
+
 class RewardCreate(BaseModel):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     name_zh_hant: str = Field(min_length=1, max_length=120)

@@ -17,6 +17,8 @@ from branchdesk.loyalty.service.catalogue import (
     list_rewards,
     list_rules,
     redeem,
+    update_reward,
+    update_rule,
 )
 from branchdesk.loyalty.service.earning import earn_from_sources, expire_due
 from branchdesk.loyalty.service.ledger import (
@@ -58,5 +60,7 @@ __all__ = [
     "redeem",
     "request_adjustment",
     "summary",
+    "update_reward",
+    "update_rule",
     "window_points",
 ]

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from branchdesk.core import i18n
-from branchdesk.core.errors import Conflict, NotFound
+from branchdesk.core.errors import Conflict, NotFound, RuleViolation
 from branchdesk.core.ids import new_id
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
@@ -22,9 +22,11 @@ from branchdesk.loyalty.models import (
 from branchdesk.loyalty.schemas import (
     EarningRuleCreate,
     EarningRuleRead,
+    EarningRuleUpdate,
     RedemptionRead,
     RewardCreate,
     RewardRead,
+    RewardUpdate,
 )
 from branchdesk.loyalty.service.ledger import (
     IdempotencyKeyReused,
@@ -79,6 +81,52 @@ def create_rule(
         detail=data.model_dump(mode="json"),
     )
     return _rule_read(rule)
+
+
+def _changes(
+    target: object, data: EarningRuleUpdate | RewardUpdate, starts: date
+) -> dict[str, object]:
+    values = data.model_dump(exclude_unset=True)
+    if values.get("valid_to") is not None and values["valid_to"] < starts:
+        raise RuleViolation("valid_to must not be before valid_from", field="valid_to")
+    for key, value in values.items():
+        if value is None and key != "valid_to":
+            raise RuleViolation(f"{key} may not be null", field=key)
+    for key, value in values.items():  # only once everything is valid: no partial change
+        setattr(target, key, value)
+    return values
+
+
+def update_rule(
+    db: Session, *, actor: Principal, code: str, data: EarningRuleUpdate, now: datetime
+) -> EarningRuleRead:
+    """Raises Forbidden (no loyalty.manage), NotFound or RuleViolation (dates)."""
+    actor.require(Permission.loyalty_manage)
+    rule = db.execute(select(EarningRule).where(EarningRule.code == code)).scalar_one_or_none()
+    if rule is None:
+        raise NotFound(f"no rule {code}")
+    values = _changes(rule, data, rule.valid_from)
+    db.flush()
+    append_audit(db, action="loyalty.rule_update", object_type="loyalty_earning_rule",
+                 object_id=rule.id, actor=actor, now=now,
+                 detail={k: str(v) for k, v in values.items()})  # fmt: skip
+    return _rule_read(rule)
+
+
+def update_reward(
+    db: Session, *, actor: Principal, code: str, data: RewardUpdate, now: datetime
+) -> RewardRead:
+    """Raises Forbidden (no loyalty.manage), NotFound or RuleViolation (dates)."""
+    actor.require(Permission.loyalty_manage)
+    reward = db.execute(select(Reward).where(Reward.code == code)).scalar_one_or_none()
+    if reward is None:
+        raise NotFound(f"no reward {code}")
+    values = _changes(reward, data, reward.valid_from)
+    db.flush()
+    append_audit(db, action="loyalty.reward_update", object_type="loyalty_reward",
+                 object_id=reward.id, actor=actor, now=now,
+                 detail={k: str(v) for k, v in values.items()})  # fmt: skip
+    return _reward_read(reward)
 
 
 def _reward_read(reward: Reward) -> RewardRead:
