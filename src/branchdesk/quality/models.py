@@ -74,9 +74,10 @@ class DailyFigures(Base):
 
     __tablename__ = "quality_daily"
 
+    # dimension first: a page reads one dimension of many branch days
+    dimension: Mapped[str] = mapped_column(String(8), primary_key=True)
     branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"), primary_key=True)
     business_on: Mapped[date] = mapped_column(primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(8), primary_key=True)
     member: Mapped[str] = mapped_column(String(36), primary_key=True)
     tickets: Mapped[int]
     called: Mapped[int]

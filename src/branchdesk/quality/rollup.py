@@ -297,13 +297,22 @@ def _recount(
     keep = set(pairs)
     params = [{"b": b, "d": d} for b, d in pairs]
     connection = db.connection()  # an executemany DELETE is a Core statement
-    for table in (cast(Table, DailyFigures.__table__), cast(Table, RollupDay.__table__)):
-        connection.execute(
-            delete(table).where(
-                table.c.branch_id == bindparam("b"), table.c.business_on == bindparam("d")
-            ),
-            params,
-        )
+    daily = cast(Table, DailyFigures.__table__)
+    held = cast(Table, RollupDay.__table__)
+    connection.execute(
+        delete(daily).where(
+            daily.c.dimension == bindparam("dim"),  # the primary key starts with the dimension
+            daily.c.branch_id == bindparam("b"),
+            daily.c.business_on == bindparam("d"),
+        ),
+        [{**p, "dim": dimension} for dimension in DIMENSIONS for p in params],
+    )
+    connection.execute(
+        delete(held).where(
+            held.c.branch_id == bindparam("b"), held.c.business_on == bindparam("d")
+        ),
+        params,
+    )
     rows = [item.as_row(key) for key, item in counted.items() if (key[0], key[1]) in keep]
     if rows:
         db.execute(insert(DailyFigures), rows)

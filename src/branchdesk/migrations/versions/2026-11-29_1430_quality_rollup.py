@@ -29,9 +29,9 @@ _COUNTS = (
 def upgrade() -> None:
     op.create_table(
         "quality_daily",
+        sa.Column("dimension", sa.String(length=8), nullable=False),
         sa.Column("branch_id", sa.Uuid(), nullable=False),
         sa.Column("business_on", sa.Date(), nullable=False),
-        sa.Column("dimension", sa.String(length=8), nullable=False),
         sa.Column("member", sa.String(length=36), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in _COUNTS),
         sa.Column("wait_histogram", sa.LargeBinary(), nullable=False),
@@ -40,7 +40,7 @@ def upgrade() -> None:
             ["branch_id"], ["branches.id"], name=op.f("fk_quality_daily_branch_id_branches")
         ),
         sa.PrimaryKeyConstraint(
-            "branch_id", "business_on", "dimension", "member", name=op.f("pk_quality_daily")
+            "dimension", "branch_id", "business_on", "member", name=op.f("pk_quality_daily")
         ),
     )
     op.create_table(
