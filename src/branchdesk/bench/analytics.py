@@ -70,7 +70,7 @@ class Measured:
     # or the sum of their own peaks if higher
     phases: dict[str, float] = field(default_factory=dict)  # as the child reports them
     detail: str = ""
-    cpu_seconds: float = 0.0  # user + system CPU of the child (and children it reaped)
+    cpu_seconds: float = 0.0  # user + system CPU of the child and its children (the JVM)
 
     @property
     def work_seconds(self) -> float:
@@ -202,7 +202,10 @@ def child_main(argv: list[str]) -> None:
     own, *others = _descendants(os.getpid())
     peaks = {"self": _status_kib(own, "VmHWM"), "descendants": sum(_status_kib(p, "VmHWM")
              for p in others)}  # fmt: skip
-    sys.stdout.write(json.dumps({"phases": phases, "peak_kib": peaks}) + "\n")
+    # CPU of the children still running (the JVM), which wait4 in the parent cannot see
+    cpu = sum(_cpu_seconds(p) for p in others)
+    report = {"phases": phases, "peak_kib": peaks, "descendants_cpu_seconds": cpu}
+    sys.stdout.write(json.dumps(report) + "\n")
     sys.stdout.flush()
 
 
@@ -232,6 +235,16 @@ def _status_kib(pid: int, key: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process from /proc/PID/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _tree_rss(pid: int) -> int:
@@ -272,6 +285,7 @@ def measure(run: str, *, data: Path, out: Path, options: Options, timeout: float
     peak = usage.ru_maxrss * 1024
     text = log_path.read_text(errors="replace")
     phases: dict[str, float] = {}
+    descendants_cpu = 0.0
     for line in reversed(text.splitlines()):
         if line.startswith('{"progress"') and not phases:
             phases = json.loads(line)["progress"]
@@ -280,8 +294,9 @@ def measure(run: str, *, data: Path, out: Path, options: Options, timeout: float
             phases = reported["phases"]
             peak = reported["peak_kib"]["self"] * 1024
             tree_peak = max(tree_peak, peak + reported["peak_kib"]["descendants"] * 1024)
+            descendants_cpu = reported["descendants_cpu_seconds"]
             break
-    cpu = usage.ru_utime + usage.ru_stime
+    cpu = usage.ru_utime + usage.ru_stime + descendants_cpu
     if timed_out:
         return Measured(run, "timeout", seconds, peak, tree_peak, phases,
                         f"stopped after {timeout:.0f} s", cpu)  # fmt: skip
