@@ -30,6 +30,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
     WorkArea("Social media", "/social", Permission.social_view),
     WorkArea("AML cases", "/risk/cases", Permission.aml_view),
     WorkArea("Compliance checks", "/compliance/violations", Permission.compliance_view),
+    WorkArea("Courses and certifications", "/training/courses", Permission.training_view),
     WorkArea("Staff", "/admin/users", Permission.user_view),
     WorkArea("Audit trail", "/admin/audit", Permission.audit_view),
 )
@@ -39,6 +40,16 @@ WORK_AREAS: tuple[WorkArea, ...] = (
 BRANCH_AREAS: tuple[WorkArea, ...] = (
     WorkArea("Incidents", "/operations/branches/{code}/incidents", Permission.incident_handle),
     WorkArea("Staff training", "/training/branches/{code}", Permission.training_view),
+    WorkArea(
+        "Loss events and near misses",
+        "/operations/branches/{code}/loss-events",
+        Permission.loss_event_manage,
+    ),
+    WorkArea(
+        "Control self-assessment",
+        "/operations/branches/{code}/self-assessments",
+        Permission.control_assessment_view,
+    ),
 )
 
 
