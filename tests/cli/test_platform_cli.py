@@ -56,7 +56,9 @@ def test_upgrade_seed_is_deterministic_and_demo_users_only_in_demo(tmp_path: Pat
     assert re.fullmatch(
         r"seeded profile demo \(seed 3\): 3 branches, 8 services, 18 counters, 19 staff,"
         r" 240 customers, (\d+) accounts, \1 demo postings, \d+ portal logins,"
-        r" 0 survey responses, 4 loan products",  # no history days: no visits to answer for
+        r" 0 survey responses, 4 loan products, 4 loyalty rewards, \d+ loyalty points entries,"
+        r" 4 loyalty redemptions, 4 education items, 80 managed customers, 60 risk assessments",
+        # no history days: no visits to answer for
         a.stdout.strip(),
     ), a.stdout
     assert (
