@@ -108,3 +108,31 @@ def test_a_malformed_country_is_refused_and_nothing_is_written(
     assert "country" in response.text
     assert db.scalar(select(func.count()).select_from(Posting)) == before
     assert db.scalar(select(func.count()).select_from(AmlAlertPosting)) == 0
+
+
+def test_the_counters_remittance_form_needs_the_banks_country(
+    app: FastAPI, client: TestClient, db: Session, signer: Signer
+) -> None:
+    from tests.teller.helpers import counts, login, make_desk, submit
+
+    app.state.ledger_compliance = None
+    desk = make_desk(db, signer)
+    csrf = login(client, signer, desk.teller)
+    fields = {"account": desk.savings.number, "beneficiary": "Chan HSBC 123", "amount": "50",
+              "currency": "CNY"}  # fmt: skip
+    before = counts(db)
+    for country in ("", "HKG", "H1"):
+        refused = submit(client, desk, csrf, "remittance", **fields, country=country)
+        assert refused.status_code == 422, country
+        assert counts(db) == before
+    sent = submit(client, desk, csrf, "remittance", **fields, country="hk")
+    assert sent.status_code == 303
+    posting = (
+        db.execute(
+            select(Posting).where(Posting.kind == "remittance").order_by(Posting.created_at.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert posting is not None
+    assert (posting.counterparty_country, posting.amount_minor) == ("HK", 5_000)

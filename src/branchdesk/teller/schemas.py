@@ -21,7 +21,7 @@ class CounterForm(BaseModel):
     amount: str = Field(default="", max_length=32)
     currency: str = Field(default="", max_length=3)
     beneficiary: str = Field(default="", max_length=200)
-    country: str = Field(default="", max_length=2)
+    country: str = Field(default="", max_length=8)  # checked as two letters by the service
     memo: str = Field(default="", max_length=200)
     term_months: str = Field(default="", max_length=4)
     query: str = Field(default="", max_length=40)
