@@ -101,6 +101,13 @@ def attach_to_case(db: Session, *, alert: AmlAlert, now: datetime) -> bool:
     """Put a suspicious alert on its customer's open case, opening one if none; True if opened."""
     if alert.customer_id is None or alert.is_report:
         return False
+    # one open case per customer: concurrent postings of the customer (another account, another
+    # counter) wait here for each other instead of opening a case each (no lock on SQLite,
+    # which has a single writer). NO KEY UPDATE: the alert rows' foreign keys hold KEY SHARE
+    # locks on the customer, which a plain FOR UPDATE would deadlock against.
+    db.execute(
+        select(Customer.id).where(Customer.id == alert.customer_id).with_for_update(key_share=True)
+    )
     case = db.execute(
         select(AmlCase)
         .where(AmlCase.customer_id == alert.customer_id, AmlCase.status.in_(OPEN_STATUSES))
