@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import re
-import uuid
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Holiday
@@ -236,7 +235,8 @@ OWN_ACCESS = tuple(prefix for part in PARTS for prefix in getattr(part, "OWN_ACC
 IGNORED_PATHS = {"/api/v1/openapi.json", "/api/docs", "/api/docs/oauth2-redirect", "/static"}
 
 
-def _world(db: Session, signer: Signer, role: Role) -> dict[str, str]:
+def _world(db: Session, signer: Signer) -> tuple[dict[str, str], dict[Role, User]]:
+    """The rows every case needs, with one acting user per role (``actor.<role>``)."""
     home = make_branch(db, code="HOME")
     make_branch(db, code="AWAY")
     service = make_service_type(db, code="MATRIX", ticket_prefix="M")
@@ -274,27 +274,30 @@ def _world(db: Session, signer: Signer, role: Role) -> dict[str, str]:
     )
     colleague = make_user(db, Role.teller, (home,), username="colleague")
     customer = make_customer(db, signer, home_branch_id=home.id, customer_number="7777777777")
-    actor = make_user(db, role, () if role is Role.admin else (home,), username=f"actor.{role}")
+    actors = {
+        role: make_user(db, role, () if role is Role.admin else (home,), username=f"actor.{role}")
+        for role in Role
+    }
     db.flush()
     _ = other_service
     context = WorldContext(
-        home=home, service=service, colleague=colleague, customer=customer, actor=actor
-    )
+        home=home, service=service, colleague=colleague, customer=customer,
+        actor=actors[Role.teller],
+    )  # fmt: skip
     extra: dict[str, str] = {}
     for part in PARTS:
         extra.update(part.world(db, signer, context))
-    return {
+    values = {
         **extra,
         **{name: str(t.id) for name, t in tickets.items()},
         **{f"{name}_token": t.public_token for name, t in tickets.items()},
         "checkin_code": checkin_code(signer, home.id, today),
-        "username": actor.username,
         "colleague": colleague.username,
         "customer": customer.customer_number,
-        "_user_id": str(actor.id),
         **appointment_world(db, home, service),
         **ledger_world(db, signer, home, colleague, customer),
     }
+    return values, actors
 
 
 def _snapshot(db: Session) -> dict[str, list[tuple[Any, ...]]]:
@@ -335,35 +338,57 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
-@pytest.mark.parametrize("role", list(Role), ids=str)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
 def test_route_allows_exactly_its_roles(
-    client: TestClient, db: Session, signer: Signer, case: Case, role: Role
+    client: TestClient,
+    db_connection: tuple[Connection, Session],
+    signer: Signer,
+    case: Case,
 ) -> None:
-    values = _world(db, signer, role)
-    actor = db.get(User, uuid.UUID(values["_user_id"]))
-    assert actor is not None
-    cookie, csrf = browser_session(signer, actor)
-    values["_csrf"] = csrf
-    if case.allowed is PUBLIC:
-        if case.path in ("/login",) and case.method == "POST":
-            client.get("/login")  # anonymous session with a CSRF nonce
-            anonymous = client.cookies.get("bd_session")
-            assert anonymous
-            nonce = signer.load_session(anonymous, max_age_seconds=60)
-            assert nonce is not None
-            values["_csrf"] = signer.csrf_token(nonce["n"])
-            cookie = anonymous
-        response = _send(client, case, values, {}, cookie if case.html else None)
-        assert response.status_code in case.ok, response.text[:300]
-        return
-    before = _snapshot(db)
-    response = _send(client, case, values, bearer(signer, actor), cookie if case.html else None)
-    if role in case.allowed:
-        assert response.status_code in case.ok, response.text[:500]
-    else:
-        assert response.status_code == 403, response.text[:500]
-        assert _snapshot(db) == before
+    """The world is built once per route; each role's request runs in a savepoint that is
+    rolled back, so every role meets the same rows."""
+    connection, db = db_connection
+    shared, actors = _world(db, signer)
+    before = _snapshot(db) if case.allowed is not PUBLIC else {}
+    wrong: list[str] = []
+    for role, actor in actors.items():
+        values = {**shared, "username": actor.username, "_user_id": str(actor.id)}
+        cookie, csrf = browser_session(signer, actor)
+        values["_csrf"] = csrf
+        attempt = connection.begin_nested()
+        try:
+            if case.allowed is PUBLIC:
+                response = _send_public(client, signer, case, values, cookie)
+                if response.status_code not in case.ok:
+                    wrong.append(f"{role}: {response.status_code} {response.text[:300]}")
+                continue
+            auth = bearer(signer, actor)
+            response = _send(client, case, values, auth, cookie if case.html else None)
+            if role in case.allowed:
+                if response.status_code not in case.ok:
+                    wrong.append(f"{role}: {response.status_code} {response.text[:500]}")
+            elif response.status_code != 403:
+                wrong.append(f"{role}: {response.status_code} instead of 403 {response.text[:300]}")
+            elif _snapshot(db) != before:
+                wrong.append(f"{role}: refused with 403 but rows changed")
+        finally:
+            attempt.rollback()
+    assert not wrong, "\n".join(wrong)
+
+
+def _send_public(
+    client: TestClient, signer: Signer, case: Case, values: dict[str, str], cookie: str
+) -> Any:
+    if case.path in ("/login",) and case.method == "POST":
+        client.cookies.clear()
+        client.get("/login")  # anonymous session with a CSRF nonce
+        anonymous = client.cookies.get("bd_session")
+        assert anonymous
+        nonce = signer.load_session(anonymous, max_age_seconds=60)
+        assert nonce is not None
+        values["_csrf"] = signer.csrf_token(nonce["n"])
+        cookie = anonymous
+    return _send(client, case, values, {}, cookie if case.html else None)
 
 
 def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
