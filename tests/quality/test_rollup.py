@@ -328,6 +328,8 @@ def test_cli_rollup_counts_closed_days_once(tmp_path: Path) -> None:
     assert first.output.strip() == "checked 1 branch days, recounted 1, wrote 3 rows"
     again = runner.invoke(quality_app, ["rollup", "--url", url, "--since", str(closed)])
     assert again.output.strip() == "checked 1 branch days, recounted 0, wrote 0 rows"
+    forced = runner.invoke(quality_app, ["rollup", "--url", url, "--recount"])
+    assert forced.output.strip() == "checked 1 branch days, recounted 1, wrote 3 rows"
     bad = runner.invoke(quality_app, ["rollup", "--url", url, "--since", "yesterday"])
     assert bad.exit_code == 2
     with database.read_only() as db:

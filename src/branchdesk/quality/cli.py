@@ -107,6 +107,9 @@ def rollup_command(
     since: str | None = typer.Option(
         None, help="First business day to re-check, e.g. 2026-01-01 (default: all history)."
     ),
+    recount: bool = typer.Option(
+        False, help="Recount every day from --since, changed or not (e.g. after a target change)."
+    ),
     url: str | None = typer.Option(None, help="Database URL."),
 ) -> None:
     """Count closed business days into the dashboard roll-up (only days whose rows changed)."""
@@ -121,7 +124,7 @@ def rollup_command(
     database = Database(url or get_settings().database_url)
     try:
         with database.unit_of_work() as db:
-            result = rollup.rollup(db, now=utcnow(), since=first)
+            result = rollup.rollup(db, now=utcnow(), since=first, recount=recount)
     finally:
         database.dispose()
     typer.echo(

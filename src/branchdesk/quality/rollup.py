@@ -238,9 +238,12 @@ def last_closed_days(db: Session, now: datetime) -> dict[uuid.UUID, date]:
     }
 
 
-def rollup(db: Session, *, now: datetime, since: date | None = None) -> RollupResult:
+def rollup(
+    db: Session, *, now: datetime, since: date | None = None, recount: bool = False
+) -> RollupResult:
     """Count every closed branch day from ``since`` (default: the first ticket) whose source rows
-    changed since it was last counted; idempotent."""
+    changed since it was last counted (every one with ``recount``, e.g. after a target change);
+    idempotent."""
     closed = last_closed_days(db, now)
     if since is None:
         first = db.execute(select(func.min(Ticket.business_on))).scalar()
@@ -267,7 +270,7 @@ def rollup(db: Session, *, now: datetime, since: date | None = None) -> RollupRe
         while day <= last:
             wanted[(branch_id, day)] = current.get((branch_id, day), "")
             day += timedelta(days=1)
-    changed = sorted(pair for pair, fp in wanted.items() if stored.get(pair) != fp)
+    changed = sorted(pair for pair, fp in wanted.items() if recount or stored.get(pair) != fp)
     written = 0
     for chunk in _chunks(changed):
         written += _recount(db, chunk, wanted, now)
