@@ -68,7 +68,7 @@ CASES = [
                "questions": PLAN["steps"]}),
     Case("GET", "/api/v1/branches/HOME/csa-responses", LOSS_RECORDERS),
     Case("POST", "/api/v1/branches/HOME/csa-responses", CSA_SUBMITTERS,
-         json={"questionnaire_code": "MXCSA", "period": "2026-Q1", "answers": ["yes"]}),
+         json={"questionnaire_code": "MXCSA", "period": "2026-Q3", "answers": ["yes"]}),
     Case("GET", "/operations/branches/HOME/loss-events", LOSS_RECORDERS, html=True),
     Case("POST", "/operations/branches/HOME/loss-events", LOSS_RECORDERS, html=True,
          form={"kind": "loss", "category": "cash", "amount": "12.50", "currency": "TWD",
