@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 
@@ -10,36 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from branchdesk.core.db import Database
-from branchdesk.core.errors import DomainError
 from branchdesk.core.security import Signer
 from branchdesk.ledger.models import Posting
 from branchdesk.loans import service
 from branchdesk.loans.models import Loan, LoanRepayment
+from tests.concurrency import race
 from tests.factories import NOW
 from tests.loans.helpers import ALLOW, GOOD, application_body, make_world
-
-
-def _race(calls: list[Callable[[], object]]) -> list[str]:
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], object]) -> None:
-        barrier.wait()
-        try:
-            call()
-            result = "ok"
-        except DomainError as exc:
-            result = exc.code
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(outcomes)
 
 
 @pytest.mark.postgres
@@ -66,7 +42,7 @@ def test_one_pay_out_and_no_double_repayment_under_concurrency(
 
         return call
 
-    assert _race([pay_out(n) for n in range(4)]) == ["not_approved"] * 3 + ["ok"]
+    assert race([pay_out(n) for n in range(4)]) == ["not_approved"] * 3 + ["ok"]
     with database.unit_of_work() as db:
         loan = db.execute(select(Loan).where(Loan.application_id == application_id)).scalar_one()
         number = loan.number
@@ -85,7 +61,7 @@ def test_one_pay_out_and_no_double_repayment_under_concurrency(
 
         return call
 
-    assert _race([repay(n) for n in range(3)]) == ["ok", "rule_violation", "rule_violation"]
+    assert race([repay(n) for n in range(3)]) == ["ok", "rule_violation", "rule_violation"]
     with database.unit_of_work() as db:
         loan = db.execute(select(Loan).where(Loan.number == number)).scalar_one()
         assert loan.outstanding_principal_minor == 100_000
@@ -133,7 +109,7 @@ def test_concurrent_daily_runs_and_a_repayment_accrue_interest_once(
                 idempotency_key=f"{run}-pay", actor=teller, now=now, compliance=ALLOW,
             )  # fmt: skip
 
-    assert _race([daily, daily, repay]) == ["ok", "ok", "ok"]
+    assert race([daily, daily, repay]) == ["ok", "ok", "ok"]
     with database.unit_of_work() as db:
         loan = db.execute(select(Loan).where(Loan.number == number)).scalar_one()
         rows = (

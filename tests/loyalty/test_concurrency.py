@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -11,38 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from branchdesk.core.db import Database
-from branchdesk.core.errors import DomainError
 from branchdesk.core.ids import new_id
 from branchdesk.core.security import Signer
 from branchdesk.loyalty import service
 from branchdesk.loyalty.models import PointsEntry, Reward
 from tests.analytics.bank import at
+from tests.concurrency import race
 from tests.loyalty.test_service import _lot, _world
 
 TODAY = date(2026, 3, 1)
-
-
-def _race(calls: list[Callable[[], object]]) -> list[str]:
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], object]) -> None:
-        barrier.wait()
-        try:
-            call()
-            result = "ok"
-        except DomainError as exc:
-            result = exc.code
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(outcomes)
 
 
 @pytest.mark.postgres
@@ -67,7 +43,7 @@ def test_the_last_points_are_redeemed_once_and_the_balance_stays_at_zero(
 
         return call
 
-    assert _race([redeem(n) for n in range(4)]) == ["insufficient_points"] * 3 + ["ok"]
+    assert race([redeem(n) for n in range(4)]) == ["insufficient_points"] * 3 + ["ok"]
     with database.unit_of_work() as db:
         assert service.balance(db, customer_id) == 10
         total = db.scalar(

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
 
 from branchdesk.core.clock import utcnow
 from branchdesk.core.db import Database
-from branchdesk.core.errors import DomainError
 from branchdesk.core.security import Signer
 from branchdesk.identity.roles import Role
 from branchdesk.ledger import service as ledger
@@ -22,6 +21,7 @@ from branchdesk.portal import service
 from branchdesk.portal.config import PortalSettings
 from branchdesk.portal.models import PortalLogin
 from branchdesk.portal.service.common import customer_principal
+from tests.concurrency import race
 from tests.factories import NOW, make_branch, make_customer, make_user, principal
 
 THREADS = 6
@@ -55,31 +55,20 @@ def test_concurrent_transfers_respect_the_daily_limit(database: Database, signer
             select(PortalLogin).where(PortalLogin.customer_id == customer.id)
         ).scalar_one()
         acting = customer_principal(customer, login)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(THREADS)
 
-    def pay(worker: int) -> None:
-        barrier.wait()
-        try:
+    def pay(worker: int) -> Callable[[], object]:
+        def call() -> object:
             with database.unit_of_work() as db:
-                service.make_transfer(
+                return service.make_transfer(
                     db, customer=acting, from_account=numbers[0], to_account=numbers[1],
                     amount_minor=30_000, currency="CNY", idempotency_key=f"{run}-{worker}",
                     memo="", now=utcnow(), compliance=AllowAll(), settings=settings,
                 )  # fmt: skip
-            result = "posted"
-        except DomainError as exc:
-            result = exc.code
-        with lock:
-            outcomes.append(result)
 
-    threads = [threading.Thread(target=pay, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["daily_limit_exceeded"] * 3 + ["posted"] * 3
+        return call
+
+    outcomes = race([pay(n) for n in range(THREADS)], ok="posted")
+    assert outcomes == ["daily_limit_exceeded"] * 3 + ["posted"] * 3
     with database.unit_of_work() as db:
         balances = [
             db.execute(select(Account.balance_minor).where(Account.number == n)).scalar_one()
