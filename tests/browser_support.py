@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -86,20 +87,26 @@ def prepare_bank(env: dict[str, str], *, seed: int = 7) -> None:
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """Start `branchdesk serve` and wait until /readyz answers (up to two minutes: start-up is
-    slow on a loaded two-core machine)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "branchdesk", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    slow on a loaded two-core machine). Its stderr goes to ``server.log`` in the data folder
+    (a pipe nobody reads could fill up and stall the server); a server that exits or never
+    answers fails with the end of that log."""
+    log_path = Path(env.get("BRANCHDESK_DATA_DIR", tempfile.gettempdir())) / "server.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "branchdesk", "serve", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return process
         except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("live server did not start")
+            pass
+        time.sleep(0.3)
+    stop_server(process, kill=True)
+    tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+    raise RuntimeError(f"live server did not start:\n{tail}")
 
 
 def stop_server(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
@@ -115,16 +122,47 @@ def stop_server(process: subprocess.Popen[bytes], *, kill: bool = False) -> None
 
 
 @contextmanager
-def live_server(tmp: Path, *, seed: int = 7) -> Iterator[str]:
-    """Migrate and seed a fresh SQLite bank, serve it, yield the base URL, stop it."""
-    env = server_env(tmp)
-    prepare_bank(env, seed=seed)
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """Serve the bank of ``env`` (already prepared) on a free port; yield the base URL, stop it."""
     port = free_port()
     process = start_server(env, port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_server(process)
+
+
+@contextmanager
+def live_server(tmp: Path, *, seed: int = 7) -> Iterator[str]:
+    """Migrate and seed a fresh SQLite bank, serve it, yield the base URL, stop it."""
+    env = server_env(tmp)
+    prepare_bank(env, seed=seed)
+    with serving(env) as url:
+        yield url
+
+
+def sent_count(path: Path) -> int:
+    """How many messages the file notifier has written to ``path`` so far (one JSON line each)."""
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+
+
+def portal_log_in(
+    page: Any, base_url: str, *, login: str, password: str, notifications: Path, phone: str
+) -> None:
+    """Log a customer in to the portal (English pages): password, then the one-time code read
+    from the file notifier at ``notifications``; ends on "My accounts"."""
+    from playwright.sync_api import expect
+
+    sent_before = sent_count(notifications)
+    page.goto(f"{base_url}/my")
+    expect(page.locator("h1")).to_have_text("Log in to online banking")
+    page.get_by_label("Customer number, phone or e-mail").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("One-time code")
+    page.get_by_label("Code").fill(read_login_code(notifications, phone, sent_before))
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("h1")).to_have_text("My accounts")
 
 
 def read_login_code(path: Path, phone: str, after: int = 0, *, wait_seconds: float = 20) -> str:

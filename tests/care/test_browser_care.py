@@ -14,13 +14,11 @@ from sqlalchemy import select
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
+    portal_log_in,
     prepare_bank,
-    read_login_code,
     require_chromium,
     server_env,
-    start_server,
-    stop_server,
+    serving,
 )
 
 pytestmark = pytest.mark.browser
@@ -64,12 +62,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     env = server_env(tmp)
     prepare_bank(env)
     number, phone = _portal_customer(env["BRANCHDESK_DATABASE_URL"])
-    port = free_port()
-    process = start_server(env, port)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", tmp / "notifications.jsonl", number, phone)
-    finally:
-        stop_server(process)
+    with serving(env) as url:
+        yield Live(url, tmp / "notifications.jsonl", number, phone)
 
 
 def test_manager_customer_and_kiosk_journey(live: Live, tmp_path: Path) -> None:
@@ -98,18 +92,11 @@ def test_manager_customer_and_kiosk_journey(live: Live, tmp_path: Path) -> None:
 
         customer = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
         customer.add_cookies([{"name": "bd_lang", "value": "en", "url": live.url}])
-        sent_before = (
-            len(live.notifications.read_text(encoding="utf-8").splitlines())
-            if live.notifications.exists()
-            else 0
-        )
         mine = customer.new_page()
-        mine.goto(f"{live.url}/my")
-        mine.get_by_label("Customer number, phone or e-mail").fill(live.customer_number)
-        mine.get_by_label("Password").fill(DEMO_PORTAL_PASSWORD)
-        mine.get_by_role("button", name="Continue").click()
-        mine.get_by_label("Code").fill(read_login_code(live.notifications, live.phone, sent_before))
-        mine.get_by_role("button", name="Log in").click()
+        portal_log_in(
+            mine, live.url, login=live.customer_number, password=DEMO_PORTAL_PASSWORD,
+            notifications=live.notifications, phone=live.phone,
+        )  # fmt: skip
         mine.get_by_role("link", name="Learn").click()
         mine.get_by_role("link", name="Beware of calls from fake bank staff").click()
         expect(mine.locator("#article h1")).to_have_text("Beware of calls from fake bank staff")

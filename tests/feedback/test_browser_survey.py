@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +16,10 @@ import pytest
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
     prepare_bank,
     require_chromium,
     server_env,
-    stop_server,
+    serving,
 )
 
 pytestmark = pytest.mark.browser
@@ -39,30 +37,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     assert seeded.stdout == "seeded 0 survey responses\n"
-    port = free_port()
-    process = _start(env, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(process)
-
-
-def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """`branchdesk serve`, waiting up to two minutes: the demo bank's start-up (wait models
-    warming up) is slow on a loaded two-core machine."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "branchdesk", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("live server did not start")
+    with serving(env) as url:
+        yield url
 
 
 def _complete_a_ticket(base_url: str) -> str:

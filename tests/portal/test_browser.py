@@ -13,13 +13,11 @@ from sqlalchemy import select
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
+    portal_log_in,
     prepare_bank,
-    read_login_code,
     require_chromium,
     server_env,
-    start_server,
-    stop_server,
+    serving,
 )
 
 pytestmark = pytest.mark.browser
@@ -98,38 +96,22 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     number, phone, account, payee = _prepare_customers(
         env["BRANCHDESK_DATABASE_URL"], env["BRANCHDESK_SECRET_KEY"]
     )
-    port = free_port()
-    process = start_server(env, port)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", tmp / "notifications.jsonl", number, phone,
-                   account, payee)  # fmt: skip
-    finally:
-        stop_server(process)
+    with serving(env) as url:
+        yield Live(url, tmp / "notifications.jsonl", number, phone, account, payee)
 
 
 def test_customer_logs_in_with_the_code_and_transfers(live: Live, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    sent_before = (
-        len(live.notifications.read_text(encoding="utf-8").splitlines())
-        if live.notifications.exists()
-        else 0
-    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
         context.add_cookies([{"name": "bd_lang", "value": "en", "url": live.url}])
         page = context.new_page()
-        page.goto(f"{live.url}/my")
-        expect(page.locator("h1")).to_have_text("Log in to online banking")
-        page.get_by_label("Customer number, phone or e-mail").fill(live.customer_number)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Continue").click()
-        expect(page.locator("h1")).to_have_text("One-time code")
-        page.get_by_label("Code").fill(read_login_code(live.notifications, live.phone, sent_before))
-        page.get_by_role("button", name="Log in").click()
-
-        expect(page.locator("h1")).to_have_text("My accounts")
+        portal_log_in(
+            page, live.url, login=live.customer_number, password=PASSWORD,
+            notifications=live.notifications, phone=live.phone,
+        )  # fmt: skip
         row = page.locator("#accounts tr", has_text=live.account)
         expect(row.locator(".balance")).to_have_text("TWD 10,000.00")
 

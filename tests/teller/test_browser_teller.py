@@ -10,9 +10,6 @@ then checked through the JSON API and the link rows in the database.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +21,9 @@ from sqlalchemy import create_engine, text
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
-    prepare_bank,
+    live_server,
     read_login_code,
     require_chromium,
-    server_env,
-    stop_server,
 )
 
 pytestmark = pytest.mark.browser
@@ -42,29 +36,8 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     """The seeded demo served by `branchdesk serve` (waits up to 120 s for a busy machine)."""
     require_chromium()
     folder = Path(tmp_path_factory.mktemp("teller-browser"))
-    env = server_env(folder)
-    prepare_bank(env)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "branchdesk", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            stop_server(process)
-            raise RuntimeError("live server did not start")
-        time.sleep(0.3)
-    try:
+    with live_server(folder) as url:
         yield url, folder / "live.db"
-    finally:
-        stop_server(process)
 
 
 def _demo_customer(database: Path) -> dict[str, Any]:
