@@ -38,11 +38,8 @@ CHANNELS = {
     PostingKind.transfer: "transfer",
     PostingKind.remittance: "remittance",
 }
-LVTR_COLUMNS = (
-    "reporting_institution",
-    "branch_code",
-    "branch_name",
-    "report_type",
+# the customer and the movement: the same columns, in the same order, in both reports
+TRANSACTION_COLUMNS = (
     "customer_number",
     "customer_name",
     "id_type",
@@ -56,6 +53,13 @@ LVTR_COLUMNS = (
     "channel",
     "counterparty",
     "posting_id",
+)
+LVTR_COLUMNS = (
+    "reporting_institution",
+    "branch_code",
+    "branch_name",
+    "report_type",
+    *TRANSACTION_COLUMNS,
     "alert_id",
 )
 STR_COLUMNS = (
@@ -64,19 +68,7 @@ STR_COLUMNS = (
     "typology",
     "alert_source",
     "score_pct",
-    "customer_number",
-    "customer_name",
-    "id_type",
-    "id_number_masked",
-    "account_number",
-    "direction",
-    "amount",
-    "currency",
-    "cny_equivalent",
-    "booked_at",
-    "channel",
-    "counterparty",
-    "posting_id",
+    *TRANSACTION_COLUMNS,
     "reason",
 )
 
@@ -109,6 +101,26 @@ def _cny(minor: int, currency: str, config: RuleConfig) -> str:
         Decimal(1), rounding=ROUND_HALF_EVEN
     )
     return _major(int(value), "CNY")
+
+
+def _transaction_values(line: ReportLine, config: RuleConfig) -> tuple[str, ...]:
+    """The values under TRANSACTION_COLUMNS for one line."""
+    customer = line.customer
+    return (
+        customer.customer_number if customer else "",
+        customer.full_name if customer else "",
+        customer.id_document_type if customer else "",
+        customer.id_number_masked if customer else "",
+        line.account_number,
+        line.direction,
+        _major(line.amount_minor, line.currency),
+        line.currency,
+        _cny(line.amount_minor, line.currency, config),
+        line.booked_at.isoformat() if line.booked_at else "",
+        line.channel,
+        line.counterparty,
+        line.posting_id,
+    )
 
 
 def _lines(db: Session, alerts: Sequence[AmlAlert]) -> list[ReportLine]:
@@ -229,19 +241,7 @@ def large_value_rows(
             line.branch.code if line.branch else "",
             line.branch.name_zh_hans if line.branch else "",
             line.alert.typology,
-            line.customer.customer_number if line.customer else "",
-            line.customer.full_name if line.customer else "",
-            line.customer.id_document_type if line.customer else "",
-            line.customer.id_number_masked if line.customer else "",
-            line.account_number,
-            line.direction,
-            _major(line.amount_minor, line.currency),
-            line.currency,
-            _cny(line.amount_minor, line.currency, config),
-            line.booked_at.isoformat() if line.booked_at else "",
-            line.channel,
-            line.counterparty,
-            line.posting_id,
+            *_transaction_values(line, config),
             line.alert.fingerprint,
         )
         for line in lines
@@ -279,19 +279,7 @@ def suspicious_rows(
                 line.alert.typology,
                 line.alert.source,
                 str(line.alert.score_pct),
-                line.customer.customer_number if line.customer else "",
-                line.customer.full_name if line.customer else "",
-                line.customer.id_document_type if line.customer else "",
-                line.customer.id_number_masked if line.customer else "",
-                line.account_number,
-                line.direction,
-                _major(line.amount_minor, line.currency),
-                line.currency,
-                _cny(line.amount_minor, line.currency, config),
-                line.booked_at.isoformat() if line.booked_at else "",
-                line.channel,
-                line.counterparty,
-                line.posting_id,
+                *_transaction_values(line, config),
                 line.alert.reason,
             )
         )
