@@ -85,13 +85,18 @@ def list_items(db: Session, *, actor: Principal, slug: str | None = None) -> lis
     ]  # fmt: skip
 
 
+def _for_everyone() -> ColumnElement[bool]:
+    """Items for every customer (no segment), all the kiosk shows: it does not know who reads."""
+    return EducationItem.segment_kind.is_(None)
+
+
 def _for_customer(customer_id: uuid.UUID) -> ColumnElement[bool]:
     mine = select(CustomerSegment.kind, CustomerSegment.segment).where(
         CustomerSegment.customer_id == customer_id, CustomerSegment.valid_to.is_(None)
     )
     pairs = mine.subquery()
     return or_(
-        EducationItem.segment_kind.is_(None),
+        _for_everyone(),
         select(pairs.c.kind)
         .where(
             and_(
@@ -117,11 +122,32 @@ def items_for_customer(db: Session, *, customer_id: uuid.UUID, locale: str) -> l
 def items_for_kiosk(db: Session, *, locale: str) -> list[EducationView]:
     """Published items for everyone (the kiosk does not know who is reading)."""
     rows = db.execute(
-        select(EducationItem).where(
-            EducationItem.is_published, EducationItem.segment_kind.is_(None)
-        )
+        select(EducationItem).where(EducationItem.is_published, _for_everyone())
     ).scalars()
     return [_view(i, locale) for i in _sorted(list(rows))]
+
+
+def _open(
+    db: Session,
+    *,
+    slug: str,
+    audience: ColumnElement[bool],
+    locale: str,
+    read: EducationRead,
+) -> EducationView:
+    """The published item ``slug`` if ``audience`` may read it, with ``read`` (item_id still to
+    fill in) recorded. Raises NotFound (unknown, not published or meant for someone else)."""
+    item = db.execute(
+        select(EducationItem).where(
+            EducationItem.slug == slug, EducationItem.is_published, audience
+        )
+    ).scalar_one_or_none()
+    if item is None:
+        raise NotFound("no such article")
+    read.item_id = item.id
+    db.add(read)
+    db.flush()
+    return _view(item, locale)
 
 
 def read_for_customer(
@@ -129,40 +155,18 @@ def read_for_customer(
 ) -> EducationView:
     """Open an item in the portal (the read is recorded). Raises NotFound (unknown, not
     published or meant for another segment)."""
-    item = db.execute(
-        select(EducationItem).where(
-            EducationItem.slug == slug, EducationItem.is_published, _for_customer(customer_id)
-        )
-    ).scalar_one_or_none()
-    if item is None:
-        raise NotFound("no such article")
-    db.add(
-        EducationRead(id=new_id(), item_id=item.id, customer_id=customer_id, branch_id=None,
-                      channel=ReadChannel.portal, read_at=now)
-    )  # fmt: skip
-    db.flush()
-    return _view(item, locale)
+    read = EducationRead(id=new_id(), customer_id=customer_id, branch_id=None,
+                         channel=ReadChannel.portal, read_at=now)  # fmt: skip
+    return _open(db, slug=slug, audience=_for_customer(customer_id), locale=locale, read=read)
 
 
 def read_at_kiosk(
     db: Session, *, slug: str, branch_id: uuid.UUID, locale: str, now: datetime
 ) -> EducationView:
     """Open an item at a branch's kiosk (counted for the branch). Raises NotFound."""
-    item = db.execute(
-        select(EducationItem).where(
-            EducationItem.slug == slug,
-            EducationItem.is_published,
-            EducationItem.segment_kind.is_(None),
-        )
-    ).scalar_one_or_none()
-    if item is None:
-        raise NotFound("no such article")
-    db.add(
-        EducationRead(id=new_id(), item_id=item.id, customer_id=None, branch_id=branch_id,
-                      channel=ReadChannel.kiosk, read_at=now)
-    )  # fmt: skip
-    db.flush()
-    return _view(item, locale)
+    read = EducationRead(id=new_id(), customer_id=None, branch_id=branch_id,
+                         channel=ReadChannel.kiosk, read_at=now)  # fmt: skip
+    return _open(db, slug=slug, audience=_for_everyone(), locale=locale, read=read)
 
 
 def reads_of_customer(
