@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,7 +17,15 @@ from branchdesk.complaints.present import case_detail, case_read, improvement_re
 from branchdesk.complaints.schemas import CaseCreate
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
-from branchdesk.core.web import DbSession, redirect, render, request_locale, validate_form
+from branchdesk.core.web import (
+    DbSession,
+    local_minute,
+    redirect,
+    refusal_errors,
+    render,
+    request_locale,
+    validate_form,
+)
 from branchdesk.identity.deps import (
     PageUser,
     PostedForm,
@@ -35,15 +42,9 @@ STAFF_CHANNELS = ("counter", "phone", "email", "web", "chat")
 STATE_ACTIONS = frozenset(rules.TRANSITIONS)
 
 
-def _local(value: datetime | None, timezone: str) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
 def _deadline(value: datetime | None, timezone: str) -> str:
     """A deadline is the local midnight ending its last day: show that day's 23:59."""
-    return _local(value - timedelta(minutes=1), timezone) if value is not None else ""
+    return local_minute(value - timedelta(minutes=1), timezone) if value is not None else ""
 
 
 def _branches(db: DbSession, principal: Principal) -> list[Branch]:
@@ -90,7 +91,7 @@ def _list_page(
             {
                 "case": case_read(case, now=now),
                 "branch": by_id[case.branch_id].code if case.branch_id in by_id else "",
-                "received": _local(case.received_at, tz),
+                "received": local_minute(case.received_at, tz),
                 "final_due": _deadline(case.final_due_at, tz),
             }
         )
@@ -134,11 +135,8 @@ def create(request: Request, db: DbSession, principal: PageUser, form: PostedFor
     try:
         case = service.open_case_for_staff(db, data=data, actor=principal, now=utcnow())
     except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        db.rollback()
         return _list_page(
-            request, db, principal, errors={exc.field or "form": exc.detail}, values=values,
+            request, db, principal, errors=refusal_errors(db, exc), values=values,
             status_code=exc.status_code,
         )  # fmt: skip
     return redirect(f"/complaints/{case.reference}?saved=1")
@@ -168,14 +166,16 @@ def _detail_page(
         {
             "case": detail.case,
             "branch_code": branch.code if branch else "",
-            "timeline": [{"entry": e, "at": _local(e.occurred_at, tz)} for e in detail.timeline],
+            "timeline": [
+                {"entry": e, "at": local_minute(e.occurred_at, tz)} for e in detail.timeline
+            ],
             "extensions": detail.extensions,
             "due": {
                 "acknowledge": _deadline(case.acknowledge_due_at, tz),
                 "interim": _deadline(case.interim_due_at, tz),
                 "final": _deadline(case.final_due_at, tz),
             },
-            "received": _local(case.received_at, tz),
+            "received": local_minute(case.received_at, tz),
             "timezone": tz,
             "handlers": [{"id": str(u.id), "name": u.display_name} for u in handlers],
             "categories": service.category_choices(),
@@ -344,11 +344,8 @@ def create_action(
             baseline_value=_float(form, "baseline_value"),
         )  # fmt: skip
     except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        db.rollback()
         return _actions_page(
-            request, db, principal, errors={exc.field or "form": exc.detail}, values=values,
+            request, db, principal, errors=refusal_errors(db, exc), values=values,
             status_code=exc.status_code,
         )  # fmt: skip
     return redirect("/improvement-actions?saved=1")
@@ -365,11 +362,8 @@ def update_action(
             status=_text(form, "status") or None, measured_value=_float(form, "measured_value"),
         )  # fmt: skip
     except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        db.rollback()
         return _actions_page(
-            request, db, principal, errors={exc.field or "form": exc.detail},
+            request, db, principal, errors=refusal_errors(db, exc),
             status_code=exc.status_code,
         )  # fmt: skip
     return redirect("/improvement-actions?saved=1")

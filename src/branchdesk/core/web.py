@@ -8,9 +8,11 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -373,3 +375,20 @@ def validate_form(schema: type[Any], data: Mapping[str, Any]) -> tuple[Any, dict
             location = ".".join(str(part) for part in error.get("loc", ())) or "form"
             errors.setdefault(location.split(".")[0], str(error.get("msg", "invalid")))
         return None, errors
+
+
+def refusal_errors(db: Session, exc: DomainError) -> dict[str, str]:
+    """The form errors a page shows again for a refused post (``{field or "form": detail}``),
+    after rolling back what the request wrote. Not logged in, forbidden and not found are not
+    form errors: they are raised again for the error page."""
+    if exc.status_code in (401, 403, 404):
+        raise exc
+    db.rollback()
+    return {exc.field or "form": exc.detail}
+
+
+def local_minute(value: datetime | None, timezone: str) -> str:
+    """An instant as staff pages show it: in the branch's time zone, to the minute ("" for none)."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")

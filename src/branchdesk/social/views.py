@@ -14,7 +14,15 @@ from sqlalchemy import select
 from branchdesk.catalog.models import Branch
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
-from branchdesk.core.web import DbSession, redirect, render, request_locale, validate_form
+from branchdesk.core.web import (
+    DbSession,
+    local_minute,
+    redirect,
+    refusal_errors,
+    render,
+    request_locale,
+    validate_form,
+)
 from branchdesk.identity.deps import PageUser, PostedForm
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
@@ -33,12 +41,6 @@ HOOKS = ("wechat", "line", "facebook", "generic")
 def _text(form: dict[str, Any], key: str) -> str:
     value = form.get(key, "")
     return value.strip() if isinstance(value, str) else ""
-
-
-def _local(value: datetime | None, timezone: str) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _branches(db: DbSession, principal: Principal) -> list[Branch]:
@@ -91,9 +93,9 @@ def _list_page(
     rows = [
         {
             "post": p,
-            "created": _local(p.created_at, zones.get(p.branch_code, "UTC")),
-            "scheduled": _local(p.scheduled_at, zones.get(p.branch_code, "UTC")),
-            "published": _local(p.published_at, zones.get(p.branch_code, "UTC")),
+            "created": local_minute(p.created_at, zones.get(p.branch_code, "UTC")),
+            "scheduled": local_minute(p.scheduled_at, zones.get(p.branch_code, "UTC")),
+            "published": local_minute(p.published_at, zones.get(p.branch_code, "UTC")),
         }
         for p in service.post_reads(db, posts)
     ]
@@ -143,11 +145,8 @@ def create(request: Request, db: DbSession, principal: PageUser, form: PostedFor
         ):  # fmt: skip
             post = service.create_post(db, data=data, actor=principal, now=utcnow())
     except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        db.rollback()
         return _list_page(
-            request, db, principal, errors={exc.field or "form": exc.detail}, values=shown,
+            request, db, principal, errors=refusal_errors(db, exc), values=shown,
             status_code=exc.status_code,
         )  # fmt: skip
     return redirect(f"/social/posts/{post.reference}?saved=1")
@@ -188,11 +187,11 @@ def _detail_page(
             "channels": _channel_choices(locale),
             "timezone": timezone,
             "at": {
-                "created": _local(read.created_at, timezone),
-                "submitted": _local(read.submitted_at, timezone),
-                "decided": _local(read.decided_at, timezone),
-                "published": _local(read.published_at, timezone),
-                "scheduled": _local(read.scheduled_at, timezone),
+                "created": local_minute(read.created_at, timezone),
+                "submitted": local_minute(read.submitted_at, timezone),
+                "decided": local_minute(read.decided_at, timezone),
+                "published": local_minute(read.published_at, timezone),
+                "scheduled": local_minute(read.scheduled_at, timezone),
                 "scheduled_input": read.scheduled_at.astimezone(ZoneInfo(timezone)).strftime(
                     "%Y-%m-%dT%H:%M"
                 )
@@ -200,7 +199,7 @@ def _detail_page(
                 else "",
             },
             "interactions": [
-                {"item": i, "at": _local(i.received_at, timezone)} for i in interactions
+                {"item": i, "at": local_minute(i.received_at, timezone)} for i in interactions
             ],
             "can_edit": can_draft and post.state in service.EDITABLE,
             "can_submit": can_draft and post.state == PostState.draft,
@@ -269,12 +268,10 @@ def act(
         ):  # fmt: skip
             _apply(db, principal, reference, action, form)
     except DomainError as exc:
-        if exc.status_code in (401, 403, 404):
-            raise
-        db.rollback()
+        errors = refusal_errors(db, exc)
         shown = {k: v for k, v in form.items() if isinstance(v, str)}
         return _detail_page(
-            request, db, principal, reference, errors={exc.field or "form": exc.detail},
+            request, db, principal, reference, errors=errors,
             values=shown if action == "edit" else None, status_code=exc.status_code,
         )  # fmt: skip
     return redirect(f"/social/posts/{reference}?saved=1")
@@ -322,7 +319,7 @@ def interactions_page(request: Request, db: DbSession, principal: PageUser) -> R
         "social/interactions.html",
         {
             "rows": [
-                {"item": i, "at": _local(i.received_at, zones.get(i.branch_code, "UTC"))}
+                {"item": i, "at": local_minute(i.received_at, zones.get(i.branch_code, "UTC"))}
                 for i in items
             ],
             "hooks": HOOKS,
