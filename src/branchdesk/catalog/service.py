@@ -80,6 +80,15 @@ def list_branches(db: Session, *, actor: Principal) -> list[Branch]:
     return list(db.execute(query).scalars())
 
 
+def active_branches(db: Session, *, actor: Principal | None = None) -> list[Branch]:
+    """Open branches by code: every one, or (with ``actor``) those the actor works at (every one
+    for a bank-wide role). Checks no permission: the caller has checked its own."""
+    query = select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
+    if actor is not None and not actor.is_bank_wide:
+        query = query.where(Branch.id.in_(sorted(actor.branch_ids)))
+    return list(db.execute(query).scalars())
+
+
 def get_branch(db: Session, *, code: str, actor: Principal) -> Branch:
     """Raises NotFound, or Forbidden for a branch outside the actor's assignment."""
     actor.require(Permission.catalog_view)

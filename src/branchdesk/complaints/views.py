@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
+from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch
 from branchdesk.complaints import actions, rules, service
 from branchdesk.complaints.models import CaseChannel, CaseState, Severity
@@ -47,13 +47,6 @@ def _deadline(value: datetime | None, timezone: str) -> str:
     return local_minute(value - timedelta(minutes=1), timezone) if value is not None else ""
 
 
-def _branches(db: DbSession, principal: Principal) -> list[Branch]:
-    query = select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
-    if not principal.is_bank_wide:
-        query = query.where(Branch.id.in_(list(principal.branch_ids)))
-    return list(db.execute(query).scalars())
-
-
 def _text(form: dict[str, Any], key: str) -> str:
     value = form.get(key, "")
     return value if isinstance(value, str) else ""
@@ -72,7 +65,7 @@ def _list_page(
     status_code: int = 200,
 ) -> Response:
     params = request.query_params
-    branches = _branches(db, principal)
+    branches = catalog.active_branches(db, actor=principal)
     by_id = {b.id: b for b in branches}
     branch_code = params.get("branch", "")
     branch_id = next((b.id for b in branches if b.code == branch_code), None)
@@ -381,9 +374,7 @@ def _public_page(
     status_code: int = 200,
 ) -> Response:
     ensure_session_nonce(request)
-    branches = db.execute(
-        select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
-    ).scalars()
+    branches = catalog.active_branches(db)
     response = render(
         request,
         "complaints/public_form.html",

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
+from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
@@ -41,13 +41,6 @@ HOOKS = ("wechat", "line", "facebook", "generic")
 def _text(form: dict[str, Any], key: str) -> str:
     value = form.get(key, "")
     return value.strip() if isinstance(value, str) else ""
-
-
-def _branches(db: DbSession, principal: Principal) -> list[Branch]:
-    query = select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
-    if not principal.is_bank_wide:
-        query = query.where(Branch.id.in_(list(principal.branch_ids)))
-    return list(db.execute(query).scalars())
 
 
 def _content(form: dict[str, Any], timezone: str) -> dict[str, Any]:
@@ -82,7 +75,7 @@ def _list_page(
     status_code: int = 200,
 ) -> Response:
     params = request.query_params
-    branches = _branches(db, principal)
+    branches = catalog.active_branches(db, actor=principal)
     zones = {b.code: b.timezone for b in branches}
     branch_code = params.get("branch", "")
     branch_id = next((b.id for b in branches if b.code == branch_code), None)
@@ -132,7 +125,7 @@ def list_page(request: Request, db: DbSession, principal: PageUser) -> Response:
 def create(request: Request, db: DbSession, principal: PageUser, form: PostedForm) -> Response:
     principal.require(Permission.social_draft)
     code = _text(form, "branch_code").upper()
-    branch = next((b for b in _branches(db, principal) if b.code == code), None)
+    branch = next((b for b in catalog.active_branches(db, actor=principal) if b.code == code), None)
     shown = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         values = _content(form, branch.timezone if branch else "UTC")
@@ -293,7 +286,7 @@ def _date(raw: str, field: str) -> date | None:
 def interactions_page(request: Request, db: DbSession, principal: PageUser) -> Response:
     principal.require(Permission.social_view)
     params = request.query_params
-    branches = _branches(db, principal)
+    branches = catalog.active_branches(db, actor=principal)
     zones = {b.code: b.timezone for b in branches}
     branch_code = params.get("branch", "")
     has_case = {"1": True, "0": False}.get(params.get("has_case", ""))
