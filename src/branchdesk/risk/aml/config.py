@@ -245,6 +245,19 @@ class HookPolicy:
             raise RuleConfigError(f"{prefix}.block_score", "must be in (0, 1]")
 
 
+# the typologies the rules detect: each has its rule under that name in RuleConfig
+TYPOLOGIES = (
+    "large_cash",
+    "cross_border",
+    "structuring",
+    "pass_through",
+    "fan_in",
+    "fan_out",
+    "dormant_reactivation",
+    "cycle",
+)
+
+
 @dataclass(frozen=True)
 class RuleConfig:
     """All typologies, the FX table and the reporting day's UTC offset."""
@@ -262,17 +275,7 @@ class RuleConfig:
     day_offset_minutes: int = 480  # reporting day boundaries in Beijing time (UTC+08:00)
 
     def __post_init__(self) -> None:
-        for name in (
-            "large_cash",
-            "cross_border",
-            "structuring",
-            "pass_through",
-            "fan_in",
-            "fan_out",
-            "dormant_reactivation",
-            "cycle",
-            "hook",
-        ):
+        for name in (*TYPOLOGIES, "hook"):
             getattr(self, name).validate(name)
         if "CNY" not in self.currencies or "USD" not in self.currencies:
             raise RuleConfigError("currencies", "the FX table must contain CNY and USD")

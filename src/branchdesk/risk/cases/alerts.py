@@ -25,22 +25,12 @@ from sqlalchemy.orm import Session
 
 from branchdesk.customers.models import Customer
 from branchdesk.ledger.service.compliance import ComplianceDecision, ProposedPosting, Verdict
+from branchdesk.risk.aml import config
 from branchdesk.risk.aml.scan import REPORT_ONLY
 from branchdesk.risk.cases.models import AlertSource, AmlAlert, AmlAlertPosting
 from branchdesk.risk.cases.service import attach_to_case, note_alert_grew
 
-TYPOLOGIES = frozenset(
-    {
-        "large_cash",
-        "cross_border",
-        "structuring",
-        "pass_through",
-        "fan_in",
-        "fan_out",
-        "dormant_reactivation",
-        "cycle",
-    }
-)
+TYPOLOGIES = frozenset(config.TYPOLOGIES)
 HOLD = "hold"  # a hold whose reason names no typology (another check than the AML rules)
 
 
