@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from branchdesk.core.security import Signer
 from branchdesk.identity.models import AuditEntry, User
 from branchdesk.identity.roles import Role
-from branchdesk.ledger.models import Account
+from branchdesk.ledger.models import Account, ApprovalLimit
 from branchdesk.ledger.service.compliance import (
     AllowAll,
     ComplianceDecision,
@@ -306,3 +306,12 @@ def test_aml_check_holds_a_second_deposit_just_under_the_line(
         statuses.append(response.json()["status"])
     assert statuses == ["posted", "pending_review"]
     _ = User
+
+
+def test_no_approval_limit_on_accruals(
+    client: TestClient, db: Session, world: dict[str, Any]
+) -> None:
+    limit = {"branch_code": "LEDG", "kind": "accrual", "currency": "CNY", "amount_minor": 1}
+    response = client.put("/api/v1/approval-limits", json=limit, headers=world["manager"])
+    assert (response.status_code, response.json()["field"]) == (422, "kind")
+    assert db.execute(select(ApprovalLimit)).first() is None

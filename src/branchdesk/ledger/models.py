@@ -64,6 +64,9 @@ class PostingKind(StrEnum):
     fee = "fee"
     reversal = "reversal"
     time_deposit_withdrawal = "time_deposit_withdrawal"  # principal + interest, then closed
+    # income earned but not received yet (loan interest, penalty): only the bank's own
+    # receivable and income accounts, never held for approval, no customer compliance check
+    accrual = "accrual"
 
 
 class PostingStatus(StrEnum):

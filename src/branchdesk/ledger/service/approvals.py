@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from branchdesk.core.errors import Forbidden
+from branchdesk.core.errors import Forbidden, RuleViolation
 from branchdesk.core.ids import new_id
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
@@ -38,6 +38,7 @@ from branchdesk.ledger.schemas import ApprovalLimitSet
 from branchdesk.ledger.service.common import find_branch, internal_account
 from branchdesk.ledger.service.compliance import PrePostingCheck
 from branchdesk.ledger.service.posting import (
+    BANK_INTERNAL,
     Leg,
     PostingResult,
     apply_legs,
@@ -322,9 +323,12 @@ def record_clearing_result(
 def set_approval_limit(
     db: Session, *, data: ApprovalLimitSet, actor: Principal, now: datetime
 ) -> ApprovalLimit:
-    """Postings of the kind above the amount at the branch wait for approval. Raises Forbidden."""
+    """Postings of the kind above the amount at the branch wait for approval. Raises Forbidden,
+    RuleViolation (a kind the ledger never holds, e.g. ``accrual``)."""
     branch = find_branch(db, data.branch_code)
     actor.require(Permission.approval_limit_manage, branch.id)
+    if data.kind in BANK_INTERNAL:
+        raise RuleViolation(f"{data.kind} postings are never held for approval", field="kind")
     limit = db.execute(
         select(ApprovalLimit).where(
             ApprovalLimit.branch_id == branch.id,

@@ -63,6 +63,7 @@ from branchdesk.ledger.service.common import (
     posting_branch,
 )
 from branchdesk.ledger.service.compliance import (
+    ALLOW,
     ComplianceDecision,
     PrePostingCheck,
     ProposedLeg,
@@ -73,6 +74,10 @@ from branchdesk.ledger.service.compliance import (
 )
 
 ALWAYS_APPROVED = frozenset({PostingKind.reversal})
+# Kinds between the bank's own accounts only (``validate_legs`` enforces it): no approval limit
+# applies and the customer compliance screen is not asked (there is no customer leg).
+BANK_INTERNAL = frozenset({PostingKind.accrual})
+ACCRUAL_ACCOUNT_SUFFIXES = ("_receivable", "_income")
 # Core tables for the set-based transfers (executemany without the ORM unit of work)
 _POSTINGS = Posting.metadata.tables[Posting.__tablename__]
 _ENTRIES = Entry.metadata.tables[Entry.__tablename__]
@@ -165,6 +170,16 @@ def validate_legs(legs: Sequence[Leg], currency: str, *, kind: PostingKind | Non
     mistake (``currency_mismatch`` on the field), not an unbalanced posting."""
     for leg in legs:
         account = leg.account
+        if kind == PostingKind.accrual and (
+            account.customer_id is not None
+            or account.type in CUSTOMER_TYPES
+            or not account.type.endswith(ACCRUAL_ACCOUNT_SUFFIXES)
+        ):
+            raise RuleViolation(
+                f"an accrual moves only between the bank's receivable and income accounts, "
+                f"not {account.number}",
+                code="accrual_legs",
+            )
         if account.currency != currency:
             raise CurrencyMismatch(
                 f"account {account.number} holds {account.currency}, not {currency}",
@@ -307,6 +322,8 @@ def needs_approval(
 ) -> bool:
     if kind in ALWAYS_APPROVED:
         return True
+    if kind in BANK_INTERNAL:
+        return False
     limit = db.execute(
         select(ApprovalLimit.amount_minor).where(
             ApprovalLimit.branch_id == branch_id,
@@ -343,7 +360,7 @@ def submit(
         posting_id, kind=kind, branch_id=branch_id, legs=legs, amount_minor=amount_minor,
         currency=currency, now=now, beneficiary=beneficiary, country=country,
     )  # fmt: skip
-    decision = compliance.check(db, posting=proposed)
+    decision = ALLOW if kind in BANK_INTERNAL else compliance.check(db, posting=proposed)
     if decision.verdict is Verdict.block:
         raise PostingBlocked(f"refused by the compliance check: {decision.reason}")
     if decision.verdict is Verdict.hold:
