@@ -2,9 +2,8 @@
 
 After every step: each posting sums to zero; the loan-assets account holds minus the outstanding
 principal; the unpaid principal of the schedule equals the outstanding principal; interest and
-penalty income equal what the repayments allocated to them (interest: accrued daily into the
-receivable, cleared by repayments); the borrower's account moved by exactly the pay-out less the
-repayments.
+penalty are accrued daily into their receivables and income and cleared by what the repayments
+allocated to them; the borrower's account moved by exactly the pay-out less the repayments.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from branchdesk.core.errors import DomainError
 from branchdesk.core.security import Signer
 from branchdesk.ledger.models import Account, Entry
 from branchdesk.loans import service
-from branchdesk.loans.models import LoanInstalment, LoanRepayment
+from branchdesk.loans.models import LoanInstalment, LoanPenaltyAccrual, LoanRepayment
 from tests.loans.helpers import ALLOW, GOOD, application_body, balance, key, make_world
 
 START = datetime(2026, 3, 2, 3, tzinfo=UTC)
@@ -108,7 +107,18 @@ def test_any_repayment_sequence_keeps_loan_and_ledger_consistent(
             assert loan.interest_recognized_minor - loan.interest_receivable_minor == paid[1]
             if loan.status == "closed":
                 assert loan.interest_receivable_minor == 0
-            assert _system(db, "loan_penalty_income", world.branch.id) == paid[2]
+            # penalty: income holds every penalty day accrued, the receivable what is unpaid
+            accrued_penalty = db.execute(
+                select(func.coalesce(func.sum(LoanPenaltyAccrual.amount_minor), 0)).where(
+                    LoanPenaltyAccrual.loan_id == loan.id
+                )
+            ).scalar_one()
+            assert _system(db, "loan_penalty_income", world.branch.id) == accrued_penalty
+            assert _system(db, "loan_penalty_receivable", world.branch.id) == (
+                -loan.penalty_receivable_minor
+            )
+            assert loan.penalty_receivable_minor == loan.penalty_due_minor
+            assert accrued_penalty - loan.penalty_receivable_minor == paid[2]
             assert balance(db, world.account.id) == start_balance - paid[0]
             assert loan.penalty_due_minor >= 0
             assert (loan.status == "closed") == (loan.outstanding_principal_minor == 0)

@@ -169,6 +169,8 @@ class Loan(IdMixin, Base):
     # interest accrual: recognised so far (accrued or paid before accrual) and accrued unpaid
     interest_recognized_minor: Mapped[int] = mapped_column(MinorType, server_default="0")
     interest_receivable_minor: Mapped[int] = mapped_column(MinorType, server_default="0")
+    # penalty accrued to the ledger and not paid yet (penalty accrued before 0024: not included)
+    penalty_receivable_minor: Mapped[int] = mapped_column(MinorType, server_default="0")
     disbursement_posting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("postings.id"))
     disbursed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
@@ -209,7 +211,8 @@ class LoanRepayment(IdMixin, Base):
 
 
 class LoanPenaltyAccrual(Base):
-    """One row per loan and day: the daily job accrues a day at most once."""
+    """One row per loan and day: the daily job accrues a day at most once; the ledger posting
+    (per branch, currency and run) that recognised it (None: accrued before revision 0024)."""
 
     __tablename__ = "loan_penalty_accruals"
 
@@ -220,6 +223,7 @@ class LoanPenaltyAccrual(Base):
     overdue_minor: Mapped[int] = mapped_column(MinorType)
     amount_minor: Mapped[int] = mapped_column(MinorType)
     days_past_due: Mapped[int]
+    posting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("postings.id"))
 
 
 class RestructuringStatus(StrEnum):

@@ -249,6 +249,7 @@ class LoanRead(BaseModel):
     reference_rate_name: str = ""  # floating: re-priced to this reference + margin
     margin: Decimal = Decimal("0")
     interest_receivable_minor: int = 0  # accrued, not yet paid
+    penalty_receivable_minor: int = 0  # penalty accrued to the ledger, not yet paid
     disbursement_posting_id: uuid.UUID
     instalments: list[InstalmentRead]
     repayments: list[RepaymentRead]

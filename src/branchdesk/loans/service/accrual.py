@@ -14,6 +14,12 @@ A repayment's interest then clears the receivable (``servicing.repay``); interes
 it accrued goes straight to income and counts as recognised. A schedule lowered by a prepayment
 or a lower rate reverses the excess (a negative accrual, never more than the receivable).
 
+Penalty interest accrues the same way (``accrue_penalty``): the days the job adds to a loan's
+penalty (``rules.daily_penalty_minor``) are posted per branch and currency to the loan penalty
+receivable and penalty income, and a repayment's penalty clears that receivable.
+
+Both postings are of the ledger kind ``accrual`` (never held for approval, no customer leg).
+
 **Re-pricing.** ``reference_rates`` holds each reference rate (``LPR 1Y``) from its effective
 date. On the first business day a new rate is effective, products naming it quote the new rate to
 new applications, and every active floating-rate loan whose rate differs from reference + margin
@@ -27,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -48,6 +54,7 @@ from branchdesk.loans.models import (
     Loan,
     LoanInstalment,
     LoanInterestAccrual,
+    LoanPenaltyAccrual,
     LoanProduct,
     LoanStatus,
     RateType,
@@ -57,8 +64,8 @@ from branchdesk.loans.schemas import ReferenceRateRead
 from branchdesk.loans.service.common import loan_account
 from branchdesk.loans.service.servicing import instalments_of, reschedule_not_due
 
-# Accrual postings touch only the bank's own loan accounts (no customer, no cash): the customer
-# compliance rules have nothing to check on them.
+# Accrual postings touch only the bank's own loan accounts (no customer, no cash); the ledger does
+# not ask the compliance check for kind ``accrual`` anyway.
 _INTERNAL = AllowAll()
 
 
@@ -105,6 +112,46 @@ def accrue_interest(db: Session, *, loans: Sequence[Loan], as_of: date, now: dat
         db.add(row)
         rows[(loan.branch_id, loan.currency)].append(row)
     db.flush()
+    return post_accruals(
+        db, rows, receivable_kind="loan_interest_receivable", income_kind="loan_interest_income",
+        what="interest", as_of=as_of, now=now,
+    )  # fmt: skip
+
+
+def accrue_penalty(
+    db: Session, *, accrued: Sequence[tuple[Loan, Sequence[LoanPenaltyAccrual]]], as_of: date,
+    now: datetime,
+) -> int:  # fmt: skip
+    """Recognise the penalty days the daily job has just accrued (``servicing.run_daily``, one
+    ``loan_penalty_accruals`` row per loan and day): the loan's penalty receivable grows by them
+    and one posting per branch and currency carries the run's sum. Returns the amount."""
+    rows: dict[tuple[uuid.UUID, str], list[LoanPenaltyAccrual]] = defaultdict(list)
+    for loan, days in accrued:
+        amount = sum(r.amount_minor for r in days)
+        if amount == 0:
+            continue
+        loan.penalty_receivable_minor += amount
+        rows[(loan.branch_id, loan.currency)].extend(days)
+    db.flush()
+    return post_accruals(
+        db, rows, receivable_kind="loan_penalty_receivable", income_kind="loan_penalty_income",
+        what="penalty", as_of=as_of, now=now,
+    )  # fmt: skip
+
+
+def post_accruals(
+    db: Session,
+    rows: Mapping[tuple[uuid.UUID, str], Sequence[LoanInterestAccrual | LoanPenaltyAccrual]],
+    *,
+    receivable_kind: str,
+    income_kind: str,
+    what: str,
+    as_of: date,
+    now: datetime,
+) -> int:
+    """One ``accrual`` posting per branch and currency (receivable − sum, income + sum; a negative
+    sum reverses), named on each row. The ledger never holds these: only the bank's own
+    receivable and income accounts, no approval limit, no customer compliance check."""
     total = 0
     for (branch_id, currency), accrued in sorted(rows.items(), key=lambda kv: str(kv[0])):
         amount = sum(r.amount_minor for r in accrued)
@@ -112,18 +159,17 @@ def accrue_interest(db: Session, *, loans: Sequence[Loan], as_of: date, now: dat
         if amount == 0:
             continue
         receivable = loan_account(
-            db, kind="loan_interest_receivable", branch_id=branch_id, currency=currency, now=now
+            db, kind=receivable_kind, branch_id=branch_id, currency=currency, now=now
         )
-        income = loan_account(
-            db, kind="loan_interest_income", branch_id=branch_id, currency=currency, now=now
-        )
-        body = f"{branch_id}:{currency}:{as_of}:{sorted(str(r.loan_id) for r in accrued)}"
+        income = loan_account(db, kind=income_kind, branch_id=branch_id, currency=currency, now=now)
+        body = f"{what}:{branch_id}:{currency}:{as_of}:{sorted(str(r.loan_id) for r in accrued)}"
         result = submit(
-            db, kind=PostingKind.fee, key=f"loan-accrual:{branch_id}:{currency}:{new_id()}",
+            db, kind=PostingKind.accrual,
+            key=f"loan-{what}-accrual:{branch_id}:{currency}:{new_id()}",
             request_hash=hashlib.sha256(body.encode()).hexdigest(), branch_id=branch_id,
             legs=[Leg(receivable, -amount), Leg(income, amount)], amount_minor=abs(amount),
             currency=currency, actor=None, now=now, compliance=_INTERNAL,
-            memo=f"loan interest accrual {as_of}",
+            memo=f"loan {what} accrual {as_of}",
         )  # fmt: skip
         for r in accrued:
             r.posting_id = result.posting.id

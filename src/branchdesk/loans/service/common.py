@@ -19,6 +19,7 @@ LOAN_ACCOUNT_NAMES = {
     "loan_assets": "Loan assets",
     "loan_interest_receivable": "Loan interest receivable",
     "loan_interest_income": "Loan interest income",
+    "loan_penalty_receivable": "Loan penalty receivable",
     "loan_penalty_income": "Loan penalty income",
 }
 

@@ -4,10 +4,11 @@ due and the daily job. Money moves only through ledger postings (``ledger.servic
 * disbursement: the branch's loan-assets account pays out the principal; the customer's account
   receives it less the fee, which goes to fee income;
 * repayment: the customer's account pays; principal goes back to loan assets, interest and
-  penalty to the branch's loan interest and penalty income.
+  penalty clear what had accrued to their receivables (the rest goes to income at once).
 
-Interest and penalty are recognised when paid (cash basis); penalty accrues daily on the loan
-(``penalty_due_minor``, one ``loan_penalty_accruals`` row per day) until paid.
+Interest and penalty are recognised as they accrue (``accrual.py``, ``accrual`` postings by the
+daily job); penalty accrues daily on the loan (``penalty_due_minor``, one ``loan_penalty_accruals``
+row per day) until paid.
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ def disburse(
         margin=product.margin if product.rate_type == RateType.floating else "0",
         interest_recognized_minor=0,
         interest_receivable_minor=0,
+        penalty_receivable_minor=0,
         disbursement_posting_id=result.posting.id,
         disbursed_by_id=actor.user_id,
         created_at=now,
@@ -394,6 +396,8 @@ def repay(
     # Paying the loan off also reverses what accrued on the period that will never fall due.
     from_receivable = min(split.interest_minor, loan.interest_receivable_minor)
     direct_income = split.interest_minor - from_receivable
+    # the same for penalty (penalty accrued before revision 0024 was never posted: income now)
+    penalty_from_receivable = min(split.penalty_minor, loan.penalty_receivable_minor)
     pays_off = split.total_minor == total_owed(owed)
     reversed_accrual = loan.interest_receivable_minor - from_receivable if pays_off else 0
     legs = [Leg(payer, -amount_minor)]
@@ -401,7 +405,8 @@ def repay(
         ("loan_assets", split.principal_minor + split.prepayment_minor),
         ("loan_interest_receivable", from_receivable + reversed_accrual),
         ("loan_interest_income", direct_income - reversed_accrual),
-        ("loan_penalty_income", split.penalty_minor),
+        ("loan_penalty_receivable", penalty_from_receivable),
+        ("loan_penalty_income", split.penalty_minor - penalty_from_receivable),
     ):
         if part:
             bank = loan_account(
@@ -433,6 +438,7 @@ def repay(
         row.paid_principal_minor += part
         principal_left -= part
     loan.penalty_due_minor -= split.penalty_minor
+    loan.penalty_receivable_minor -= penalty_from_receivable
     loan.outstanding_principal_minor -= split.principal_minor + split.prepayment_minor
     loan.interest_receivable_minor -= from_receivable + reversed_accrual
     loan.interest_recognized_minor += direct_income - reversed_accrual
@@ -487,7 +493,11 @@ def run_daily(
     (``accrual.accrue_interest``, ledger postings) and every active loan's DPD snapshot for
     ``as_of`` is written (``history.take_snapshots``).
     """
-    from branchdesk.loans.service.accrual import accrue_interest, apply_reference_rates
+    from branchdesk.loans.service.accrual import (
+        accrue_interest,
+        accrue_penalty,
+        apply_reference_rates,
+    )
     from branchdesk.loans.service.history import take_snapshots
 
     repriced = apply_reference_rates(db, as_of=as_of, now=now, branch_ids=branch_ids)
@@ -503,6 +513,7 @@ def run_daily(
         ).scalars()
     )
     overdue_count = accrued_total = days_total = 0
+    penalty_days: list[tuple[Loan, list[LoanPenaltyAccrual]]] = []
     for loan in loans:
         if loan.status == LoanStatus.disbursement_pending:
             posting = db.get(Posting, loan.disbursement_posting_id)
@@ -518,23 +529,27 @@ def run_daily(
         start = max(start, as_of - timedelta(days=MAX_CATCH_UP_DAYS - 1))
         rate = Decimal(loan.penalty_rate)
         day = start
+        days: list[LoanPenaltyAccrual] = []
         while day <= as_of:
             overdue = overdue_minor(instalments, day)
             if overdue > 0:
                 amount = rules.daily_penalty_minor(overdue, rate)
-                db.add(
+                days.append(
                     LoanPenaltyAccrual(
                         loan_id=loan.id,
                         accrued_on=day,
                         overdue_minor=overdue,
                         amount_minor=amount,
                         days_past_due=days_past_due(instalments, day),
+                        posting_id=None,
                     )
                 )
                 loan.penalty_due_minor += amount
                 accrued_total += amount
                 days_total += 1
             day += timedelta(days=1)
+        db.add_all(days)
+        penalty_days.append((loan, days))
         if loan.last_accrued_on is None or as_of > loan.last_accrued_on:
             before = loan.bucket
             loan.last_accrued_on = as_of
@@ -558,6 +573,7 @@ def run_daily(
         if loan.days_past_due > 0:
             overdue_count += 1
     db.flush()
+    accrue_penalty(db, accrued=penalty_days, as_of=as_of, now=now)
     active = [loan for loan in loans if loan.status == LoanStatus.active]
     interest = accrue_interest(db, loans=active, as_of=as_of, now=now)
     snapshots = take_snapshots(db, loans=active, as_of=as_of)
@@ -606,6 +622,7 @@ def loan_read(db: Session, loan: Loan) -> LoanRead:
         reference_rate_name=loan.reference_rate_name,
         margin=Decimal(loan.margin),
         interest_receivable_minor=loan.interest_receivable_minor,
+        penalty_receivable_minor=loan.penalty_receivable_minor,
         disbursement_posting_id=loan.disbursement_posting_id,
         instalments=[
             InstalmentRead(
