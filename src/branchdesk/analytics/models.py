@@ -86,8 +86,11 @@ class CustomerRecommendation(IdMixin, Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
     rank: Mapped[int]
     product_code: Mapped[str] = mapped_column(String(40))
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(500))  # English wording of reason_parts
     rule_version: Mapped[str] = mapped_column(String(60))
+    # reason codes with parameters (analytics.recommend.reasons), worded in the viewer's
+    # language when shown; NULL for rows written before migration 0023 (then ``reason``)
+    reason_parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON())
 
 
 class CareTask(IdMixin, Base):

@@ -177,7 +177,7 @@ def write_back(
         CustomerRecommendation(
             id=new_id(), run_id=run.id, as_of=as_of, customer_id=uuid.UUID(r["customer_id"]),
             rank=r["rank"], product_code=r["product_code"], reason=r["reason"],
-            rule_version=RULE_VERSION,
+            rule_version=RULE_VERSION, reason_parts=r["reason_parts"],
         )
         for r in output.tables["recommendations"]
     )  # fmt: skip

@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from branchdesk.analytics.config import PipelineConfig
 from branchdesk.analytics.recommend import model as model_module
 from branchdesk.analytics.recommend.io import NO_DAY, Customers, Holdings, Products, day_number
+from branchdesk.analytics.recommend.reasons import reason_text
 
 Record = dict[str, Any]
 
@@ -172,19 +173,20 @@ def recommend(
     ranking = model_module.rank(
         trained, customers, products, holdings, as_of, config.recommendations
     )
-    texts = model_module.reasons(trained, customers, products, holdings, as_of, ranking)
+    why = model_module.reason_parts(trained, customers, products, holdings, as_of, ranking)
     return [
         {
             "customer_id": customers.ids[c],
             "rank": int(r),
             "product_code": products.codes[j],
-            "reason": text[:500],
+            "reason": reason_text(parts)[:500],  # English, for logs; shown: reason_parts
+            "reason_parts": parts,
         }
-        for c, r, j, text in zip(
+        for c, r, j, parts in zip(
             ranking.customer.tolist(),
             ranking.rank.tolist(),
             ranking.product.tolist(),
-            texts,
+            why,
             strict=True,
         )
     ]

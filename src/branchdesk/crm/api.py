@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from branchdesk.core.clock import utcnow
-from branchdesk.core.web import DbSession
+from branchdesk.core.web import DbSession, request_locale
 from branchdesk.crm import service
 from branchdesk.crm.schemas import CareTaskRead, Customer360
 from branchdesk.identity.deps import ApiUser
@@ -17,15 +17,19 @@ router = APIRouter(prefix="/api/v1", tags=["crm"])
 
 
 @router.get("/customers/{customer_number}/360", response_model=Customer360)
-def customer_360(db: DbSession, principal: ApiUser, customer_number: str) -> Customer360:
+def customer_360(
+    request: Request, db: DbSession, principal: ApiUser, customer_number: str
+) -> Customer360:
     """Profile (masked ID), KYC, accounts, activity, segments, loyalty, recommendations, tasks.
 
-    404 when the customer is unknown or outside the caller's branches; 403 without
-    customer.view.
+    Segment labels, product names and reasons are in the request's language (``bd_lang``
+    cookie, else Accept-Language); each reason also comes as codes with parameters. 404 when
+    the customer is unknown or outside the caller's branches; 403 without customer.view.
     """
     return service.get_customer_360(
-        db, customer_number=customer_number, actor=principal, now=utcnow()
-    )
+        db, customer_number=customer_number, actor=principal, now=utcnow(),
+        locale=request_locale(request),
+    )  # fmt: skip
 
 
 @router.get("/care-tasks", response_model=list[CareTaskRead])

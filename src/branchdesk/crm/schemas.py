@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -68,13 +69,23 @@ class ComplaintLine(BaseModel):
 class SegmentLine(BaseModel):
     kind: str
     segment: str
+    label: str  # the segment in the request's language
     valid_from: date
+
+
+class ReasonPartRead(BaseModel):
+    """One reason code and its parameters (branchdesk.analytics.recommend.reasons)."""
+
+    code: str
+    parameters: dict[str, Any]
 
 
 class RecommendationLine(BaseModel):
     rank: int
     product_code: str
-    reason: str
+    product_name: str  # in the request's language
+    reason: str  # worded in the request's language
+    reason_parts: list[ReasonPartRead]  # empty for rows stored before reason codes
 
 
 class CareTaskLine(BaseModel):

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
+from branchdesk.analytics.config import PipelineConfig
 from branchdesk.analytics.models import (
     CareTask,
     CustomerFeature,
     CustomerRecommendation,
     CustomerSegment,
 )
+from branchdesk.analytics.recommend.reasons import reason_text
 from branchdesk.appointments.models import Appointment
 from branchdesk.care.service import education as care_education
 from branchdesk.care.service import people as care_people
 from branchdesk.care.service import worklist as care_worklist
 from branchdesk.catalog.models import Branch
 from branchdesk.complaints.models import Case
-from branchdesk.core.i18n import get_locale
+from branchdesk.core.i18n import domain_messages, get_locale, translations
 from branchdesk.crm.schemas import (
     AccountLine,
     Analytics,
@@ -29,6 +32,7 @@ from branchdesk.crm.schemas import (
     ComplaintLine,
     Customer360,
     Profile,
+    ReasonPartRead,
     RecommendationLine,
     SegmentLine,
     SurveyLine,
@@ -59,10 +63,54 @@ def _kyc_status(expires: object, now: datetime) -> str:
     return "valid"
 
 
+def _gettext(locale: str) -> Callable[[str], str]:
+    """Translate in ``locale``: the crm catalog first, then the platform's (like crm pages)."""
+    own = domain_messages(locale, "crm")
+    shared = translations(locale)
+
+    def gettext(message: str) -> str:
+        return own.get(message) or shared.gettext(message)
+
+    return gettext
+
+
+def _segment_label(segment: str, gettext: Callable[[str], str]) -> str:
+    """A segment in words; cluster names are lists of traits ("high assets, few products",
+    a repeated name gets " (2)"), translated trait by trait."""
+    base, bracket, suffix = segment.partition(" (")
+    label = gettext(", ").join(gettext(word) for word in base.split(", "))
+    return f"{label}{bracket}{suffix}"
+
+
+def _recommendation(row: CustomerRecommendation, locale: str) -> RecommendationLine:
+    """A stored recommendation with its name and reason worded in ``locale``."""
+    gettext = _gettext(locale)
+    names = {p.code: p.name for p in PipelineConfig().products}
+
+    def product_name(code: str) -> str:
+        return gettext(names[code]) if code in names else code
+
+    parts = row.reason_parts or []
+    return RecommendationLine(
+        rank=row.rank,
+        product_code=row.product_code,
+        product_name=product_name(row.product_code),
+        reason=reason_text(parts, gettext, product_name) if parts else row.reason,
+        reason_parts=[
+            ReasonPartRead(code=p["code"], parameters={k: v for k, v in p.items() if k != "code"})
+            for p in parts
+        ],
+    )
+
+
 def get_customer_360(
-    db: Session, *, customer_number: str, actor: Principal, now: datetime
+    db: Session, *, customer_number: str, actor: Principal, now: datetime, locale: str | None = None
 ) -> Customer360:
-    """Raises Forbidden (no customer.view) or NotFound (unknown or outside the actor's branches)."""
+    """Raises Forbidden (no customer.view) or NotFound (unknown or outside the actor's branches).
+
+    Segment names, product names and recommendation reasons are worded in ``locale`` (the
+    request's language; default: the current one)."""
+    locale = locale or get_locale()
     customer = customers.get_customer(db, customer_number=customer_number, actor=actor)
     branch = db.get(Branch, customer.home_branch_id) if customer.home_branch_id else None
     profile = Profile(
@@ -142,9 +190,15 @@ def get_customer_360(
             .order_by(desc(Case.received_at)).limit(RECENT)
         ).scalars()
     ]  # fmt: skip
+    words = _gettext(locale)
     segments = sorted(
         (
-            SegmentLine(kind=s.kind, segment=s.segment, valid_from=s.valid_from)
+            SegmentLine(
+                kind=s.kind,
+                segment=s.segment,
+                label=_segment_label(s.segment, words),
+                valid_from=s.valid_from,
+            )
             for s in db.execute(
                 select(CustomerSegment).where(
                     CustomerSegment.customer_id == customer.id, CustomerSegment.valid_to.is_(None)
@@ -171,7 +225,7 @@ def get_customer_360(
             is_risk_tolerance_default=feature.is_risk_tolerance_default,
         )  # fmt: skip
         recommendations = [
-            RecommendationLine(rank=r.rank, product_code=r.product_code, reason=r.reason)
+            _recommendation(r, locale)
             for r in db.execute(
                 select(CustomerRecommendation)
                 .where(
@@ -205,7 +259,7 @@ def get_customer_360(
         care_tasks=tasks,
         relationship_manager=care_people.relationship_manager(db, customer),
         education_reads=care_education.reads_of_customer(
-            db, customer_id=customer.id, locale=get_locale()
+            db, customer_id=customer.id, locale=locale
         ),
     )
 

@@ -40,6 +40,12 @@ from branchdesk.analytics.recommend.io import (
 )
 from branchdesk.analytics.recommend.popularity import popularity_scores
 from branchdesk.analytics.recommend.ranking import Ranking, concat, top_k
+from branchdesk.analytics.recommend.reasons import (
+    AGE_LABELS,
+    ASSET_LABELS,
+    ReasonPart,
+    reason_text,
+)
 from branchdesk.analytics.recommend.rules import eligible
 
 MODEL_VERSION = "recommend-hgb-1"
@@ -58,9 +64,7 @@ LIFT_PRIOR = 50.0
 # run up to ten times slower than one.
 THREADS = 1
 AGE_BANDS = np.array([30.0, 40.0, 50.0, 60.0])
-AGE_LABELS = ("under 30", "30-39", "40-49", "50-59", "60 and over")
 ASSET_BANDS = np.array([100_000.0, 1_000_000.0, 5_000_000.0])
-ASSET_LABELS = ("under 100k", "100k-1M", "1M-5M", "5M and over")
 
 
 @dataclass(frozen=True)
@@ -218,14 +222,6 @@ def rank(
     return concat(parts)
 
 
-def _money(amount: float) -> str:
-    if amount >= 1_000_000:
-        return f"{amount / 1_000_000:g}M"
-    if amount >= 1_000:
-        return f"{amount / 1_000:g}k"
-    return f"{amount:g}"
-
-
 def reasons(
     model: TrainedModel,
     customers: Customers,
@@ -234,7 +230,23 @@ def reasons(
     as_of: date,
     ranking: Ranking,
 ) -> list[str]:
-    """One plain-language reason per recommendation row."""
+    """One plain-language (English) reason per recommendation row."""
+    return [
+        reason_text(parts)
+        for parts in reason_parts(model, customers, products, holdings, as_of, ranking)
+    ]
+
+
+def reason_parts(
+    model: TrainedModel,
+    customers: Customers,
+    products: Products,
+    holdings: Holdings,
+    as_of: date,
+    ranking: Ranking,
+) -> list[list[ReasonPart]]:
+    """Why each recommendation row: reason codes with parameters (worded by
+    :func:`.reasons.reason_text`)."""
     if len(ranking) == 0:
         return []
     as_of_day = day_number(as_of)
@@ -248,32 +260,31 @@ def reasons(
     best_lift = after[np.arange(len(ranking)), best_held]
     recent = popularity_scores(holdings, len(products), as_of)
     top_recent = {j for j in np.argsort(-recent, kind="stable")[:3].tolist() if recent[j] >= 1}
-    texts: list[str] = []
+    result: list[list[ReasonPart]] = []
     n_asset = len(ASSET_LABELS)
     for i in range(len(ranking)):
         c, j = int(ranking.customer[i]), int(ranking.product[i])
-        parts: list[str] = []
+        product = {"product_code": products.codes[j], "product": products.names[j]}
+        parts: list[ReasonPart] = []
         if seg_lift[i] >= 1.2:
             s = int(segment[c])
             parts.append(
-                f"customers aged {AGE_LABELS[s // n_asset]} with assets {ASSET_LABELS[s % n_asset]}"
-                f" open {products.names[j]} {seg_lift[i]:.1f}x as often as average"
-            )
+                {"code": "segment_lift", "age_band": s // n_asset, "asset_band": s % n_asset,
+                 **product, "lift": round(float(seg_lift[i]), 1)}
+            )  # fmt: skip
         if best_lift[i] >= 1.5:
+            h = int(best_held[i])
             parts.append(
-                f"often opened by holders of {products.names[int(best_held[i])]}, which you hold"
-            )
+                {"code": "after_holding", "held_code": products.codes[h],
+                 "held": products.names[h]}
+            )  # fmt: skip
         if not parts:
-            parts.append(
-                f"{products.names[j]} is one of the most opened products in the last 90 days"
-                if j in top_recent
-                else f"{products.names[j]} fits your profile and current holdings"
-            )
+            parts.append({"code": "popular" if j in top_recent else "fits", **product})
         parts.append(
-            f"risk R{products.risk_level[j]} within your C{customers.risk_tolerance[c]} tolerance"
-        )
+            {"code": "risk", "risk": int(products.risk_level[j]),
+             "tolerance": int(customers.risk_tolerance[c])}
+        )  # fmt: skip
         if products.min_assets[j] > 0:
-            parts.append(f"your assets meet the {_money(float(products.min_assets[j]))} minimum")
-        text = "; ".join(parts)
-        texts.append(text[0].upper() + text[1:])
-    return texts
+            parts.append({"code": "min_assets", "amount": float(products.min_assets[j])})
+        result.append(parts)
+    return result
