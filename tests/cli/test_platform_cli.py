@@ -57,7 +57,8 @@ def test_upgrade_seed_is_deterministic_and_demo_users_only_in_demo(tmp_path: Pat
         r"seeded profile demo \(seed 3\): 3 branches, 8 services, 18 counters, 19 staff,"
         r" 240 customers, (\d+) accounts, \1 demo postings, \d+ portal logins,"
         r" 0 survey responses, 4 loan products, 4 loyalty rewards, \d+ loyalty points entries,"
-        r" 4 loyalty redemptions, 4 education items, 80 managed customers, 60 risk assessments",
+        r" 4 loyalty redemptions, 4 education items, 80 managed customers, 60 risk assessments,"
+        r" 240 customers analysed, \d+ recommendations",
         # no history days: no visits to answer for
         a.stdout.strip(),
     ), a.stdout

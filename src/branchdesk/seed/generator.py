@@ -248,6 +248,8 @@ def seed_database(
                 seed_demo_care(db, now=SEED_EPOCH, assessed_before=datetime.now(UTC))
             )
             seed_demo_social(db, epoch=SEED_EPOCH)  # posts and replies on /social (not counted)
+            # one nightly analytics run: segments, tiers and recommendations for the customer 360
+            summary.counts.update(_run_analytics(db, now=datetime.now(UTC)))
         append_audit(
             db,
             action="seed.profile",
@@ -257,6 +259,13 @@ def seed_database(
             detail={"profile": profile, "seed": seed, **summary.counts},
         )
     return summary
+
+
+def _run_analytics(db: Session, *, now: datetime) -> dict[str, int]:
+    from branchdesk.analytics.pipeline import run_pipeline  # DuckDB and scikit-learn: load late
+
+    run = run_pipeline(db, engine_name="duckdb", as_of=now.date(), now=now)
+    return {"customers analysed": run.customers, "recommendations": run.recommendations}
 
 
 def _seed_bank(
