@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
-from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from branchdesk.core.errors import Conflict, NotFound, RuleViolation
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
-from branchdesk.identity.roles import Permission, Role
+from branchdesk.identity.roles import Permission
+from branchdesk.operations.access import require_branch
 from branchdesk.operations.models import CsaQuestionnaire, CsaResponse
 from branchdesk.operations.schemas import (
     CsaAnswer,
@@ -27,8 +28,6 @@ from branchdesk.operations.schemas import (
     CsaResponseCreate,
     CsaResponseRead,
 )
-
-BANK_WIDE = frozenset({Role.compliance_officer, Role.risk_officer, Role.admin})
 
 
 class AlreadyAnswered(Conflict):
@@ -129,9 +128,7 @@ def submit_response(
 
 
 def list_responses(db: Session, *, branch: Branch, actor: Principal) -> list[CsaResponseRead]:
-    actor.require(Permission.control_assessment_view)
-    if not (actor.role in BANK_WIDE or actor.sees_branch(branch.id)):
-        raise Forbidden("this branch is outside your assignment")
+    require_branch(actor, Permission.control_assessment_view, branch.id)
     rows = db.execute(
         select(CsaResponse, CsaQuestionnaire, User.username)
         .join(CsaQuestionnaire, CsaQuestionnaire.id == CsaResponse.questionnaire_id)

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
-from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from branchdesk.core.errors import Conflict, NotFound, RuleViolation
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.models import User
 from branchdesk.identity.principal import Principal
-from branchdesk.identity.roles import Permission, Role
+from branchdesk.identity.roles import Permission
+from branchdesk.operations.access import require_branch
 from branchdesk.operations.models import (
     EmergencyPlan,
     Incident,
@@ -39,8 +40,6 @@ from branchdesk.operations.schemas import (
     PlanRead,
 )
 
-BANK_WIDE = frozenset({Role.compliance_officer, Role.risk_officer, Role.admin})
-
 
 class StepAlreadyTicked(Conflict):
     code = "step_already_ticked"
@@ -48,12 +47,6 @@ class StepAlreadyTicked(Conflict):
 
 class IncidentClosed(Conflict):
     code = "incident_closed"
-
-
-def _require_branch(actor: Principal, permission: Permission, branch_id: uuid.UUID) -> None:
-    actor.require(permission)
-    if not (actor.role in BANK_WIDE or actor.sees_branch(branch_id)):
-        raise Forbidden("this branch is outside your assignment")
 
 
 # --- plans --------------------------------------------------------------------------------------
@@ -139,7 +132,7 @@ def get_incident(db: Session, *, incident_id: uuid.UUID, actor: Principal) -> In
     incident = db.get(Incident, incident_id)
     if incident is None:
         raise NotFound("no such incident")
-    _require_branch(actor, Permission.incident_handle, incident.branch_id)
+    require_branch(actor, Permission.incident_handle, incident.branch_id)
     return _incident_read(db, incident)
 
 
@@ -171,7 +164,7 @@ def open_incident(
     db: Session, *, branch: Branch, body: IncidentOpen, actor: Principal, now: datetime
 ) -> IncidentRead:
     """Register an incident; its scenario's plan is copied in as the step checklist."""
-    _require_branch(actor, Permission.incident_handle, branch.id)
+    require_branch(actor, Permission.incident_handle, branch.id)
     plan = db.execute(
         select(EmergencyPlan).where(EmergencyPlan.scenario == body.scenario)
     ).scalar_one_or_none()
@@ -206,7 +199,7 @@ def _locked_incident(db: Session, incident_id: uuid.UUID, actor: Principal) -> I
     ).scalar_one_or_none()
     if incident is None:
         raise NotFound("no such incident")
-    _require_branch(actor, Permission.incident_handle, incident.branch_id)
+    require_branch(actor, Permission.incident_handle, incident.branch_id)
     if incident.status != IncidentStatus.open:
         raise IncidentClosed("the incident is closed")
     return incident
@@ -266,7 +259,7 @@ def close_incident(
 def list_incidents(
     db: Session, *, branch: Branch, actor: Principal, status: IncidentStatus | None = None
 ) -> list[IncidentRead]:
-    _require_branch(actor, Permission.incident_handle, branch.id)
+    require_branch(actor, Permission.incident_handle, branch.id)
     query = select(Incident).where(Incident.branch_id == branch.id)
     if status is not None:
         query = query.where(Incident.status == status)
@@ -289,7 +282,7 @@ def _loss_read(branch: Branch, event: LossEvent) -> LossEventRead:
 def record_loss_event(
     db: Session, *, branch: Branch, body: LossEventCreate, actor: Principal, now: datetime
 ) -> LossEventRead:
-    _require_branch(actor, Permission.loss_event_manage, branch.id)
+    require_branch(actor, Permission.loss_event_manage, branch.id)
     if body.occurred_on > now.date():
         raise RuleViolation("the event lies in the future", field="occurred_on")
     if body.incident_id is not None:
@@ -314,7 +307,7 @@ def record_loss_event(
 
 
 def list_loss_events(db: Session, *, branch: Branch, actor: Principal) -> list[LossEventRead]:
-    _require_branch(actor, Permission.loss_event_manage, branch.id)
+    require_branch(actor, Permission.loss_event_manage, branch.id)
     rows = db.execute(
         select(LossEvent)
         .where(LossEvent.branch_id == branch.id)
