@@ -31,17 +31,12 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.web import DbSession, redirect, render, request_locale
 from branchdesk.customers import service as customers
-from branchdesk.identity.deps import FormFields, PageUser, PostedForm
+from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission
 from branchdesk.portal.deps import PageCustomer, PortalRoute
 
 router = APIRouter(include_in_schema=False)
 portal_router = APIRouter(prefix="/my", route_class=PortalRoute, include_in_schema=False)
-
-
-def _text(form: FormFields, name: str) -> str:
-    value = form.get(name, "")
-    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
 
 
 Parsed = TypeVar("Parsed", bound=BaseModel)
@@ -80,11 +75,13 @@ def worklist_page(
 def task_done_form(
     db: DbSession, principal: PageUser, form: PostedForm, task_id: uuid.UUID
 ) -> Response:
-    body = _parse(TaskDone, {"outcome": _text(form, "outcome"), "note": _text(form, "note")})
+    body = _parse(
+        TaskDone, {"outcome": field_text(form, "outcome"), "note": field_text(form, "note")}
+    )
     worklist.complete_task(
         db, task_id=task_id, outcome=body.outcome, note=body.note, actor=principal, now=utcnow()
     )
-    scope = "branch" if _text(form, "scope") == "branch" else "mine"
+    scope = "branch" if field_text(form, "scope") == "branch" else "mine"
     return redirect(f"/care/worklist?scope={scope}")
 
 
@@ -120,7 +117,7 @@ def customer_page(
 def assign_manager_form(
     db: DbSession, principal: PageUser, form: PostedForm, customer_number: str
 ) -> Response:
-    username = _text(form, "username") or None
+    username = field_text(form, "username") or None
     people.assign_relationship_manager(
         db, customer_number=customer_number, data=_parse(ManagerAssign, {"username": username}),
         actor=principal, now=utcnow(),
@@ -134,7 +131,7 @@ def assessment_form(
 ) -> Response:
     body = _parse(
         AssessmentCreate,
-        {"risk_tolerance": _text(form, "risk_tolerance"), "note": _text(form, "note")},
+        {"risk_tolerance": field_text(form, "risk_tolerance"), "note": field_text(form, "note")},
     )
     people.record_assessment(
         db, customer_number=customer_number, data=body, actor=principal, now=utcnow()
@@ -169,20 +166,20 @@ def campaigns_page(
 
 @router.post("/care/campaigns")
 def create_campaign_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
-    kind, _sep, segment = _text(form, "segment").partition(":")
-    local = _text(form, "scheduled_at")
+    kind, _sep, segment = field_text(form, "segment").partition(":")
+    local = field_text(form, "scheduled_at")
     try:
         scheduled = datetime.fromisoformat(local) if local else utcnow()
     except ValueError:
         raise RuleViolation("a date and time", field="scheduled_at") from None
     if scheduled.tzinfo is None:  # typed in the branch's local time
-        zone = get_branch_by_code(db, _text(form, "branch_code") or "?").timezone
+        zone = get_branch_by_code(db, field_text(form, "branch_code") or "?").timezone
         scheduled = scheduled.replace(tzinfo=ZoneInfo(zone))
     body = _parse(
         CampaignCreate,
-        {"name": _text(form, "name"), "branch_code": _text(form, "branch_code"),
-         "segment_kind": kind, "segment": segment, "text_zh_hant": _text(form, "text_zh_hant"),
-         "text_zh_hans": _text(form, "text_zh_hans"), "text_en": _text(form, "text_en"),
+        {"name": field_text(form, "name"), "branch_code": field_text(form, "branch_code"),
+         "segment_kind": kind, "segment": segment, "text_zh_hant": field_text(form, "text_zh_hant"),
+         "text_zh_hans": field_text(form, "text_zh_hans"), "text_en": field_text(form, "text_en"),
          "scheduled_at": scheduled},
     )  # fmt: skip
     made = campaigns.create_campaign(db, data=body, actor=principal, now=utcnow())
@@ -218,7 +215,7 @@ def decide_form(
         raise RuleViolation("approve or reject", field="decision")
     campaigns.decide_campaign(
         db, campaign_id=campaign_id, approve=decision == "approve",
-        data=_parse(CampaignDecision, {"note": _text(form, "note")}), actor=principal,
+        data=_parse(CampaignDecision, {"note": field_text(form, "note")}), actor=principal,
         now=utcnow(),
     )  # fmt: skip
     return redirect(f"/care/campaigns/{campaign_id}")
@@ -240,10 +237,10 @@ def education_page(request: Request, db: DbSession, principal: PageUser) -> Resp
 
 @router.post("/care/education")
 def create_education_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
-    kind, _sep, segment = _text(form, "segment").partition(":")
+    kind, _sep, segment = field_text(form, "segment").partition(":")
     fields = ("slug", "kind", "title_zh_hant", "title_zh_hans", "title_en", "body_zh_hant",
               "body_zh_hans", "body_en")  # fmt: skip
-    data: dict[str, Any] = {name: _text(form, name) for name in fields}
+    data: dict[str, Any] = {name: field_text(form, name) for name in fields}
     data.update({"segment_kind": kind or None, "segment": segment or None})
     education.create_item(db, data=_parse(EducationCreate, data), actor=principal, now=utcnow())
     return redirect("/care/education")

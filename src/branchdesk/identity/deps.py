@@ -176,4 +176,10 @@ async def form_fields(request: Request) -> FormFields:
     return fields
 
 
+def field_text(form: FormFields, name: str) -> str:
+    """One posted field as text: the first value of a repeated key, stripped; "" when missing."""
+    value = form.get(name, "")
+    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
+
+
 PostedForm = Annotated[FormFields, Depends(form_fields)]

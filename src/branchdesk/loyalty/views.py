@@ -16,7 +16,7 @@ from branchdesk.catalog.models import Branch, Counter
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, Forbidden, NotFound, RuleViolation, Unauthorized
 from branchdesk.core.web import DbSession, redirect, render
-from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.loyalty import counter as counter_service
@@ -28,11 +28,6 @@ from branchdesk.portal.service import CustomerPrincipal
 
 router = APIRouter(include_in_schema=False)
 portal_router = APIRouter(prefix="/my/loyalty", route_class=PortalRoute, include_in_schema=False)
-
-
-def _text(form: PostedForm, key: str) -> str:
-    value = form.get(key, "")
-    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
 
 
 def _problem(exc: DomainError) -> dict[str, str]:
@@ -80,18 +75,18 @@ def request_adjustment(
     request: Request, db: DbSession, principal: PageUser, form: PostedForm
 ) -> Response:
     try:
-        points = int(_text(form, "points") or "0")
+        points = int(field_text(form, "points") or "0")
     except ValueError:
         points = 0
     try:
-        data = AdjustmentCreate(points=points, reason=_text(form, "reason"))
+        data = AdjustmentCreate(points=points, reason=field_text(form, "reason"))
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "points"
         problem = _problem(RuleViolation(str(exc.errors()[0]["msg"]), field=field))
         db.rollback()
         return _programme_page(request, db, principal, problem=problem, status_code=422)
     service.request_adjustment(
-        db, actor=principal, customer_number=_text(form, "customer_number"), data=data,
+        db, actor=principal, customer_number=field_text(form, "customer_number"), data=data,
         now=utcnow(),
     )  # fmt: skip
     return redirect("/loyalty#adjustments")
@@ -179,8 +174,8 @@ def counter_redeem(
     try:
         result = counter_service.redeem_at_counter(
             db, actor=principal, branch=branch, counter=counter,
-            ticket_id=_text(form, "ticket_id"), reward_code=_text(form, "reward_code"),
-            idempotency_key=_text(form, "key") or uuid.uuid4().hex, now=utcnow(),
+            ticket_id=field_text(form, "ticket_id"), reward_code=field_text(form, "reward_code"),
+            idempotency_key=field_text(form, "key") or uuid.uuid4().hex, now=utcnow(),
         )  # fmt: skip
     except (Forbidden, Unauthorized):
         raise

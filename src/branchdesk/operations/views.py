@@ -15,18 +15,13 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.money import parse_major
 from branchdesk.core.web import DbSession, redirect, render
-from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission
 from branchdesk.operations import assessments, incidents
 from branchdesk.operations.models import LossKind, Scenario
 from branchdesk.operations.schemas import CsaResponseCreate, IncidentOpen, LossEventCreate
 
 router = APIRouter(include_in_schema=False)
-
-
-def _text(form: dict[str, str | list[str]], name: str) -> str:
-    value = form.get(name, "")
-    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
 
 
 @router.get("/operations/branches/{branch_code}/incidents", response_class=HTMLResponse)
@@ -47,7 +42,7 @@ def open_form(db: DbSession, principal: PageUser, form: PostedForm, branch_code:
     branch = catalog.get_branch_by_code(db, branch_code)
     try:
         body = IncidentOpen.model_validate(
-            {name: _text(form, name) for name in ("scenario", "title", "description")}
+            {name: field_text(form, name) for name in ("scenario", "title", "description")}
         )
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0])
@@ -78,7 +73,7 @@ def tick_form(
 def close_form(
     db: DbSession, principal: PageUser, form: PostedForm, incident_id: uuid.UUID
 ) -> Response:
-    note = _text(form, "note")
+    note = field_text(form, "note")
     if not note:
         raise RuleViolation("a closing note is required", field="note")
     incidents.close_incident(db, incident_id=incident_id, note=note, actor=principal, now=utcnow())
@@ -114,13 +109,15 @@ def loss_event_form(
     db: DbSession, principal: PageUser, form: PostedForm, branch_code: str
 ) -> Response:
     branch = catalog.get_branch_by_code(db, branch_code)
-    currency = _text(form, "currency").upper()
-    typed = _text(form, "amount")
+    currency = field_text(form, "currency").upper()
+    typed = field_text(form, "amount")
     try:  # a near miss may cost nothing
         amount = 0 if typed in ("", "0") else parse_major(typed, currency)
     except ValueError:
         raise RuleViolation("check the amount", field="amount") from None
-    values = {name: _text(form, name) for name in ("kind", "category", "root_cause", "occurred_on")}
+    values = {
+        name: field_text(form, name) for name in ("kind", "category", "root_cause", "occurred_on")
+    }
     try:
         body = LossEventCreate.model_validate(
             {**values, "currency": currency, "amount_minor": amount}
@@ -157,13 +154,13 @@ def assessment_form(
     branch = catalog.get_branch_by_code(db, branch_code)
     answers: list[str] = []
     while f"answer_{len(answers) + 1}" in form:
-        answers.append(_text(form, f"answer_{len(answers) + 1}"))
+        answers.append(field_text(form, f"answer_{len(answers) + 1}"))
     try:
         body = CsaResponseCreate.model_validate(
             {
-                "questionnaire_code": _text(form, "questionnaire_code"),
-                "period": _text(form, "period"),
-                "comment": _text(form, "comment"),
+                "questionnaire_code": field_text(form, "questionnaire_code"),
+                "period": field_text(form, "period"),
+                "comment": field_text(form, "comment"),
                 "answers": answers,
             }
         )
@@ -178,6 +175,6 @@ def review_form(
     db: DbSession, principal: PageUser, form: PostedForm, response_id: uuid.UUID
 ) -> Response:
     done = assessments.review_response(
-        db, response_id=response_id, note=_text(form, "note"), actor=principal, now=utcnow()
+        db, response_id=response_id, note=field_text(form, "note"), actor=principal, now=utcnow()
     )
     return redirect(f"/operations/branches/{done.branch_code}/self-assessments")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.web import DbSession, redirect, render
-from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission, Role
 from branchdesk.training import service
 from branchdesk.training.models import CourseCategory
@@ -27,11 +27,6 @@ from branchdesk.training.schemas import (
 
 router = APIRouter(include_in_schema=False)
 M = TypeVar("M", bound=BaseModel)
-
-
-def _text(form: dict[str, str | list[str]], name: str) -> str:
-    value = form.get(name, "")
-    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
 
 
 def _parse(model: type[M], values: dict[str, Any]) -> M:
@@ -81,8 +76,8 @@ def courses_page(request: Request, db: DbSession, principal: PageUser) -> Respon
 @router.post("/training/courses")
 def course_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
     names = ("code", "category", "title_zh_hant", "title_zh_hans", "title_en", "pass_mark")
-    values: dict[str, Any] = {name: _text(form, name) for name in names}
-    values["is_annual"] = _text(form, "is_annual") == "on"
+    values: dict[str, Any] = {name: field_text(form, name) for name in names}
+    values["is_annual"] = field_text(form, "is_annual") == "on"
     body = _parse(CourseCreate, values)
     service.create_course(db, body=body, actor=principal, now=utcnow())
     return redirect("/training/courses#courses")
@@ -90,7 +85,9 @@ def course_form(db: DbSession, principal: PageUser, form: PostedForm) -> Respons
 
 @router.post("/training/assignments")
 def assignment_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
-    body = _parse(AssignmentCreate, {n: _text(form, n) for n in ("course_code", "role", "due_on")})
+    body = _parse(
+        AssignmentCreate, {n: field_text(form, n) for n in ("course_code", "role", "due_on")}
+    )
     service.assign_course(db, body=body, actor=principal, now=utcnow())
     return redirect("/training/courses#assignments")
 
@@ -98,7 +95,7 @@ def assignment_form(db: DbSession, principal: PageUser, form: PostedForm) -> Res
 @router.post("/training/completions")
 def completion_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
     body = _parse(
-        CompletionCreate, {n: _text(form, n) for n in ("course_code", "username", "score")}
+        CompletionCreate, {n: field_text(form, n) for n in ("course_code", "username", "score")}
     )
     service.record_completion(db, body=body, actor=principal, now=utcnow())
     return redirect("/training/courses#completions")
@@ -107,7 +104,7 @@ def completion_form(db: DbSession, principal: PageUser, form: PostedForm) -> Res
 @router.post("/training/certifications")
 def certification_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
     names = ("code", "name_zh_hant", "name_zh_hans", "name_en", "service_code", "validity_months")
-    body = _parse(CertificationCreate, {n: _text(form, n) for n in names})
+    body = _parse(CertificationCreate, {n: field_text(form, n) for n in names})
     service.create_certification(db, body=body, actor=principal, now=utcnow())
     return redirect("/training/courses#certifications")
 
@@ -115,6 +112,6 @@ def certification_form(db: DbSession, principal: PageUser, form: PostedForm) -> 
 @router.post("/training/staff-certifications")
 def grant_form(db: DbSession, principal: PageUser, form: PostedForm) -> Response:
     names = ("username", "certification_code", "issued_on", "expires_on")
-    body = _parse(StaffCertificationCreate, {n: _text(form, n) for n in names})
+    body = _parse(StaffCertificationCreate, {n: field_text(form, n) for n in names})
     service.grant_certification(db, body=body, actor=principal, now=utcnow())
     return redirect("/training/courses#grants")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.web import DbSession, redirect, render
-from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission
 from branchdesk.risk.aml.config import RuleConfig
 from branchdesk.risk.cases import kyc, reports, service, sweep
@@ -21,11 +21,6 @@ from branchdesk.risk.cases.models import CaseStatus
 from branchdesk.risk.cases.schemas import KycFactsUpdate
 
 router = APIRouter(include_in_schema=False)
-
-
-def _text(form: dict[str, str | list[str]], name: str) -> str:
-    value = form.get(name, "")
-    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
 
 
 @router.get("/risk/alerts", response_class=HTMLResponse)
@@ -89,12 +84,12 @@ def str_page(request: Request, db: DbSession, principal: PageUser, case_id: uuid
 def transition_form(
     db: DbSession, principal: PageUser, case_id: uuid.UUID, form: PostedForm
 ) -> Response:
-    target = _text(form, "to")
+    target = field_text(form, "to")
     if target not in set(CaseStatus):
         raise RuleViolation("unknown status", field="to")
     service.transition_case(
         db, case_id=case_id, to=CaseStatus(target), actor=principal, now=utcnow(),
-        note=_text(form, "note")[:1000], reason=_text(form, "reason")[:500],
+        note=field_text(form, "note")[:1000], reason=field_text(form, "reason")[:500],
     )  # fmt: skip
     return redirect(f"/risk/cases/{case_id}")
 
@@ -104,7 +99,11 @@ def assignee_form(
     db: DbSession, principal: PageUser, case_id: uuid.UUID, form: PostedForm
 ) -> Response:
     service.assign_case(
-        db, case_id=case_id, username=_text(form, "username")[:64], actor=principal, now=utcnow()
+        db,
+        case_id=case_id,
+        username=field_text(form, "username")[:64],
+        actor=principal,
+        now=utcnow(),
     )
     return redirect(f"/risk/cases/{case_id}")
 
@@ -112,7 +111,7 @@ def assignee_form(
 @router.post("/risk/cases/{case_id}/notes")
 def note_form(db: DbSession, principal: PageUser, case_id: uuid.UUID, form: PostedForm) -> Response:
     service.add_note(
-        db, case_id=case_id, text=_text(form, "text")[:1000], actor=principal, now=utcnow()
+        db, case_id=case_id, text=field_text(form, "text")[:1000], actor=principal, now=utcnow()
     )
     return redirect(f"/risk/cases/{case_id}")
 
@@ -122,14 +121,17 @@ def posting_form(
     db: DbSession, principal: PageUser, case_id: uuid.UUID, posting_id: uuid.UUID, form: PostedForm
 ) -> Response:
     service.decide_held_posting(
-        db, case_id=case_id, posting_id=posting_id, approve=_text(form, "decision") == "approve",
-        actor=principal, now=utcnow(), note=_text(form, "note")[:300],
+        db, case_id=case_id, posting_id=posting_id,
+        approve=field_text(form, "decision") == "approve", actor=principal, now=utcnow(),
+        note=field_text(form, "note")[:300],
     )  # fmt: skip
     return redirect(f"/risk/cases/{case_id}")
 
 
 def _list(form: dict[str, str | list[str]], name: str) -> list[str]:
-    return [part.strip() for part in _text(form, name).replace(";", ",").split(",") if part.strip()]
+    return [
+        part.strip() for part in field_text(form, name).replace(";", ",").split(",") if part.strip()
+    ]
 
 
 @router.get("/risk/customers/{customer_number}/kyc", response_class=HTMLResponse)
@@ -149,10 +151,10 @@ def kyc_form(
     db: DbSession, principal: PageUser, form: PostedForm, customer_number: str
 ) -> Response:
     values = {
-        "occupation": _text(form, "occupation").lower(),
-        "nationality": _text(form, "nationality").upper(),
-        "residence_country": _text(form, "residence_country").upper(),
-        "is_pep": _text(form, "is_pep") == "on",
+        "occupation": field_text(form, "occupation").lower(),
+        "nationality": field_text(form, "nationality").upper(),
+        "residence_country": field_text(form, "residence_country").upper(),
+        "is_pep": field_text(form, "is_pep") == "on",
         "products": [p.lower() for p in _list(form, "products")],
         "channels": [c.lower() for c in _list(form, "channels")],
     }
