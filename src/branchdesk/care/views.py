@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from branchdesk.care.rules import OUTCOMES, TOLERANCES
@@ -29,7 +28,7 @@ from branchdesk.catalog.service import get_branch_by_code
 from branchdesk.core import i18n
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
-from branchdesk.core.web import DbSession, redirect, render, request_locale
+from branchdesk.core.web import DbSession, parse_form, redirect, render, request_locale
 from branchdesk.customers import service as customers
 from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission
@@ -37,18 +36,6 @@ from branchdesk.portal.deps import PageCustomer, PortalRoute
 
 router = APIRouter(include_in_schema=False)
 portal_router = APIRouter(prefix="/my", route_class=PortalRoute, include_in_schema=False)
-
-
-Parsed = TypeVar("Parsed", bound=BaseModel)
-
-
-def _parse(schema: type[Parsed], data: dict[str, Any]) -> Parsed:
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        location = exc.errors()[0]["loc"]
-        field = str(location[0]) if location else "form"
-        raise RuleViolation(f"check {field}", field=field) from None
 
 
 # --- worklist ------------------------------------------------------------------------------
@@ -75,7 +62,7 @@ def worklist_page(
 def task_done_form(
     db: DbSession, principal: PageUser, form: PostedForm, task_id: uuid.UUID
 ) -> Response:
-    body = _parse(
+    body = parse_form(
         TaskDone, {"outcome": field_text(form, "outcome"), "note": field_text(form, "note")}
     )
     worklist.complete_task(
@@ -119,7 +106,7 @@ def assign_manager_form(
 ) -> Response:
     username = field_text(form, "username") or None
     people.assign_relationship_manager(
-        db, customer_number=customer_number, data=_parse(ManagerAssign, {"username": username}),
+        db, customer_number=customer_number, data=parse_form(ManagerAssign, {"username": username}),
         actor=principal, now=utcnow(),
     )  # fmt: skip
     return redirect(f"/care/customers/{customer_number}")
@@ -129,7 +116,7 @@ def assign_manager_form(
 def assessment_form(
     db: DbSession, principal: PageUser, form: PostedForm, customer_number: str
 ) -> Response:
-    body = _parse(
+    body = parse_form(
         AssessmentCreate,
         {"risk_tolerance": field_text(form, "risk_tolerance"), "note": field_text(form, "note")},
     )
@@ -175,7 +162,7 @@ def create_campaign_form(db: DbSession, principal: PageUser, form: PostedForm) -
     if scheduled.tzinfo is None:  # typed in the branch's local time
         zone = get_branch_by_code(db, field_text(form, "branch_code") or "?").timezone
         scheduled = scheduled.replace(tzinfo=ZoneInfo(zone))
-    body = _parse(
+    body = parse_form(
         CampaignCreate,
         {"name": field_text(form, "name"), "branch_code": field_text(form, "branch_code"),
          "segment_kind": kind, "segment": segment, "text_zh_hant": field_text(form, "text_zh_hant"),
@@ -215,7 +202,7 @@ def decide_form(
         raise RuleViolation("approve or reject", field="decision")
     campaigns.decide_campaign(
         db, campaign_id=campaign_id, approve=decision == "approve",
-        data=_parse(CampaignDecision, {"note": field_text(form, "note")}), actor=principal,
+        data=parse_form(CampaignDecision, {"note": field_text(form, "note")}), actor=principal,
         now=utcnow(),
     )  # fmt: skip
     return redirect(f"/care/campaigns/{campaign_id}")
@@ -242,7 +229,7 @@ def create_education_form(db: DbSession, principal: PageUser, form: PostedForm) 
               "body_zh_hans", "body_en")  # fmt: skip
     data: dict[str, Any] = {name: field_text(form, name) for name in fields}
     data.update({"segment_kind": kind or None, "segment": segment or None})
-    education.create_item(db, data=_parse(EducationCreate, data), actor=principal, now=utcnow())
+    education.create_item(db, data=parse_form(EducationCreate, data), actor=principal, now=utcnow())
     return redirect("/care/education")
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from branchdesk.core import i18n
 from branchdesk.core.config import SUPPORTED_LOCALES
 from branchdesk.core.db import Database
-from branchdesk.core.errors import DomainError
+from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.money import format_money
 
 log = logging.getLogger("branchdesk.web")
@@ -365,8 +366,6 @@ def configure_logging(level: str = "INFO") -> None:
 
 def validate_form(schema: type[Any], data: Mapping[str, Any]) -> tuple[Any, dict[str, str]]:
     """Build a schema from posted fields; on failure return the per-field messages instead."""
-    from pydantic import ValidationError
-
     try:
         return schema.model_validate(dict(data)), {}
     except ValidationError as exc:
@@ -392,3 +391,17 @@ def local_minute(value: datetime | None, timezone: str) -> str:
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+
+def parse_form(schema: type[Parsed], data: Mapping[str, Any]) -> Parsed:
+    """Build a schema from posted fields; the first bad field raises RuleViolation naming it
+    (a 422, or the page's own message for it), where validate_form returns every message."""
+    try:
+        return schema.model_validate(dict(data))
+    except ValidationError as exc:
+        location = exc.errors()[0]["loc"]
+        field = str(location[0]) if location else "form"
+        raise RuleViolation(f"check {field}", field=field) from None

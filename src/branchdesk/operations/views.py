@@ -8,13 +8,12 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from branchdesk.catalog import service as catalog
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
 from branchdesk.core.money import parse_major
-from branchdesk.core.web import DbSession, redirect, render
+from branchdesk.core.web import DbSession, parse_form, redirect, render
 from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission
 from branchdesk.operations import assessments, incidents
@@ -40,13 +39,10 @@ def incidents_page(
 @router.post("/operations/branches/{branch_code}/incidents")
 def open_form(db: DbSession, principal: PageUser, form: PostedForm, branch_code: str) -> Response:
     branch = catalog.get_branch_by_code(db, branch_code)
-    try:
-        body = IncidentOpen.model_validate(
-            {name: field_text(form, name) for name in ("scenario", "title", "description")}
-        )
-    except ValidationError as exc:
-        field = str(exc.errors()[0]["loc"][0])
-        raise RuleViolation(f"check {field}", field=field) from None
+    body = parse_form(
+        IncidentOpen,
+        {name: field_text(form, name) for name in ("scenario", "title", "description")},
+    )
     made = incidents.open_incident(db, branch=branch, body=body, actor=principal, now=utcnow())
     return redirect(f"/operations/incidents/{made.id}")
 
@@ -78,12 +74,6 @@ def close_form(
         raise RuleViolation("a closing note is required", field="note")
     incidents.close_incident(db, incident_id=incident_id, note=note, actor=principal, now=utcnow())
     return redirect(f"/operations/incidents/{incident_id}")
-
-
-def _invalid(exc: ValidationError) -> RuleViolation:
-    location = exc.errors()[0]["loc"]
-    field = str(location[0]) if location else "form"
-    return RuleViolation(f"check {field}", field=field)
 
 
 @router.get("/operations/branches/{branch_code}/loss-events", response_class=HTMLResponse)
@@ -118,12 +108,7 @@ def loss_event_form(
     values = {
         name: field_text(form, name) for name in ("kind", "category", "root_cause", "occurred_on")
     }
-    try:
-        body = LossEventCreate.model_validate(
-            {**values, "currency": currency, "amount_minor": amount}
-        )
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    body = parse_form(LossEventCreate, {**values, "currency": currency, "amount_minor": amount})
     incidents.record_loss_event(db, branch=branch, body=body, actor=principal, now=utcnow())
     return redirect(f"/operations/branches/{branch.code}/loss-events")
 
@@ -155,17 +140,15 @@ def assessment_form(
     answers: list[str] = []
     while f"answer_{len(answers) + 1}" in form:
         answers.append(field_text(form, f"answer_{len(answers) + 1}"))
-    try:
-        body = CsaResponseCreate.model_validate(
-            {
-                "questionnaire_code": field_text(form, "questionnaire_code"),
-                "period": field_text(form, "period"),
-                "comment": field_text(form, "comment"),
-                "answers": answers,
-            }
-        )
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    body = parse_form(
+        CsaResponseCreate,
+        {
+            "questionnaire_code": field_text(form, "questionnaire_code"),
+            "period": field_text(form, "period"),
+            "comment": field_text(form, "comment"),
+            "answers": answers,
+        },
+    )
     assessments.submit_response(db, branch=branch, body=body, actor=principal, now=utcnow())
     return redirect(f"/operations/branches/{branch.code}/self-assessments")
 

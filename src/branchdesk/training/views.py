@@ -8,11 +8,10 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from branchdesk.core.clock import utcnow
-from branchdesk.core.errors import RuleViolation
-from branchdesk.core.web import DbSession, redirect, render
+from branchdesk.core.web import DbSession, parse_form, redirect, render
 from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission, Role
 from branchdesk.training import service
@@ -30,12 +29,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _parse(model: type[M], values: dict[str, Any]) -> M:
-    """A form as the API's schema: the first bad field is a 422 naming it."""
-    try:
-        return model.model_validate({k: v for k, v in values.items() if v not in ("", None)})
-    except ValidationError as exc:
-        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "form"
-        raise RuleViolation(f"check {field}", field=field) from None
+    """A form as the API's schema, blank fields left out (the schema's defaults apply)."""
+    return parse_form(model, {k: v for k, v in values.items() if v not in ("", None)})
 
 
 @router.get("/training/branches/{branch_code}", response_class=HTMLResponse)

@@ -8,11 +8,10 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import RuleViolation
-from branchdesk.core.web import DbSession, redirect, render
+from branchdesk.core.web import DbSession, parse_form, redirect, render
 from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.roles import Permission
 from branchdesk.risk.aml.config import RuleConfig
@@ -158,12 +157,7 @@ def kyc_form(
         "products": [p.lower() for p in _list(form, "products")],
         "channels": [c.lower() for c in _list(form, "channels")],
     }
-    try:
-        body = KycFactsUpdate.model_validate(values)
-    except ValidationError as exc:
-        location = exc.errors()[0]["loc"]
-        field = str(location[0]) if location else "form"
-        raise RuleViolation(f"check {field}", field=field) from None
+    body = parse_form(KycFactsUpdate, values)
     kyc.update_kyc_facts(
         db, customer_number=customer_number, body=body, actor=principal, now=utcnow()
     )
