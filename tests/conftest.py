@@ -175,11 +175,11 @@ def client(app: FastAPI, db_connection: tuple[Connection, Session]) -> Iterator[
 
 @pytest.fixture(autouse=True)
 def _no_committed_rows_left(request: pytest.FixtureRequest) -> Iterator[None]:
-    """On PostgreSQL, tests that must commit (concurrency, races, jobs) leave rows behind that
-    later tests of the same worker would see; after such a test every table is emptied, so each
-    test starts from the migrated, empty schema like the rolled-back ones."""
+    """Tests that must commit (concurrency, races, jobs, the worker) leave rows behind that later
+    tests of the same worker would see; after such a test every table is emptied, so each test
+    starts from the migrated, empty schema like the rolled-back ones (SQLite and PostgreSQL)."""
     yield
-    if _postgres_url() is None or "database" not in request.fixturenames:
+    if "database" not in request.fixturenames:
         return
     from branchdesk.models import Base
 
@@ -191,7 +191,13 @@ def _no_committed_rows_left(request: pytest.FixtureRequest) -> Iterator[None]:
                 " OR EXISTS (SELECT 1 FROM customers) OR EXISTS (SELECT 1 FROM events)"
             )
         ).scalar_one()
-        if dirty:
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        if not dirty:
+            return
+        tables = Base.metadata.sorted_tables
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            conn.commit()
+        else:
+            for table in reversed(tables):  # children before parents
+                conn.execute(table.delete())
+        conn.commit()
