@@ -5,8 +5,11 @@ Conventions (named so that a reviewer can check them by hand):
 * Interest of a period is ``balance_before * annual_rate / 12`` (monthly periods, 30/360 style),
   converted to minor units with ``ROUND_HALF_EVEN``.
 * ``equal_instalment``: the annuity ``P * r / (1 - (1 + r) ** -n)`` rounded half-even to minor
-  units; each row's principal is that payment minus the row's interest (never below zero, never
-  above the balance). ``equal_principal``: ``P / n`` rounded half-even (never above the balance).
+  units (``annuity_payment_minor``), lowered a minor unit at a time while it would repay the loan
+  before the last row (with a high rate over a long term, the rounding compounds: see
+  ``instalment_minor``); each row's principal is that payment minus the row's interest (never
+  below zero, never above the balance). ``equal_principal``: ``P / n`` rounded half-even (never
+  above the balance).
   ``interest_only``: interest every month, the whole principal with the last instalment (bullet).
 * The first ``grace_months`` rows are interest-only for every method; the method applies to the
   remaining rows.
@@ -81,6 +84,28 @@ def annuity_payment_minor(principal_minor: int, annual_rate: Decimal, periods: i
         return round_minor(Decimal(principal_minor) * r / factor)
 
 
+def instalment_minor(principal_minor: int, annual_rate: Decimal, periods: int) -> int:
+    """The equal instalment a schedule uses: the rounded annuity, unless the rounding (compounded
+    over many periods at a high rate) would repay the loan before the last period; then the
+    largest smaller payment that does not, so every instalment but the last is equal."""
+    payment = annuity_payment_minor(principal_minor, annual_rate, periods)
+    while payment > 1 and _repaid_before_the_last(principal_minor, annual_rate, periods, payment):
+        payment -= 1
+    return payment
+
+
+def _repaid_before_the_last(
+    principal_minor: int, annual_rate: Decimal, periods: int, payment: int
+) -> bool:
+    balance = principal_minor
+    for _ in range(periods - 1):
+        principal = payment - period_interest_minor(balance, annual_rate)
+        if principal >= balance:
+            return True
+        balance -= max(principal, 0)
+    return False
+
+
 def check_inputs(
     *, principal_minor: int, annual_rate: Decimal, term_months: int, grace_months: int
 ) -> None:
@@ -111,7 +136,7 @@ def build_schedule(
         grace_months=grace_months,
     )
     amortising = term_months - grace_months
-    payment = annuity_payment_minor(principal_minor, annual_rate, amortising)
+    payment = instalment_minor(principal_minor, annual_rate, amortising)
     with localcontext() as ctx:
         ctx.prec = 40
         equal_part = round_minor(Decimal(principal_minor) / amortising)
