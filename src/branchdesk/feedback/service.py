@@ -517,12 +517,9 @@ def survey_link(tokens: SurveyTokens, ticket_id: uuid.UUID) -> str:
 def visible_branches(db: Session, *, actor: Principal) -> list[tuple[str, str]]:
     """(code, localized name) of the branches whose surveys the actor may read."""
     actor.require(Permission.feedback_view)
-    query = select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
-    if not actor.is_bank_wide:
-        query = query.where(Branch.id.in_(sorted(actor.branch_ids)))
     return [
         (b.code, i18n.localized(b.name_zh_hant, b.name_zh_hans, b.name_en))
-        for b in db.execute(query).scalars()
+        for b in catalog.active_branches(db, actor=actor)
     ]
 
 

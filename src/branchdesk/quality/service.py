@@ -76,10 +76,9 @@ def default_range(now: datetime, days: int = 28) -> tuple[date, date]:
 
 def visible_branches(db: Session, *, actor: Principal) -> list[tuple[str, str]]:
     actor.require(Permission.quality_view)
-    query = select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.code)
-    if not sees_whole_bank(actor):
-        query = query.where(Branch.id.in_(sorted(actor.branch_ids)))
-    return [(b.code, branch_name(b)) for b in db.execute(query).scalars()]
+    # a quality officer reads every branch, though the role is not bank-wide elsewhere
+    branches = catalog.active_branches(db, actor=None if sees_whole_bank(actor) else actor)
+    return [(b.code, branch_name(b)) for b in branches]
 
 
 def _labels(db: Session, level: Level, keys: list[str]) -> dict[str, str]:
