@@ -17,8 +17,8 @@ from branchdesk.core import i18n
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.money import CURRENCY_EXPONENTS, to_minor
-from branchdesk.core.web import DbSession, redirect, render
-from branchdesk.identity.deps import PageUser, PostedForm
+from branchdesk.core.web import DbSession, redirect, refusal_errors, render
+from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.ledger.api import audited_refusal, compliance_check
@@ -50,11 +50,6 @@ MONEY_FIELDS = {
     "monthly_income": "monthly_income_minor",
     "monthly_obligations": "monthly_obligations_minor",
 }
-
-
-def _text(form: dict[str, str | list[str]], name: str) -> str:
-    value = form.get(name, "")
-    return (value if isinstance(value, str) else (value[0] if value else "")).strip()
 
 
 def _list(form: dict[str, str | list[str]], name: str) -> list[str]:
@@ -142,9 +137,9 @@ def take_application(
     }
     body: dict[str, Any] = {k: v for k, v in values.items() if k not in MONEY_FIELDS}
     body["documents"] = _list(form, "documents")
-    body["has_consent"] = _text(form, "has_consent") == "yes"
+    body["has_consent"] = field_text(form, "has_consent") == "yes"
     try:
-        product = service.find_product(db, _text(form, "product_code"), field="product_code")
+        product = service.find_product(db, field_text(form, "product_code"), field="product_code")
         for text_field, minor_field in MONEY_FIELDS.items():
             if text_field in values:
                 body[minor_field] = _minor(values[text_field], product.currency, text_field)
@@ -207,14 +202,14 @@ def application_page(
 def decide(
     db: DbSession, principal: PageUser, application_id: uuid.UUID, form: PostedForm
 ) -> Response:
-    approve = _text(form, "decision") == "approve"
+    approve = field_text(form, "decision") == "approve"
     detail = {"application": str(application_id), "approve": approve}
     with audited_refusal(
         db, actor=principal, action="loan_application.decide", object_type="loan_application",
         detail=detail,
     ):  # fmt: skip
         service.decide_application(
-            db, application_id=application_id, approve=approve, note=_text(form, "note")[:300],
+            db, application_id=application_id, approve=approve, note=field_text(form, "note")[:300],
             actor=principal, now=utcnow(),
         )  # fmt: skip
     return redirect(f"/loans/applications/{application_id}")
@@ -230,8 +225,8 @@ def disburse(
         db, actor=principal, action="loan.disburse", object_type="loan", detail=detail
     ):
         loan, _ = service.disburse(
-            db, application_id=application_id, account=_text(form, "account"),
-            idempotency_key=_text(form, "idempotency_key") or f"page-{uuid.uuid4()}",
+            db, application_id=application_id, account=field_text(form, "account"),
+            idempotency_key=field_text(form, "idempotency_key") or f"page-{uuid.uuid4()}",
             actor=principal, now=utcnow(), compliance=compliance_check(request),
         )  # fmt: skip
     return redirect(f"/loans/{loan.number}")
@@ -279,13 +274,14 @@ def watch_list_page(request: Request, db: DbSession, principal: PageUser) -> Res
 def act_on_alert_page(
     db: DbSession, principal: PageUser, alert_id: uuid.UUID, form: PostedForm
 ) -> Response:
-    action = _text(form, "action")
+    action = field_text(form, "action")
     if action not in {a.value for a in AlertAction}:
         principal.require(Permission.loan_alert_handle)
         raise RuleViolation("choose call, visit or restructure", field="action")
     act_on_alert(
-        db, alert_id=alert_id, action=AlertAction(action), outcome=_text(form, "outcome")[:300],
-        close=_text(form, "close") == "yes", actor=principal, now=utcnow(),
+        db, alert_id=alert_id, action=AlertAction(action),
+        outcome=field_text(form, "outcome")[:300], close=field_text(form, "close") == "yes",
+        actor=principal, now=utcnow(),
     )  # fmt: skip
     return redirect("/loans/watch-list")
 
@@ -338,12 +334,10 @@ def _monitoring_input(
     except ValidationError as exc:
         return _loan_page(request, db, principal, number, errors=_errors(exc), status_code=422)
     except DomainError as exc:
-        if exc.status_code in (403, 404):
-            raise
+        errors = refusal_errors(db, exc)
         return _loan_page(
-            request, db, principal, number, errors={exc.field or "form": exc.detail},
-            status_code=exc.status_code,
-        )  # fmt: skip
+            request, db, principal, number, errors=errors, status_code=exc.status_code
+        )
     return redirect(f"/loans/{number.strip().upper()}#monitoring")
 
 
@@ -356,10 +350,10 @@ def revalue(
     def record() -> object:
         data = CollateralValuationBody.model_validate(
             {
-                "value_minor": _minor(_text(form, "value"), loan.currency, "value")
-                if _text(form, "value") else None,
-                "valued_on": _text(form, "valued_on") or None,
-                "note": _text(form, "note")[:300],
+                "value_minor": _minor(field_text(form, "value"), loan.currency, "value")
+                if field_text(form, "value") else None,
+                "valued_on": field_text(form, "valued_on") or None,
+                "note": field_text(form, "note")[:300],
             }
         )  # fmt: skip
         return monitoring.record_valuation(
@@ -376,15 +370,15 @@ def declare_debt(
     loan = service.find_loan(db, number=number, actor=principal)
 
     def record() -> object:
-        payment = _text(form, "monthly_payment")
-        balance = _text(form, "balance")
+        payment = field_text(form, "monthly_payment")
+        balance = field_text(form, "balance")
         data = DeclaredDebtBody.model_validate(
             {
-                "lender": _text(form, "lender"),
+                "lender": field_text(form, "lender"),
                 "monthly_payment_minor": _minor(payment, loan.currency, "monthly_payment")
                 if payment else None,
                 "balance_minor": _minor(balance, loan.currency, "balance") if balance else 0,
-                "declared_on": _text(form, "declared_on") or None,
+                "declared_on": field_text(form, "declared_on") or None,
             }
         )  # fmt: skip
         return monitoring.declare_debt(
@@ -405,9 +399,9 @@ def repay(
     ):
         service.repay(
             db, number=loan.number,
-            amount_minor=_minor(_text(form, "amount"), loan.currency, "amount"),
+            amount_minor=_minor(field_text(form, "amount"), loan.currency, "amount"),
             currency=loan.currency,
-            idempotency_key=_text(form, "idempotency_key") or f"page-{uuid.uuid4()}",
+            idempotency_key=field_text(form, "idempotency_key") or f"page-{uuid.uuid4()}",
             actor=principal, now=utcnow(), compliance=compliance_check(request),
         )  # fmt: skip
     return redirect(f"/loans/{loan.number}")
@@ -417,11 +411,11 @@ def repay(
 def request_restructuring(
     db: DbSession, principal: PageUser, number: str, form: PostedForm
 ) -> Response:
-    months = _text(form, "new_term_months")
+    months = field_text(form, "new_term_months")
     if not months.isdigit():
         raise RuleViolation("a whole number of months", field="new_term_months")
     service.request_restructuring(
-        db, number=number, new_term_months=int(months), reason=_text(form, "reason")[:300],
+        db, number=number, new_term_months=int(months), reason=field_text(form, "reason")[:300],
         actor=principal, now=utcnow(),
     )  # fmt: skip
     return redirect(f"/loans/{number.strip().upper()}")
@@ -431,7 +425,7 @@ def request_restructuring(
 def decide_restructuring(
     db: DbSession, principal: PageUser, restructuring_id: uuid.UUID, form: PostedForm
 ) -> Response:
-    approve = _text(form, "decision") == "approve"
+    approve = field_text(form, "decision") == "approve"
     detail = {"restructuring": str(restructuring_id), "approve": approve}
     with audited_refusal(
         db, actor=principal, action="loan.restructuring_decide", object_type="loan",
@@ -439,7 +433,7 @@ def decide_restructuring(
     ):  # fmt: skip
         decided = service.decide_restructuring(
             db, restructuring_id=restructuring_id, approve=approve,
-            note=_text(form, "note")[:300], actor=principal, now=utcnow(),
+            note=field_text(form, "note")[:300], actor=principal, now=utcnow(),
         )  # fmt: skip
     loan = db.get(Loan, decided.loan_id)
     return redirect(f"/loans/{loan.number}" if loan else "/loans")
@@ -509,7 +503,7 @@ def add_reference_rate(
     principal.require(Permission.loan_product_manage)
     try:
         data = ReferenceRateBody.model_validate(
-            {k: _text(form, k) or None for k in ("name", "rate", "effective_on")}
+            {k: field_text(form, k) or None for k in ("name", "rate", "effective_on")}
         )
         set_reference_rate(
             db, name=data.name, rate=data.rate, effective_on=data.effective_on, actor=principal,
