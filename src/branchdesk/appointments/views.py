@@ -15,7 +15,7 @@ from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, NotFound
-from branchdesk.core.web import DbSession, redirect, render, validate_form
+from branchdesk.core.web import DbSession, redirect, refusal_errors, render, validate_form
 from branchdesk.identity.deps import PageUser, PostedForm
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
@@ -89,12 +89,10 @@ def _refused(
     exc: DomainError,
     values: dict[str, Any] | None = None,
 ) -> Response:
-    if exc.status_code in (401, 403, 404):
-        raise exc
-    db.rollback()
+    errors = refusal_errors(db, exc)
     return _page(
-        request, db, principal, branch, day, errors={exc.field or "form": exc.detail},
-        values=values, status_code=exc.status_code,
+        request, db, principal, branch, day, errors=errors, values=values,
+        status_code=exc.status_code,
     )  # fmt: skip
 
 
