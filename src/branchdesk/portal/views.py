@@ -15,7 +15,7 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.money import parse_major
 from branchdesk.core.security import new_nonce
-from branchdesk.core.web import DbSession, redirect, render, safe_next
+from branchdesk.core.web import DbSession, local_minute, redirect, render, safe_next
 from branchdesk.portal import service
 from branchdesk.portal.api import csv_response, pdf_response, refused
 from branchdesk.portal.delivery import deliver_codes
@@ -355,8 +355,7 @@ def qr_create(
     except DomainError as exc:
         return _qr_page(request, db, customer, exc.status_code, values=values,
                         problem=_problem(exc))  # fmt: skip
-    zone = home_zone(db, customer)
-    expires = created.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    expires = local_minute(created.expires_at, home_zone(db, customer).key)
     return _qr_page(request, db, customer, created=created, expires_local=expires)
 
 
