@@ -581,12 +581,13 @@ def _seed_customers(
                 "birth_on": birth,
                 "preferred_locale": locale,
                 "has_marketing_consent": rng.random() < 0.6,
-                "service_tier": "vip" if rng.random() < 0.05 else "standard",
+                "service_tier": "standard",  # vip only from the loyalty tier (evaluate_tiers)
                 "home_branch_id": branch_ids[spec.code],
                 "created_at": SEED_EPOCH,
                 "updated_at": SEED_EPOCH,
             }
         )
+        rng.random()  # the draw that once picked random vips: kept, so the other data stay
         if len(rows) >= 5000:
             db.execute(insert(Customer), rows)
             rows = []
