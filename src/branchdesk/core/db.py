@@ -6,13 +6,17 @@ at a time through ``BEGIN IMMEDIATE``) and PostgreSQL (production).
 
 from __future__ import annotations
 
+import enum
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Uuid, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, Uuid, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -108,6 +112,82 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(
+    table: Table, columns: tuple[str, ...], conflict_key: str | None, returning: tuple[str, ...]
+) -> tuple[Any, tuple[tuple[str, bool, Any], ...]]:
+    """The PostgreSQL statement for ``insert_rows``: one array parameter per column, so its text
+    and parse cost stay the same whatever the number of rows (a multi-row VALUES list grows with
+    them, and psycopg parses every placeholder of it in Python)."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    casts, plan = [], []
+    for name in columns:
+        column = table.c[name]
+        is_json = isinstance(column.type, JSON)
+        sql_type = "text" if is_json else column.type.compile(dialect=dialect)
+        casts.append(f"CAST(:{name} AS {sql_type}[])")
+        impl = getattr(column.type, "process_bind_param", None)
+        plan.append((name, is_json, impl if not is_json else None))
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT {', '.join(f'CAST(u.{c} AS json)' if j else f'u.{c}' for c, j, _p in plan)} "
+        f"FROM unnest({', '.join(casts)}) AS u({', '.join(columns)})"
+    )
+    if conflict_key:
+        sql += f" ON CONFLICT ({conflict_key}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    return text(sql), tuple(plan)
+
+
+def _array_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def insert_rows(
+    db: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_conflicts_on: str | None = None,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert many rows (all with the same keys) in one statement; returns the ``returning``
+    columns of the rows inserted, in no particular order.
+
+    ``skip_conflicts_on`` names a unique column: a row whose value is already there is skipped
+    (``ON CONFLICT DO NOTHING``). On PostgreSQL the rows travel as one array per column
+    (``INSERT ... SELECT FROM unnest(...)``); on SQLite as SQLAlchemy's executemany.
+    """
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    dialect = db.get_bind().dialect
+    if dialect.name == "postgresql":
+        statement, plan = _unnest_insert(table, columns, skip_conflicts_on, tuple(returning))
+        params: dict[str, list[Any]] = {}
+        for name, is_json, process in plan:
+            values = [row[name] for row in rows]
+            if is_json:
+                params[name] = [None if v is None else json.dumps(v) for v in values]
+            elif process is not None:
+                params[name] = [process(v, dialect) for v in values]
+            else:
+                params[name] = [_array_value(v) for v in values]
+        result = db.execute(statement, params)
+        return [tuple(row) for row in result] if returning else []
+    if dialect.name == "sqlite":
+        base = sqlite.insert(table)
+        if skip_conflicts_on:
+            base = base.on_conflict_do_nothing(index_elements=[table.c[skip_conflicts_on]])
+        if returning:
+            result = db.execute(base.returning(*(table.c[c] for c in returning)), list(rows))
+            return [tuple(row) for row in result]
+        db.execute(base, list(rows))
+        return []
+    raise NotImplementedError(f"insert_rows: {dialect.name} is not a supported database")
 
 
 class Database:

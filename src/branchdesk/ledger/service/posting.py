@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.expression import Executable
 
 from branchdesk.catalog.models import Branch
+from branchdesk.core.db import insert_rows
 from branchdesk.core.errors import Conflict, DomainError, Forbidden, RuleViolation
 from branchdesk.core.events import Event, OutboxMessage, consumers, record_event
 from branchdesk.core.ids import new_id
@@ -891,23 +890,12 @@ def _insert_new_keys(db: Session, rows: list[dict[str, object]]) -> int:
     """Insert the postings, skipping keys another transaction committed meanwhile; returns
     how many were inserted (fewer: the inserted ones are deleted again, nothing remains)."""
     table = _POSTINGS
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: Executable = (
-            postgresql.insert(table)
-            .on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
-            .returning(table.c.id)
+    inserted = [
+        row[0]
+        for row in insert_rows(
+            db, table, rows, skip_conflicts_on="idempotency_key", returning=("id",)
         )
-    elif dialect == "sqlite":
-        statement = (
-            sqlite.insert(table)
-            .on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
-            .returning(table.c.id)
-        )
-    else:  # pragma: no cover - the two supported databases
-        db.execute(insert(table), rows)
-        return len(rows)
-    inserted = [row[0] for row in db.execute(statement, rows)]
+    ]
     if len(inserted) != len(rows):
         db.execute(delete(table).where(table.c.id.in_(inserted)))
     return len(inserted)
@@ -935,19 +923,19 @@ def _record_posted_events(
     table = _EVENTS
     wanting = [c for c in consumers() if c.wants("ledger.posting_posted")]
     if wanting:
-        statement = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
-        seqs = [row[0] for row in db.execute(statement, rows)]
-        db.execute(
-            insert(_OUTBOX),
+        seq_of = dict(insert_rows(db, table, rows, returning=("id", "seq")))
+        insert_rows(
+            db,
+            _OUTBOX,
             [
-                {"id": new_id(), "event_seq": seq, "consumer": c.name, "status": "pending",
-                 "next_attempt_at": now, "attempts": 0}
-                for seq in seqs
+                {"id": new_id(), "event_seq": seq_of[row["id"]], "consumer": c.name,
+                 "status": "pending", "next_attempt_at": now, "attempts": 0}
+                for row in rows
                 for c in wanting
             ],
         )  # fmt: skip
     else:
-        db.execute(insert(table), rows)
+        insert_rows(db, table, rows)
     if db.get_bind().dialect.name == "postgresql":
         for branch_id in sorted({str(r["branch_id"] or "") for r in rows}):
             db.execute(
@@ -1122,7 +1110,7 @@ def _transfer_set(
             db, items=items, actor=actor, now=now, compliance=compliance
         )
     if entry_rows:
-        db.execute(insert(_ENTRIES), entry_rows)
+        insert_rows(db, _ENTRIES, entry_rows)
         table = _ACCOUNTS
         db.execute(
             update(table)
