@@ -3,15 +3,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from branchdesk.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from branchdesk.core.ids import new_id
 from branchdesk.identity import service
 from branchdesk.identity.models import AuditEntry, User
+from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission, Role
 from branchdesk.identity.schemas import UserCreate, UserUpdate
 from tests.factories import NOW, PASSWORD, make_branch, make_user, principal
+from tests.queue.sqlcount import count_statements
 
 POLICY = service.LoginPolicy(max_failures=3, lockout=timedelta(minutes=15))
 
@@ -157,3 +160,44 @@ def test_change_password_checks_the_current_one_and_ends_other_sessions(db: Sess
         db, username=user.username, password="another-passphrase", now=NOW, policy=POLICY
     )
     assert result.principal is not None
+
+
+def test_load_principal_is_one_statement_and_the_same_principal_as_at_login(
+    db: Session, db_connection: tuple[Connection, Session]
+) -> None:
+    """Every request loads its principal: one statement, the same rules and values as before."""
+    first, second = make_branch(db), make_branch(db)
+    teller = make_user(db, Role.teller, (first, second), preferred_locale="zh-Hant")
+    admin = make_user(db, Role.admin)  # no branches: the outer join's NULL row
+    retired = make_user(db, Role.teller, (first,), is_active=False)
+    moved = make_user(db, Role.teller, (first,), auth_epoch=3)
+    for user in (teller, admin):
+        with count_statements(db_connection[0]) as seen:
+            loaded = service.load_principal(db, user_id=user.id, auth_epoch=0)
+        assert len(seen) == 1, seen
+        assert loaded == service.principal_for(db, user)
+    assert service.load_principal(db, user_id=teller.id, auth_epoch=0) == Principal(
+        user_id=teller.id,
+        username=teller.username,
+        display_name=teller.display_name,
+        role=Role.teller,
+        branch_ids=frozenset({first.id, second.id}),
+        preferred_locale="zh-Hant",
+    )
+    assert service.load_principal(db, user_id=admin.id, auth_epoch=0) == Principal(
+        user_id=admin.id,
+        username=admin.username,
+        display_name=admin.display_name,
+        role=Role.admin,
+        branch_ids=frozenset(),
+        preferred_locale=admin.preferred_locale,
+    )
+    # Revoked: deactivated, epoch moved on (either way), no such user.
+    assert service.load_principal(db, user_id=retired.id, auth_epoch=0) is None
+    assert service.load_principal(db, user_id=moved.id, auth_epoch=0) is None
+    assert service.load_principal(db, user_id=moved.id, auth_epoch=4) is None
+    assert service.load_principal(db, user_id=moved.id, auth_epoch=3) is not None
+    assert service.load_principal(db, user_id=new_id(), auth_epoch=0) is None
+    # Deactivating in the same transaction takes effect at once (no cache in between).
+    teller.is_active = False
+    assert service.load_principal(db, user_id=teller.id, auth_epoch=0) is None

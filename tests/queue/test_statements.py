@@ -28,13 +28,14 @@ from tests.factories import (
 )
 from tests.queue.sqlcount import count_statements
 
-# Each count includes the two look-ups of the bearer token's user (identity.deps).
-ISSUE = 11  # user, branches, branch, settings, hours, service, number, event, rivals,
+# Each count includes the one look-up of the bearer token's user with its branches
+# (identity.service.load_principal).
+ISSUE = 10  # principal, branch, settings, hours, service, number, event, rivals,
 #             counters serving the service, ticket
-CALL_NEXT = 9  # user, branches, branch, counter lock (with the settings), held?, skills,
+CALL_NEXT = 8  # principal, branch, counter lock (with the settings), held?, skills,
 #                candidates, take the ticket (one UPDATE ... RETURNING), event
-START = 5  # user, branches, ticket lock (with branch, service, counter), event, ticket update
-COMPLETE = 5
+START = 4  # principal, ticket lock (with branch, service, counter), event, ticket update
+COMPLETE = 4
 
 
 def _world(db: Session, signer: Signer) -> dict[str, str]:

@@ -82,11 +82,36 @@ def principal_for(db: Session, user: User) -> Principal:
 
 
 def load_principal(db: Session, *, user_id: uuid.UUID, auth_epoch: int) -> Principal | None:
-    """The principal behind a session or token, or None when it was revoked since."""
-    user = db.get(User, user_id)
-    if user is None or not user.is_active or user.auth_epoch != auth_epoch:
+    """The principal behind a session or token, or None when it was revoked since.
+
+    Revoked means: no such user, deactivated, or ``auth_epoch`` moved on (role, branches,
+    activity or password changed). Runs on every API request and page, so it is one statement:
+    the user's row joined with its branch ids (one row per branch; one row with a NULL branch for
+    a user without branches). It always reads the database, never a cache, so a revocation
+    takes effect on the next request.
+    """
+    rows = db.execute(
+        select(
+            User.username,
+            User.display_name,
+            User.role,
+            User.preferred_locale,
+            user_branches.c.branch_id,
+        )
+        .outerjoin(user_branches, user_branches.c.user_id == User.id)
+        .where(User.id == user_id, User.is_active.is_(True), User.auth_epoch == auth_epoch)
+    ).all()
+    if not rows:
         return None
-    return principal_for(db, user)
+    first = rows[0]
+    return Principal(
+        user_id=user_id,
+        username=first.username,
+        display_name=first.display_name,
+        role=Role(first.role),
+        branch_ids=frozenset(row.branch_id for row in rows if row.branch_id is not None),
+        preferred_locale=first.preferred_locale,
+    )
 
 
 def authenticate(
