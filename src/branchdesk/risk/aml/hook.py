@@ -173,8 +173,21 @@ def could_be_flagged(
     """
     if frozenset(DETECTORS) != _SCREENED or len(DETECTORS) != len(_SCREENED):
         return True
-    for each in postings:
-        _validate(each, config)
+    currencies = config.currencies
+    # `_validate` on every row, as one pass of cheap tests; the first bad row raises its error
+    bad = next(
+        (
+            p
+            for p in postings
+            if p.booked_at.tzinfo is None
+            or p.currency not in currencies
+            or p.direction not in _DIRECTIONS
+            or p.amount_minor <= 0
+        ),
+        None,
+    )
+    if bad is not None:
+        _validate(bad, config)
     account = posting.account_id
     mine = [p for p in postings if p.account_id == account]
     when = _ts(posting)
@@ -192,38 +205,51 @@ def could_be_flagged(
     ):
         return True
 
+    # each of the account's rows once: (time, credit?, CNY amount, row)
+    rows = [
+        (
+            _ts(p),
+            p.direction == "credit",
+            p.amount_minor if p.currency == "CNY" else _cny(p, config),
+            p,
+        )
+        for p in mine
+    ]
     through = config.pass_through
     if through.enabled:
         window = through.window_hours * HOUR
         needed = through.min_outflow_pct / 100
-        triggers = [
-            p
-            for p in mine
-            if p.direction == "credit"
-            and _cny(p, config) >= through.min_inflow_minor
-            and (p is posting or (not credit and 0 <= when - _ts(p) <= window))
-        ]
-        for trigger in triggers:
-            began = _ts(trigger)
+        low = through.min_inflow_minor
+        if credit:  # only the posting itself can be the inflow that starts a pass-through
+            triggers = [(when, amount)] if amount >= low else []
+        else:
+            triggers = [
+                (moment, value)
+                for moment, is_credit, value, _p in rows
+                if is_credit and value >= low and 0 <= when - moment <= window
+            ]
+        for began, value in triggers:
             out = sum(
-                _cny(p, config)
-                for p in mine
-                if p.direction == "debit" and began <= _ts(p) <= began + window
+                cny
+                for moment, is_credit, cny, _p in rows
+                if not is_credit and began <= moment <= began + window
             )
-            if Decimal(out) >= needed * Decimal(_cny(trigger, config)):
+            if Decimal(out) >= needed * Decimal(value):
                 return True
 
     for rule, inbound in ((config.fan_in, True), (config.fan_out, False)):
         if not rule.enabled:
             continue
         reach = (rule.window_hours + rule.move_window_hours) * HOUR
+        smallest_txn = rule.min_txn_minor
+        channels = rule.channels
         parties: set[str] = set()
-        for position, p in enumerate(mine):
+        for position, (moment, is_credit, value, p) in enumerate(rows):
             if (
-                (p.direction == "credit") == inbound
-                and p.channel in rule.channels
-                and abs(_ts(p) - when) <= reach
-                and _cny(p, config) >= rule.min_txn_minor
+                is_credit == inbound
+                and value >= smallest_txn
+                and p.channel in channels
+                and abs(moment - when) <= reach
             ):
                 parties.add(p.counterparty_account or f"\x00row{position}")
         if len(parties) >= rule.min_counterparties:
@@ -235,7 +261,7 @@ def could_be_flagged(
             start = int(history_start.timestamp())
         else:
             start = start_of_day(min(_ts(p) for p in postings), config)
-        times = sorted({_ts(p) for p in mine})
+        times = sorted({moment for moment, _c, _v, _p in rows})
         ahead = dormant.lookahead_days * DAY
         silence = dormant.dormant_days * DAY
         for index, moment in enumerate(times):
@@ -250,21 +276,25 @@ def could_be_flagged(
 
     cycle = config.cycle
     if cycle.enabled and posting.counterparty_bank == SELF_BANK and posting.counterparty_account:
-        low = min(Decimal(1), cycle.min_hop_ratio_pct / 100)
-        smallest = Decimal(cycle.min_amount_minor) * low**cycle.max_other_accounts
+        low_ratio = min(Decimal(1), cycle.min_hop_ratio_pct / 100)
+        smallest = Decimal(cycle.min_amount_minor) * low_ratio**cycle.max_other_accounts
         if Decimal(amount) >= smallest:
             return True
         if credit:
+            other, size = posting.counterparty_account, posting.amount_minor
             for p in postings:
                 if (
-                    p.direction == "debit"
-                    and p.account_id == posting.counterparty_account
+                    p.amount_minor == size
+                    and p.account_id == other
+                    and p.direction == "debit"
                     and p.counterparty_account == account
-                    and p.amount_minor == posting.amount_minor
                     and Decimal(_cny(p, config)) >= smallest
                 ):
                     return True
     return False
+
+
+_DIRECTIONS = frozenset({"credit", "debit"})
 
 
 class PostingHistory:
