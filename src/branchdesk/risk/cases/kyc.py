@@ -341,7 +341,11 @@ class KycExpiredCheck:
         return self.decide(posting, _load_customers(db, payers))
 
     def decide(
-        self, posting: ProposedPosting, customers: dict[uuid.UUID, Customer]
+        self,
+        posting: ProposedPosting,
+        customers: dict[uuid.UUID, Customer],
+        memo: dict[tuple[uuid.UUID, restrictions.Operation, date], ComplianceDecision]
+        | None = None,
     ) -> ComplianceDecision:
         operation = _OPERATIONS.get(posting.kind)
         if operation is None:
@@ -351,11 +355,33 @@ class KycExpiredCheck:
             customer = customers.get(customer_id)
             if customer is None:
                 continue
-            status = completeness.kyc_status(kyc_customer(customer), today=today)
-            decision = restrictions.decide(operation, kyc=status, policy=self.policy)
-            if not decision.allowed:
-                return ComplianceDecision(Verdict.block, f"KYC: {decision.reason}")
+            decision = self.payer_decision(customer, operation, today, memo)
+            if decision is not ALLOW:
+                return decision
         return ALLOW
+
+    def payer_decision(
+        self,
+        customer: Customer,
+        operation: restrictions.Operation,
+        today: date,
+        memo: dict[tuple[uuid.UUID, restrictions.Operation, date], ComplianceDecision] | None,
+    ) -> ComplianceDecision:
+        """ALLOW, or the block for this payer; ``memo`` keeps answers within one batch (the
+        customer row does not change inside it)."""
+        key = (customer.id, operation, today)
+        if memo is not None and key in memo:
+            return memo[key]
+        status = completeness.kyc_status(kyc_customer(customer), today=today)
+        decision = restrictions.decide(operation, kyc=status, policy=self.policy)
+        answer = (
+            ALLOW
+            if decision.allowed
+            else ComplianceDecision(Verdict.block, f"KYC: {decision.reason}")
+        )
+        if memo is not None:
+            memo[key] = answer
+        return answer
 
     def begin_batch(
         self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
@@ -368,9 +394,10 @@ class KycBatch:
     def __init__(self, check: KycExpiredCheck, customers: dict[uuid.UUID, Customer]) -> None:
         self._check = check
         self._customers = customers
+        self._memo: dict[tuple[uuid.UUID, restrictions.Operation, date], ComplianceDecision] = {}
 
     def check(self, posting: ProposedPosting) -> ComplianceDecision:
-        return self._check.decide(posting, self._customers)
+        return self._check.decide(posting, self._customers, self._memo)
 
     def posted(self, posting: ProposedPosting) -> None:
         return None
