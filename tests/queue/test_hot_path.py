@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch, CounterStatus
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Role
@@ -22,7 +23,15 @@ from branchdesk.queue.policy import rank_for_counter
 from branchdesk.queue.service import counters as counters_module
 from branchdesk.queue.service.common import _counter_view, _waiting
 from branchdesk.queue.service.screens import _position_in, _standard_estimate, hall_view
-from tests.factories import NOW, make_branch, make_counter, make_service_type, make_user, offer
+from tests.factories import (
+    NOW,
+    make_branch,
+    make_counter,
+    make_service_type,
+    make_ticket,
+    make_user,
+    offer,
+)
 from tests.factories import principal as principal_of
 
 
@@ -123,3 +132,45 @@ def test_a_remembered_position_is_dropped_once_anything_changes(
         priority=Priority.vip, actor=lobby,
     )  # fmt: skip
     assert service.ticket_read(db, ticket=first, now=now).position == (before or 0) + 1
+
+
+def test_positions_counted_per_group_equal_ranking_every_rival(db: Session) -> None:
+    """Ties at the same microsecond (broken by number, including A-999 against A-1000), arrivals
+    a microsecond apart, every priority, appointments due and not yet due, tickets sent to a
+    counter, remote tickets not yet checked in, the aging edge: the position counted per group
+    of alike tickets equals the policy's ranking of every waiting ticket."""
+    branch = make_branch(db, code="QPOS")
+    cash = make_service_type(db, code="PCASH", ticket_prefix="P", target_max_wait_minutes=10)
+    loan = make_service_type(db, code="PLOAN", ticket_prefix="Q", target_max_wait_minutes=25)
+    offer(db, branch, cash, loan)
+    db.add(QueueSettings(branch_id=branch.id, enforce_opening_hours=False, updated_at=NOW))
+    both = make_counter(db, branch, cash, loan, code="P1", status=CounterStatus.open)
+    only_cash = make_counter(db, branch, cash, code="P2", status=CounterStatus.open)
+    day = catalog.business_day(branch, NOW)
+    priorities = [Priority.normal, Priority.elderly, Priority.vip, Priority.appointment]
+    for n in range(90):
+        service_type = (cash, loan)[n % 2]
+        priority = priorities[n % 7 % 4]
+        queued_at = NOW + timedelta(minutes=(n * 7) % 23, microseconds=(0, 0, 1, 2, 500_000)[n % 5])
+        seq = (n * 389) % 1500 + 1  # numbers of three and four digits, out of arrival order
+        make_ticket(
+            db, branch, service_type, business_on=day, seq=seq,
+            number=f"{service_type.ticket_prefix}-{seq:03d}", priority=priority,
+            queued_at=queued_at, issued_at=queued_at,
+            checked_in_at=None if n % 17 == 5 else queued_at,
+            booked_at=NOW + timedelta(minutes=(10, 35, 60)[n % 3])
+            if priority is Priority.appointment else None,
+            target_counter_id=(both.id if n % 2 else only_cash.id) if n % 11 == 3 else None,
+        )  # fmt: skip
+    checked = 0
+    for minutes in (23, 30, 33, 45, 120):
+        now = NOW + timedelta(minutes=minutes)
+        hall = hall_view(db, branch=branch, now=now)
+        for ticket in hall.tickets.values():
+            read = service.ticket_read(db, ticket=ticket, now=now)
+            assert (read.position, read.estimated_wait_seconds) == (
+                _position_in(hall, ticket.id, now),
+                _standard_estimate(hall, ticket.id, now),
+            ), (ticket.number, minutes)
+            checked += 1
+    assert checked == 5 * 90

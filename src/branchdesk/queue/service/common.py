@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol, TypeVarTuple
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, aliased
 
@@ -261,6 +261,29 @@ def _counter_view(
 
 
 _TargetCounter = aliased(Counter)
+_Row = TypeVarTuple("_Row")
+
+
+def _waiting_at(
+    query: Select[*_Row], branch: Branch, day: date, where: Sequence[ColumnElement[bool]]
+) -> Select[*_Row]:
+    """``query`` over the branch's waiting tickets of ``day`` (narrowed by ``where``), joined
+    with their service, its offer at the branch and the counter they were sent to."""
+    return (
+        query.join(ServiceType, ServiceType.id == Ticket.service_type_id)
+        .outerjoin(
+            BranchService,
+            (BranchService.service_type_id == Ticket.service_type_id)
+            & (BranchService.branch_id == Ticket.branch_id),
+        )
+        .outerjoin(_TargetCounter, _TargetCounter.id == Ticket.target_counter_id)
+        .where(
+            Ticket.branch_id == branch.id,
+            Ticket.business_on == day,
+            Ticket.state == TicketState.waiting,
+            *where,
+        )
+    )
 
 
 def _waiting_rows(
@@ -326,22 +349,10 @@ def _waiting_rows(
         Ticket.booked_at,
         _TargetCounter.code,
     )
-    query = select(Ticket, *columns) if entities else select(literal(None), *columns)
-    rows = db.execute(
-        query.join(ServiceType, ServiceType.id == Ticket.service_type_id)
-        .outerjoin(
-            BranchService,
-            (BranchService.service_type_id == Ticket.service_type_id)
-            & (BranchService.branch_id == Ticket.branch_id),
-        )
-        .outerjoin(_TargetCounter, _TargetCounter.id == Ticket.target_counter_id)
-        .where(
-            Ticket.branch_id == branch.id,
-            Ticket.business_on == day,
-            Ticket.state == TicketState.waiting,
-            *where,
-        )
-    ).all()
+    query: Select[*tuple[Any, ...]] = (
+        select(Ticket, *columns) if entities else select(literal(None), *columns)
+    )
+    rows = db.execute(_waiting_at(query, branch, day, where)).all()
     return [
         (
             ticket,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog import service as catalog
@@ -22,15 +22,23 @@ from branchdesk.catalog.models import (
 from branchdesk.customers.models import Customer
 from branchdesk.identity.models import User
 from branchdesk.queue.models import Priority, Ticket, TicketState
-from branchdesk.queue.policy import CounterView, PolicyConfig, WaitingTicket, rank_for_counter
+from branchdesk.queue.policy import (
+    CounterView,
+    PolicyConfig,
+    WaitingTicket,
+    arrivals_ahead,
+    rank_for_counter,
+    sort_key,
+)
 from branchdesk.queue.service.common import (
     WaitEstimator,
     _branch_of,
     _counter_code,
     _remember_outlook,
     _remembered_outlook,
+    _TargetCounter,
     _waiting,
-    _waiting_rows,
+    _waiting_at,
     policy_config,
     queue_settings,
 )
@@ -111,18 +119,6 @@ def _standard_estimate(hall: HallView, ticket_id: uuid.UUID, now: datetime) -> i
     return round(ahead * minutes * 60 / max(1, len(open_serving)))
 
 
-def _ranked_position(
-    mine: WaitingTicket, others: list[WaitingTicket], now: datetime, config: PolicyConfig
-) -> int:
-    """Where ``mine`` would stand at a counter serving just its service (or its target)."""
-    mine = replace(mine, is_checked_in=True)
-    notional = CounterView(
-        code=mine.target_counter or "*", service_codes=frozenset({mine.service_code})
-    )
-    ranked = rank_for_counter([*others, mine], notional, now, config)
-    return next(index for index, w in enumerate(ranked, start=1) if w.id == mine.id)
-
-
 def _as_waiting(db: Session, ticket: Ticket) -> WaitingTicket:
     """The policy's view of one ticket (its service, offer and target come from the session)."""
     service = db.get(ServiceType, ticket.service_type_id)
@@ -156,6 +152,143 @@ def _serving_statuses(db: Session, branch_id: uuid.UUID, service_type_id: uuid.U
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RivalGroup:
+    """Checked-in tickets alike ``alike`` (all fields but id, number and arrival) that compete
+    with one ticket: how many, and when the first and last of them arrived."""
+
+    alike: WaitingTicket
+    where: tuple[ColumnElement[bool], ...]
+    count: int
+    earliest: datetime
+    latest: datetime
+
+
+def _rival_groups(
+    db: Session,
+    *,
+    branch: Branch,
+    now: datetime,
+    ticket_id: uuid.UUID,
+    service_type_id: uuid.UUID,
+    target_counter_id: uuid.UUID | None,
+) -> list[RivalGroup]:
+    """The checked-in tickets that compete with a ticket for the same counters (same service,
+    or sent to the same counter), counted per group of alike tickets: one round trip, a row per
+    group, however long the queue."""
+    same_service = Ticket.target_counter_id.is_(None) & (Ticket.service_type_id == service_type_id)
+    rivals = (
+        same_service | (Ticket.target_counter_id == target_counter_id)
+        if target_counter_id is not None
+        else same_service
+    )
+    keys = (
+        Ticket.priority,
+        Ticket.booked_at,
+        Ticket.service_type_id,
+        Ticket.target_counter_id,
+        ServiceType.code,
+        ServiceType.target_max_wait_minutes,
+        BranchService.target_max_wait_minutes,
+        _TargetCounter.code,
+    )
+    query = select(
+        *keys, func.count(), func.min(Ticket.queued_at), func.max(Ticket.queued_at)
+    ).group_by(*keys)
+    where = (Ticket.id != ticket_id, Ticket.checked_in_at.is_not(None), rivals)
+    day = catalog.business_day(branch, now)
+    groups = []
+    for (
+        priority, booked_at, service_id, target_id, code, target, local_target, target_code,
+        count, earliest, latest,
+    ) in db.execute(_waiting_at(query, branch, day, where)):  # fmt: skip
+        alike = WaitingTicket(
+            id=ticket_id,
+            number="",
+            service_code=code,
+            priority=priority,
+            queued_at=earliest,
+            target_wait=timedelta(minutes=local_target or target),
+            booked_at=booked_at,
+            target_counter=target_code,
+        )
+        group_where = (
+            *where,
+            Ticket.priority == priority,
+            Ticket.booked_at.is_(None) if booked_at is None else Ticket.booked_at == booked_at,
+            Ticket.service_type_id == service_id,
+            Ticket.target_counter_id.is_(None)
+            if target_id is None
+            else Ticket.target_counter_id == target_id,
+        )
+        groups.append(RivalGroup(alike, group_where, count, earliest, latest))
+    return groups
+
+
+def _ahead_count(
+    db: Session,
+    *,
+    branch: Branch,
+    now: datetime,
+    mine: WaitingTicket,
+    groups: list[RivalGroup],
+    config: PolicyConfig,
+) -> int:
+    """How many rivals ``rank_for_counter`` puts before ``mine`` at a counter serving just its
+    service (or its target counter), counted in SQL from each group's boundary.
+
+    A group wholly ahead or wholly behind needs no more reading; only when a group straddles
+    ``mine`` (rare for a new ticket) does one more round trip count its rows up to the
+    boundary. Rows that tie with ``mine`` on score and arrival (same microsecond) come back by
+    number and are ranked by the policy itself.
+    """
+    mine = replace(mine, is_checked_in=True)
+    counter = CounterView(
+        code=mine.target_counter or "*", service_codes=frozenset({mine.service_code})
+    )
+    mine_key = sort_key(mine, counter, now, config)
+    ahead = 0
+    surely: list[ColumnElement[bool]] = []
+    maybe: list[ColumnElement[bool]] = []
+    alike_at: dict[datetime, WaitingTicket] = {}
+    for group in groups:
+        found = arrivals_ahead(
+            group.alike, mine, counter, now, config, earliest=group.earliest, latest=group.latest
+        )
+        if found.surely == group.latest and found.maybe is None:
+            ahead += group.count
+            continue
+        if found.surely is not None:
+            surely.append(and_(*group.where, Ticket.queued_at <= found.surely))
+        if found.maybe is not None:
+            maybe.append(and_(*group.where, Ticket.queued_at == found.maybe))
+            alike_at[found.maybe] = group.alike
+    if not surely and not maybe:
+        return ahead
+    tie = or_(*maybe) if maybe else false()
+    rows = _waiting_at(
+        select(
+            case((tie, Ticket.queued_at), else_=None).label("tie_at"),
+            case((tie, Ticket.number), else_=None).label("tie_number"),
+        ),
+        branch,
+        catalog.business_day(branch, now),
+        [or_(*surely, *maybe)],
+    ).subquery()
+    for tie_at, tie_number, count in db.execute(
+        select(rows.c.tie_at, rows.c.tie_number, func.count()).group_by(
+            rows.c.tie_at, rows.c.tie_number
+        )
+    ):
+        if tie_at is None:
+            ahead += count
+            continue
+        rival = replace(alike_at[tie_at], queued_at=tie_at, number=tie_number)
+        if sort_key(rival, counter, now, config) < mine_key:
+            ahead += count
+    return ahead
+
+
 def _outlook(
     db: Session,
     *,
@@ -163,13 +296,16 @@ def _outlook(
     now: datetime,
     estimator: WaitEstimator | None,
     statuses: list[str] | None = None,
+    groups: list[RivalGroup] | None = None,
 ) -> tuple[int | None, int | None]:
     """(position, estimated wait seconds) of a waiting ticket, else (None, None).
 
     Reads only what decides them: the checked-in tickets that compete with this one for the
-    same counters (same service, or sent to the same counter) and the counters that serve its
-    service - two round trips, whatever else waits in the hall. Gives what ``_position_in`` and
-    ``estimate_wait`` give on the whole hall.
+    same counters (same service, or sent to the same counter), counted per group of alike
+    tickets, and the counters that serve its service - two round trips (three when a group
+    straddles the ticket), whatever else waits in the hall. Gives what ``_position_in`` and
+    ``estimate_wait`` give on the whole hall. ``statuses`` and ``groups`` may be read earlier
+    by the caller (issue reads them before it takes the ticket's number).
     """
     if ticket.state != TicketState.waiting:
         return None, None
@@ -178,24 +314,17 @@ def _outlook(
         return remembered
     branch = _branch_of(db, ticket)
     mine = _as_waiting(db, ticket)
-    same_service = Ticket.target_counter_id.is_(None) & (
-        Ticket.service_type_id == ticket.service_type_id
-    )
-    rivals = (
-        same_service | (Ticket.target_counter_id == ticket.target_counter_id)
-        if ticket.target_counter_id is not None
-        else same_service
-    )
-    others = [
-        w
-        for _t, w in _waiting_rows(
+    if groups is None:
+        groups = _rival_groups(
             db,
-            branch,
-            now,
-            where=[Ticket.id != ticket.id, Ticket.checked_in_at.is_not(None), rivals],
+            branch=branch,
+            now=now,
+            ticket_id=ticket.id,
+            service_type_id=ticket.service_type_id,
+            target_counter_id=ticket.target_counter_id,
         )
-    ]
-    place = _ranked_position(mine, others, now, policy_config(queue_settings(db, branch)))
+    config = policy_config(queue_settings(db, branch))
+    place = 1 + _ahead_count(db, branch=branch, now=now, mine=mine, groups=groups, config=config)
     if statuses is None:
         statuses = _serving_statuses(db, branch.id, ticket.service_type_id)
     open_count = sum(1 for status in statuses if status == CounterStatus.open)

@@ -35,7 +35,7 @@ from branchdesk.queue.service.common import (
     offered_service,
     queue_settings,
 )
-from branchdesk.queue.service.screens import _outlook, _serving_statuses
+from branchdesk.queue.service.screens import _outlook, _rival_groups, _serving_statuses
 
 # --- issuing ------------------------------------------------------------------------------------
 
@@ -75,11 +75,20 @@ def issue_ticket(
             chosen = Priority.vip
     # Read before taking the number: the number's row stays locked until commit, and every
     # other ticket with this prefix waits for it.
+    ticket_id = new_id()
     statuses = _serving_statuses(db, branch.id, service.id)
+    rivals = _rival_groups(
+        db,
+        branch=branch,
+        now=now,
+        ticket_id=ticket_id,
+        service_type_id=service.id,
+        target_counter_id=None,
+    )
     day = catalog.business_day(branch, now)
     seq = next_value(db, f"ticket:{branch.id}:{day.isoformat()}:{service.ticket_prefix}")
     ticket = Ticket(
-        id=new_id(),
+        id=ticket_id,
         branch_id=branch.id,
         service_type_id=service.id,
         business_on=day,
@@ -107,7 +116,7 @@ def issue_ticket(
     )
     _observe(estimator, branch, event)
     place, ticket.estimated_wait_seconds = _outlook(
-        db, ticket=ticket, now=now, estimator=estimator, statuses=statuses
+        db, ticket=ticket, now=now, estimator=estimator, statuses=statuses, groups=rivals
     )
     db.add(ticket)
     db.flush()
