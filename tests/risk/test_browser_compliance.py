@@ -208,10 +208,11 @@ def test_large_cash_report_structuring_case_closed_and_expired_certification(
         f"{base_url}/api/v1/auth/token", data={"username": "compliance", "password": PASSWORD}
     ).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
-    day = today.isoformat()
+    # the report's days are UTC days (the branch's day differs from 16:00 UTC in Taipei)
+    utc_today = datetime.now(UTC).date()
     export = httpx.get(
         f"{base_url}/api/v1/risk/reports/large-value.csv",
-        params={"from": day, "to": day},
+        params={"from": (utc_today - timedelta(days=1)).isoformat(), "to": utc_today.isoformat()},
         headers=auth,
     )
     assert export.status_code == 200
