@@ -180,3 +180,16 @@ def test_holidays_feed_business_day_calendars(db: Session) -> None:
     ) == {date(2026, 10, 10)}
     actions = db.execute(select(AuditEntry.action).order_by(AuditEntry.seq)).scalars().all()
     assert actions[-1] == "branch.holiday_add"
+
+
+def test_the_latest_business_day_is_the_newest_local_date_of_any_branch(db: Session) -> None:
+    from datetime import UTC, datetime
+
+    evening_utc = datetime(2026, 11, 29, 16, 30, tzinfo=UTC)  # 00:30 on the 30th in Taipei
+    assert service.latest_business_day(db, evening_utc) == date(2026, 11, 29)  # no branch yet
+    make_branch(db, code="LON01", timezone="Europe/London")
+    assert service.latest_business_day(db, evening_utc) == date(2026, 11, 29)
+    make_branch(db, code="TPE09", timezone="Asia/Taipei")
+    assert service.latest_business_day(db, evening_utc) == date(2026, 11, 30)
+    morning_utc = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    assert service.latest_business_day(db, morning_utc) == date(2026, 11, 29)

@@ -741,6 +741,15 @@ def local_now(branch: Branch, now: datetime) -> datetime:
     return now.astimezone(ZoneInfo(branch.timezone))
 
 
+def latest_business_day(db: Session, now: datetime) -> date:
+    """The newest local date any branch has reached at ``now``: the last day of a "recent days"
+    report (a branch east of UTC starts its day before UTC does)."""
+    from zoneinfo import ZoneInfo
+
+    zones = db.execute(select(Branch.timezone).distinct()).scalars()
+    return max((now.astimezone(ZoneInfo(zone)).date() for zone in zones), default=now.date())
+
+
 def business_day(branch: Branch, now: datetime) -> date:
     """The branch's local calendar date at ``now`` (what "today's queue" means)."""
     return local_now(branch, now).date()

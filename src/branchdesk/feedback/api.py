@@ -89,7 +89,7 @@ def summary(
     to_on: Annotated[date | None, Query(alias="to", description="Last business day")] = None,
     branch: Annotated[str | None, Query(max_length=16, description="Branch code")] = None,
 ) -> SurveySummary:
-    default_from, default_to = service.default_range(utcnow())
+    default_from, default_to = service.default_range(db, utcnow())
     return service.summarize(
         db, actor=principal, group_by=group_by, from_on=from_on or default_from,
         to_on=to_on or default_to, branch_code=branch,

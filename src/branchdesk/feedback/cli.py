@@ -77,9 +77,8 @@ def summary_command(
 
     try:
         grouping = GroupBy(group_by)
-        first, last = default_range(utcnow())
-        from_on = date.fromisoformat(start) if start else first
-        to_on = date.fromisoformat(end) if end else last
+        from_on = date.fromisoformat(start) if start else None
+        to_on = date.fromisoformat(end) if end else None
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -90,9 +89,10 @@ def summary_command(
     database = Database(url or get_settings().database_url)
     try:
         with database.read_only() as db:
+            first, last = default_range(db, utcnow())
             result = summarize(
-                db, actor=batch, group_by=grouping, from_on=from_on, to_on=to_on,
-                branch_code=branch,
+                db, actor=batch, group_by=grouping, from_on=from_on or first,
+                to_on=to_on or last, branch_code=branch,
             )  # fmt: skip
     except DomainError as exc:
         typer.echo(f"error: {exc.detail}", err=True)

@@ -427,8 +427,9 @@ def summarize(
     )
 
 
-def default_range(now: datetime, days: int = 30) -> tuple[date, date]:
-    to_on = now.date()
+def default_range(db: Session, now: datetime, days: int = 30) -> tuple[date, date]:
+    """The last ``days`` business days, up to the newest day any branch has reached."""
+    to_on = catalog.latest_business_day(db, now)
     return to_on - timedelta(days=days - 1), to_on
 
 

@@ -174,7 +174,7 @@ def dashboard(
 ) -> Response:
     i18n.set_locale(request.state.locale)
     params = request.query_params
-    default_from, default_to = service.default_range(utcnow())
+    default_from, default_to = service.default_range(db, utcnow())
     from_on = _date(params.get("from"), "from") or default_from
     to_on = _date(params.get("to"), "to") or default_to
     try:

@@ -41,7 +41,7 @@ def dashboard(
     branch: Annotated[str | None, Query(max_length=16, description="Branch code")] = None,
 ) -> Dashboard:
     now = utcnow()
-    default_from, default_to = service.default_range(now)
+    default_from, default_to = service.default_range(db, now)
     return service.dashboard(
         db, actor=principal, branch_code=branch, from_on=from_on or default_from,
         to_on=to_on or default_to, period=period, now=now,

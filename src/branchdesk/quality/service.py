@@ -69,8 +69,9 @@ def check_range(from_on: date, to_on: date) -> None:
         raise RuleViolation("choose a range of at most two years", field="from")
 
 
-def default_range(now: datetime, days: int = 28) -> tuple[date, date]:
-    to_on = now.date()
+def default_range(db: Session, now: datetime, days: int = 28) -> tuple[date, date]:
+    """The last ``days`` business days, up to the newest day any branch has reached."""
+    to_on = catalog.latest_business_day(db, now)
     return to_on - timedelta(days=days - 1), to_on
 
 

@@ -57,7 +57,7 @@ def dashboard(
 ) -> Response:
     i18n.set_locale(request.state.locale)
     now = utcnow()
-    default_from, default_to = service.default_range(now)
+    default_from, default_to = service.default_range(db, now)
     from_on = parse_date(request.query_params.get("from"), "from") or default_from
     to_on = parse_date(request.query_params.get("to"), "to") or default_to
     try:
