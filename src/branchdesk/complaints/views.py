@@ -15,11 +15,10 @@ from branchdesk.complaints import actions, rules, service
 from branchdesk.complaints.models import CaseChannel, CaseState, Severity
 from branchdesk.complaints.present import case_detail, case_read, improvement_read
 from branchdesk.complaints.schemas import CaseCreate
-from branchdesk.core.clock import utcnow
+from branchdesk.core.clock import local_minute, utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.web import (
     DbSession,
-    local_minute,
     redirect,
     refusal_errors,
     render,

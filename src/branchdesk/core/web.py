@@ -8,11 +8,9 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -384,13 +382,6 @@ def refusal_errors(db: Session, exc: DomainError) -> dict[str, str]:
         raise exc
     db.rollback()
     return {exc.field or "form": exc.detail}
-
-
-def local_minute(value: datetime | None, timezone: str) -> str:
-    """An instant as staff pages show it: in the branch's time zone, to the minute ("" for none)."""
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 Parsed = TypeVar("Parsed", bound=BaseModel)

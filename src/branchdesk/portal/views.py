@@ -11,11 +11,11 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from branchdesk.core.clock import utcnow
+from branchdesk.core.clock import local_minute, utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.money import parse_major
 from branchdesk.core.security import new_nonce
-from branchdesk.core.web import DbSession, local_minute, redirect, render, safe_next
+from branchdesk.core.web import DbSession, redirect, render, safe_next
 from branchdesk.portal import service
 from branchdesk.portal.api import csv_response, pdf_response, refused
 from branchdesk.portal.delivery import deliver_codes

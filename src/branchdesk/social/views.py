@@ -12,11 +12,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from branchdesk.catalog import service as catalog
 from branchdesk.catalog.models import Branch
-from branchdesk.core.clock import utcnow
+from branchdesk.core.clock import local_minute, utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.web import (
     DbSession,
-    local_minute,
     redirect,
     refusal_errors,
     render,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
+from branchdesk.core.clock import local_minute
 from branchdesk.core.errors import DomainError, Forbidden, RuleViolation, Unauthorized
 from branchdesk.core.ids import new_id
 from branchdesk.core.money import CURRENCY_EXPONENTS, format_money
@@ -218,7 +219,7 @@ def statement(
         StatementLine(
             seq=entry.seq,
             booked_at=entry.booked_at,
-            local_time=entry.booked_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            local_time=local_minute(entry.booked_at, zone),
             kind=kind,
             memo=memo or beneficiary or "",
             amount_minor=entry.amount_minor,
@@ -262,7 +263,7 @@ def pending_lines(db: Session, *, account: Account, zone: ZoneInfo) -> list[Pend
             PendingLine(
                 posting_id=posting.id,
                 created_at=posting.created_at,
-                local_time=posting.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                local_time=local_minute(posting.created_at, zone),
                 kind=posting.kind,
                 status=posting.status,
                 memo=posting.memo or posting.beneficiary or "",
@@ -455,7 +456,7 @@ def recent_transfers(
                 amount_minor=posting.amount_minor,
                 currency=posting.currency,
                 memo=posting.memo,
-                local_time=transfer.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                local_time=local_minute(transfer.created_at, zone),
             )
         )
     return found
