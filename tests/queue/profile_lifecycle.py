@@ -104,11 +104,19 @@ async def _run(args: argparse.Namespace) -> None:
     last: dict[str, list[str]] = defaultdict(list)
     current: list[str] = []
 
+    started: list[float] = [0.0]
+
     def count(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
         statements[0] += 1
-        current.append(" ".join(statement.split())[:160])
+        started[0] = time.perf_counter()
+        current.append(" ".join(statement.split())[:150])
+
+    def took(*_a: Any) -> None:
+        # The statement's wall time (database and driver), shown with --show.
+        current[-1] = f"{(time.perf_counter() - started[0]) * 1000:7.2f} ms  {current[-1]}"
 
     event.listen(database.engine, "before_cursor_execute", count)
+    event.listen(database.engine, "after_cursor_execute", took)
     anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
     stats: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     profiler = cProfile.Profile(time.process_time)
@@ -169,7 +177,13 @@ def main() -> None:
     parser.add_argument("--waiting", type=int, default=50)
     parser.add_argument("--lifecycles", type=int, default=200)
     parser.add_argument("--counters", type=int, default=6)
-    parser.add_argument("--show", nargs="*", default=[], choices=KINDS, help="print statements")
+    parser.add_argument(
+        "--show",
+        nargs="*",
+        default=[],
+        choices=KINDS,
+        help="print the statements of the last request of these kinds, with their wall ms",
+    )
     parser.add_argument("--profile", type=int, default=0, help="print the top N of cProfile")
     asyncio.run(_run(parser.parse_args()))
 

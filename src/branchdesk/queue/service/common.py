@@ -309,34 +309,6 @@ def _waiting_rows(
     only the first few, whatever the length of the queue.
     """
     day = catalog.business_day(branch, now)
-    if per_group is not None:
-        place = (
-            func.row_number()
-            .over(
-                partition_by=(
-                    Ticket.priority,
-                    Ticket.service_type_id,
-                    Ticket.target_counter_id,
-                    Ticket.booked_at,
-                ),
-                order_by=(Ticket.queued_at, Ticket.number),
-            )
-            .label("place")
-        )
-        ranked = (
-            select(Ticket.id, place)
-            .where(
-                Ticket.branch_id == branch.id,
-                Ticket.business_on == day,
-                Ticket.state == TicketState.waiting,
-                *where,
-            )
-            .subquery()
-        )
-        where = [
-            *where,
-            Ticket.id.in_(select(ranked.c.id).where(ranked.c.place <= per_group)),
-        ]
     columns = (
         Ticket.id,
         Ticket.number,
@@ -349,10 +321,29 @@ def _waiting_rows(
         Ticket.booked_at,
         _TargetCounter.code,
     )
-    query: Select[*tuple[Any, ...]] = (
-        select(Ticket, *columns) if entities else select(literal(None), *columns)
-    )
-    rows = db.execute(_waiting_at(query, branch, day, where)).all()
+    query: Select[*tuple[Any, ...]]
+    if per_group is not None:
+        # One pass: number the rows within their group and keep the first few, in a subquery
+        # over the same scan (an ``id IN (windowed subquery)`` let PostgreSQL, with the fresh
+        # statistics of a queue filled that morning, re-read the window once per waiting row).
+        assert not entities, "per_group reads columns only"
+        place = func.row_number().over(
+            partition_by=(
+                Ticket.priority,
+                Ticket.service_type_id,
+                Ticket.target_counter_id,
+                Ticket.booked_at,
+            ),
+            order_by=(Ticket.queued_at, Ticket.number),
+        )
+        labelled = [column.label(f"c{index}") for index, column in enumerate(columns)]
+        ranked = _waiting_at(select(*labelled, place.label("place")), branch, day, where)
+        kept = ranked.subquery()
+        query = select(literal(None), *(kept.c[f"c{index}"] for index in range(len(columns))))
+        rows = db.execute(query.where(kept.c.place <= per_group)).all()
+    else:
+        query = select(Ticket, *columns) if entities else select(literal(None), *columns)
+        rows = db.execute(_waiting_at(query, branch, day, where)).all()
     return [
         (
             ticket,
