@@ -367,11 +367,17 @@ def validate_form(schema: type[Any], data: Mapping[str, Any]) -> tuple[Any, dict
     try:
         return schema.model_validate(dict(data)), {}
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for error in exc.errors():
-            location = ".".join(str(part) for part in error.get("loc", ())) or "form"
-            errors.setdefault(location.split(".")[0], str(error.get("msg", "invalid")))
-        return None, errors
+        return None, form_errors(exc)
+
+
+def form_errors(exc: ValidationError) -> dict[str, str]:
+    """A schema's validation errors as a page shows them: the first message per top-level field
+    (``"form"`` for the whole form)."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error.get("loc", ())) or "form"
+        errors.setdefault(location.split(".")[0], str(error.get("msg", "invalid")))
+    return errors
 
 
 def refusal_errors(db: Session, exc: DomainError) -> dict[str, str]:

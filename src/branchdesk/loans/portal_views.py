@@ -14,11 +14,11 @@ from pydantic import ValidationError
 
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
-from branchdesk.core.web import DbSession, redirect, render
+from branchdesk.core.web import DbSession, form_errors, redirect, render
 from branchdesk.loans.schemas import PortalLoanApplication
 from branchdesk.loans.service.applications import create_portal_application, list_own_applications
 from branchdesk.loans.service.products import ProductNotFound, find_product, product_read
-from branchdesk.loans.views import MONEY_FIELDS, _choices, _errors, _minor
+from branchdesk.loans.views import MONEY_FIELDS, _choices, _minor
 from branchdesk.portal.deps import PageCustomer, PortalForm, PortalRoute
 from branchdesk.portal.service import CustomerPrincipal
 
@@ -94,7 +94,7 @@ def apply(request: Request, db: DbSession, customer: PageCustomer, form: PortalF
             db, data=data, customer_id=customer.customer_id, now=utcnow()
         )
     except ValidationError as exc:
-        return _page(request, db, customer, values=values, errors=_errors(exc), status_code=422)
+        return _page(request, db, customer, values=values, errors=form_errors(exc), status_code=422)
     except DomainError as exc:
         return _page(
             request, db, customer, values=values, errors={exc.field or "form": exc.detail},

@@ -17,7 +17,7 @@ from branchdesk.core import i18n
 from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.money import CURRENCY_EXPONENTS, to_minor
-from branchdesk.core.web import DbSession, redirect, refusal_errors, render
+from branchdesk.core.web import DbSession, form_errors, redirect, refusal_errors, render
 from branchdesk.identity.deps import PageUser, PostedForm, field_text
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
@@ -68,14 +68,6 @@ def _minor(text: str, currency: str, field: str) -> int:
     if Decimal(minor).scaleb(-CURRENCY_EXPONENTS[currency]) != amount:
         raise RuleViolation("too many decimal places", field=field)
     return minor
-
-
-def _errors(exc: ValidationError) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for error in exc.errors():
-        location = [str(p) for p in error.get("loc", ())]
-        found.setdefault(location[0] if location else "form", str(error.get("msg", "invalid")))
-    return found
 
 
 def _choices() -> dict[str, Any]:
@@ -146,7 +138,8 @@ def take_application(
         data = LoanApplicationCreate.model_validate(body)
         application, _ = service.create_application(db, data=data, actor=principal, now=utcnow())
     except ValidationError as exc:
-        return _index(request, db, principal, errors=_errors(exc), values=values, status_code=422)
+        errors = form_errors(exc)
+        return _index(request, db, principal, errors=errors, values=values, status_code=422)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
@@ -332,7 +325,7 @@ def _monitoring_input(
     try:
         record()
     except ValidationError as exc:
-        return _loan_page(request, db, principal, number, errors=_errors(exc), status_code=422)
+        return _loan_page(request, db, principal, number, errors=form_errors(exc), status_code=422)
     except DomainError as exc:
         errors = refusal_errors(db, exc)
         return _loan_page(
@@ -485,7 +478,7 @@ def create_product(
         data = LoanProductBody.model_validate(body)
         service.create_product(db, data=data, actor=principal, now=utcnow())
     except ValidationError as exc:
-        return _products(request, db, principal, errors=_errors(exc), status_code=422)
+        return _products(request, db, principal, errors=form_errors(exc), status_code=422)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
@@ -510,7 +503,7 @@ def add_reference_rate(
             now=utcnow(),
         )  # fmt: skip
     except ValidationError as exc:
-        return _products(request, db, principal, errors=_errors(exc), status_code=422)
+        return _products(request, db, principal, errors=form_errors(exc), status_code=422)
     except DomainError as exc:
         if exc.status_code == 403:
             raise
