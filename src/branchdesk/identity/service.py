@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
@@ -81,6 +81,25 @@ def principal_for(db: Session, user: User) -> Principal:
     )
 
 
+# Built once: the statement (and its compiled form, from SQLAlchemy's cache) is reused by every
+# request instead of being put together again each time.
+_PRINCIPAL_ROWS = (
+    select(
+        User.username,
+        User.display_name,
+        User.role,
+        User.preferred_locale,
+        user_branches.c.branch_id,
+    )
+    .outerjoin(user_branches, user_branches.c.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        User.is_active.is_(True),
+        User.auth_epoch == bindparam("auth_epoch"),
+    )
+)
+
+
 def load_principal(db: Session, *, user_id: uuid.UUID, auth_epoch: int) -> Principal | None:
     """The principal behind a session or token, or None when it was revoked since.
 
@@ -90,17 +109,7 @@ def load_principal(db: Session, *, user_id: uuid.UUID, auth_epoch: int) -> Princ
     a user without branches). It always reads the database, never a cache, so a revocation
     takes effect on the next request.
     """
-    rows = db.execute(
-        select(
-            User.username,
-            User.display_name,
-            User.role,
-            User.preferred_locale,
-            user_branches.c.branch_id,
-        )
-        .outerjoin(user_branches, user_branches.c.user_id == User.id)
-        .where(User.id == user_id, User.is_active.is_(True), User.auth_epoch == auth_epoch)
-    ).all()
+    rows = db.execute(_PRINCIPAL_ROWS, {"user_id": user_id, "auth_epoch": auth_epoch}).all()
     if not rows:
         return None
     first = rows[0]
