@@ -98,9 +98,27 @@ def test_screen_never_changes_a_decision(
     screened = hook.check_posting(history, target, config, **kwargs)  # type: ignore[arg-type]
     full = hook.check_posting(history, target, config, screen=False, **kwargs)  # type: ignore[arg-type]
     assert screened == full
+    # the ledger's path: the history indexed per account, the screen reading two accounts
+    indexed = hook.PostingHistory(postings, config)
+    fast = indexed.check(
+        target,
+        config,
+        related_account=target.counterparty_account or None,
+        history_start=START,
+    )
+    assert fast == full
     flagged = hook.could_be_flagged(
         [*history, *related, target], target, config, history_start=START
     )
+    shortcut = indexed.screen(
+        target,
+        config,
+        related_account=target.counterparty_account or None,
+        history_start=START,
+    )
+    assert shortcut in (None, flagged)
+    if target.counterparty_account != target.account_id:
+        assert shortcut is flagged  # the same screen, reading two accounts only
     SEEN["screened out" if not flagged else "checked"] += 1
     SEEN[str(full.outcome)] += 1
     if full.outcome is not hook.Outcome.ALLOW or full.reports:
@@ -131,3 +149,40 @@ def test_a_small_transfer_among_quiet_accounts_skips_the_detectors() -> None:
     assert hook.could_be_flagged([*history, big], big, RuleConfig(), history_start=opened)
     cash = replace(target, channel="cash", counterparty_account="", counterparty_bank="")
     assert hook.could_be_flagged([*history, cash], cash, RuleConfig(), history_start=opened)
+
+
+def test_the_indexed_screen_reads_older_rows_of_the_account_and_the_mirror_account() -> None:
+    """A pass-through whose inflow is several rows back, and a credit mirroring a debit of its
+    counterparty account: the two-account screen needs both, as the full one does."""
+    config = RuleConfig()
+    opened = NOW - timedelta(days=10)
+
+    def row(
+        txn: str, hours: float, account: str, direction: str, amount: int, **kw: str
+    ) -> Posting:
+        return Posting(
+            txn, NOW - timedelta(hours=hours), account, OWNER[account], direction, amount,
+            kw.get("currency", "CNY"), "transfer", kw.get("party", "P0"), kw.get("bank", "OTHER"),
+        )  # fmt: skip
+
+    inflow = row("in", 5, "A1", "credit", 9_000_000, party="Z9")
+    outflows = [row(f"out{i}", 4 - i, "A1", "debit", 1_500_000) for i in range(4)]
+    quiet = [row(f"q{i}", 0.5 - i / 100, "A2", "debit", 100) for i in range(5)]
+    history = [inflow, *outflows, *quiet]
+    indexed = hook.PostingHistory(history, config)
+    last = row("n", 0, "A1", "debit", 1_500_000)  # 7.5 M of 9.0 M out: 83 %
+    assert hook.could_be_flagged([*history, last], last, config, history_start=opened) is True
+    assert indexed.screen(last, config, related_account=None, history_start=opened) is True
+    small = row("s", 0, "A1", "debit", 100)  # 6.0 M out: under 80 %
+    assert hook.could_be_flagged([*history, small], small, config, history_start=opened) is False
+    assert indexed.screen(small, config, related_account=None, history_start=opened) is False
+
+    # a small credit mirroring a larger debit (in USD) of the counterparty: a cycle's return leg
+    debit = row("d", 1, "B1", "debit", 300_000, currency="USD", party="A1", bank="SELF")
+    credit = row("c", 0, "A1", "credit", 300_000, party="B1", bank="SELF")
+    assert hook.could_be_flagged([debit, credit], credit, config, history_start=opened) is True
+    both = hook.PostingHistory([debit], config)
+    assert both.screen(credit, config, related_account="B1", history_start=opened) is True
+    alone = hook.PostingHistory([], config)
+    assert hook.could_be_flagged([credit], credit, config, history_start=opened) is False
+    assert alone.screen(credit, config, related_account="B1", history_start=opened) is False

@@ -14,7 +14,7 @@ checks that read nothing (``AllowAll``, ``FixedDecision``) declare a trivial bat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -260,7 +260,7 @@ class AmlCheck:
         rows = self._history(
             db, customer_ids=customers, since=since, limit=self.max_history * len(customers)
         )
-        return self._decide(posting, aml_hook.PostingHistory(rows), since=since)
+        return self._decide(posting, aml_hook.PostingHistory(rows, self.config), since=since)
 
     def begin_batch(
         self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
@@ -270,7 +270,7 @@ class AmlCheck:
         since = now - timedelta(days=self.history_days)
         customers = set(customer_ids)
         rows = self._history(db, customer_ids=customers, since=since) if customers else []
-        return AmlBatch(self, aml_hook.PostingHistory(rows), since=since)
+        return AmlBatch(self, aml_hook.PostingHistory(rows, self.config), since=since)
 
     def _decide(
         self, posting: ProposedPosting, history: aml_hook.PostingHistory, *, since: datetime
@@ -296,16 +296,12 @@ class AmlCheck:
                 counterparty_bank=SELF_BANK if other else ("" if channel == "cash" else "OTHER"),
                 country=posting.country,
             )
-            related: Sequence[AmlPosting] = ()
-            if other is not None:
-                related = history.of_account(other.account_number)
             # silence before the account existed is not dormancy
             start = max(since, leg.opened_at) if leg.opened_at else since
-            decision = aml_hook.check_posting(
-                history.of_customer(str(leg.customer_id)),
+            decision = history.check(
                 proposed,
                 self.config,
-                related_transfers=related,
+                related_account=other.account_number if other is not None else None,
                 history_start=start,
             )
             reports.extend(decision.reports)
@@ -423,7 +419,7 @@ class AmlBatch:
         if sum(len(history.of_customer(str(c))) for c in customers) > limit:
             rows = [row for c in customers for row in history.of_customer(str(c))]
             latest = sorted(rows, key=lambda row: row.booked_at)[-limit:]
-            history = aml_hook.PostingHistory(latest)
+            history = aml_hook.PostingHistory(latest, self.aml.config)
         return self.aml._decide(posting, history, since=self.since)
 
     def posted(self, posting: ProposedPosting) -> None:

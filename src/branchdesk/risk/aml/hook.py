@@ -190,6 +190,25 @@ def could_be_flagged(
         _validate(bad, config)
     account = posting.account_id
     mine = [p for p in postings if p.account_id == account]
+    if history_start is not None:
+        start = int(history_start.timestamp())
+    else:
+        start = start_of_day(min(_ts(p) for p in postings), config)
+    mirrors = [p for p in postings if p.account_id == posting.counterparty_account]
+    return _screen(mine, mirrors, posting, config, start)
+
+
+def _screen(
+    mine: Sequence[Posting],
+    mirrors: Sequence[Posting],
+    posting: Posting,
+    config: RuleConfig,
+    start: int,
+) -> bool:
+    """`could_be_flagged` over the rows it reads: ``mine`` (the posting's account, the posting
+    included), ``mirrors`` (the rows of its counterparty account, for the cycle rule) and the
+    dormancy start; every row already validated."""
+    account = posting.account_id
     when = _ts(posting)
     amount = _cny(posting, config)
     credit = posting.direction == "credit"
@@ -257,10 +276,6 @@ def could_be_flagged(
 
     dormant = config.dormant_reactivation
     if dormant.enabled:
-        if history_start is not None:
-            start = int(history_start.timestamp())
-        else:
-            start = start_of_day(min(_ts(p) for p in postings), config)
         times = sorted({moment for moment, _c, _v, _p in rows})
         ahead = dormant.lookahead_days * DAY
         silence = dormant.dormant_days * DAY
@@ -281,11 +296,10 @@ def could_be_flagged(
         if Decimal(amount) >= smallest:
             return True
         if credit:
-            other, size = posting.counterparty_account, posting.amount_minor
-            for p in postings:
+            size = posting.amount_minor
+            for p in mirrors:
                 if (
                     p.amount_minor == size
-                    and p.account_id == other
                     and p.direction == "debit"
                     and p.counterparty_account == account
                     and Decimal(_cny(p, config)) >= smallest
@@ -299,20 +313,93 @@ _DIRECTIONS = frozenset({"credit", "debit"})
 
 class PostingHistory:
     """Recent movements per customer and per account, in time order; a batch adds its own
-    postings as they are applied, so that later items see them as they would one by one."""
+    postings as they are applied, so that later items see them as they would one by one.
 
-    def __init__(self, postings: Iterable[Posting] = ()) -> None:
+    With a ``config``, every row is validated as it is added (`transactions_from_postings`
+    would refuse the same rows) and `check` screens a posting reading only the rows of its own
+    account and of its counterparty account, instead of the customer's whole history."""
+
+    def __init__(self, postings: Iterable[Posting] = (), config: RuleConfig | None = None) -> None:
+        self._config = config
         self._by_customer: dict[str, list[Posting]] = {}
         self._by_account: dict[str, list[Posting]] = {}
+        self._ids: dict[str, set[str]] = {}
         for posting in postings:
             self.add(posting)
 
     def add(self, posting: Posting) -> None:
+        if self._config is not None:
+            _validate(posting, self._config)
         self._by_customer.setdefault(posting.customer_id, []).append(posting)
         self._by_account.setdefault(posting.account_id, []).append(posting)
+        self._ids.setdefault(posting.customer_id, set()).add(posting.txn_id)
 
     def of_customer(self, customer_id: str) -> list[Posting]:
         return self._by_customer.get(customer_id, [])
 
     def of_account(self, account_id: str) -> list[Posting]:
         return self._by_account.get(account_id, [])
+
+    def check(
+        self,
+        posting: Posting,
+        config: RuleConfig,
+        *,
+        related_account: str | None,
+        history_start: datetime,
+    ) -> Decision:
+        """``check_posting(of_customer(customer), posting, config, related_transfers=
+        of_account(related_account), history_start=history_start)``: the same decision, screened
+        by `screen` (two accounts' rows) instead of the customer's whole history."""
+        history = self.of_customer(posting.customer_id)
+        related = self.of_account(related_account) if related_account else []
+        flagged = self.screen(
+            posting, config, related_account=related_account, history_start=history_start
+        )
+        if flagged is False:
+            return _ALLOW
+        return check_posting(
+            history,
+            posting,
+            config,
+            related_transfers=related,
+            history_start=history_start,
+            screen=flagged is None,  # screened already when the shortcut applied
+        )
+
+    def screen(
+        self,
+        posting: Posting,
+        config: RuleConfig,
+        *,
+        related_account: str | None,
+        history_start: datetime,
+    ) -> bool | None:
+        """`could_be_flagged` for `check`, reading the rows of the posting's account and of its
+        counterparty account only (those ``check_posting`` would pick out of the customer's
+        history and the related transfers); None where that shortcut does not apply (another
+        config than the rows were validated with, unusual related rows, other detectors).
+        Raises ValueError as ``check_posting`` would."""
+        if (
+            config is not self._config
+            or related_account not in (None, posting.counterparty_account)
+            or related_account == posting.account_id
+            or frozenset(DETECTORS) != _SCREENED
+            or len(DETECTORS) != len(_SCREENED)
+        ):
+            return None
+        customer = posting.customer_id
+        if posting.txn_id in self._ids.get(customer, ()):
+            raise ValueError(f"posting {posting.txn_id} is already in the history")
+        _validate(posting, config)
+        mine = [p for p in self.of_account(posting.account_id) if p.customer_id == customer]
+        mine.append(posting)
+        if related_account is None:  # the counterparty's rows in the customer's own history
+            mirrors = [
+                p
+                for p in self.of_account(posting.counterparty_account)
+                if p.customer_id == customer
+            ]
+        else:  # the related transfers and the customer's own rows of that account: all of them
+            mirrors = self.of_account(related_account)
+        return _screen(mine, mirrors, posting, config, int(history_start.timestamp()))
