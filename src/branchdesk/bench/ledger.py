@@ -14,17 +14,16 @@ HTTP, one client) and prints a cProfile summary with ``--profile``.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+
+from branchdesk.bench.server import cpu_seconds, server_pids
 
 
 @dataclass
@@ -157,48 +156,6 @@ async def run_phase(
     await asyncio.gather(*(worker(i) for i in range(clients)))
     result.seconds = time.perf_counter() - started
     return result
-
-
-def server_pids(base_url: str) -> list[int]:
-    """The local processes listening on the URLs' ports (Linux /proc); empty elsewhere."""
-    ports = {urlsplit(u.strip()).port or 80 for u in base_url.split(",") if u.strip()}
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].split(":")[1], 16) in ports:
-                inodes.add(f"socket:[{fields[9]}]")
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
-        except OSError:
-            continue
-        if links & inodes:
-            pids.append(int(entry.name))
-    return sorted(pids)
-
-
-def cpu_seconds(pids: list[int]) -> float | None:
-    """User + system CPU of the processes so far (None without /proc or processes)."""
-    if not pids:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
 
 
 async def run_ledger_bench(

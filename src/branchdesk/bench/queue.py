@@ -1,7 +1,8 @@
 """`branchdesk bench queue`: concurrent kiosks and counters against a running server over HTTP.
 
 Kiosks issue tickets at a fixed total rate; each counter loops call-next -> start -> complete.
-Reports ticket lifecycles per second and per-request latency percentiles.
+Reports ticket lifecycles per second, per-request latency percentiles and, for a server on
+this machine, the CPU its processes spent per lifecycle (bench.server).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from branchdesk.bench.server import cpu_seconds, server_pids
+
 
 @dataclass
 class QueueBenchResult:
@@ -21,6 +24,7 @@ class QueueBenchResult:
     lifecycles: int = 0
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    server_cpu_seconds: float | None = None  # None: the server is not a local process
 
     def percentile(self, p: float) -> float:
         if not self.latencies_ms:
@@ -40,7 +44,14 @@ class QueueBenchResult:
             f"errors {self.errors}, requests {len(self.latencies_ms)}, "
             f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
             f"mean {statistics.fmean(self.latencies_ms) if self.latencies_ms else 0:.1f} ms"
+            f"{self._cpu()}"
         )
+
+    def _cpu(self) -> str:
+        if self.server_cpu_seconds is None or not self.lifecycles:
+            return ""
+        per = self.server_cpu_seconds * 1000 / self.lifecycles
+        return f", server CPU {self.server_cpu_seconds:.1f} s = {per:.1f} ms per lifecycle"
 
 
 async def _timed(
@@ -121,9 +132,14 @@ async def run_queue_bench(
                 if done is not None and done.status_code == 200:
                     result.lifecycles += 1
 
+        pids = server_pids(base_url)
+        cpu_before = cpu_seconds(pids)
         started = time.perf_counter()
         await asyncio.gather(kiosk(), *(counter_loop(c) for c in counters))
         if pending:
             await asyncio.gather(*pending)
         result.seconds = time.perf_counter() - started
+        cpu_after = cpu_seconds(pids)
+        if cpu_before is not None and cpu_after is not None:
+            result.server_cpu_seconds = cpu_after - cpu_before
     return result
