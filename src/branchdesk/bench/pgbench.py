@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -32,27 +33,37 @@ def run_pgbench(database_url: str, *, clients: int, seconds: int, scale: int = 1
         "-U",
         url.username or "postgres",
     ]
-    scratch = "branchdesk_pgbench"
-    env = {"PGPASSWORD": url.password or ""} if url.password else None
-    subprocess.run(
-        [
-            "psql",
-            *base,
-            "-d",
-            url.database or "postgres",
-            "-qc",
-            f"DROP DATABASE IF EXISTS {scratch}",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    subprocess.run(
-        ["psql", *base, "-d", url.database or "postgres", "-qc", f"CREATE DATABASE {scratch}"],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
+    # one scratch database per run, so that two benches on one server do not share it
+    scratch = f"branchdesk_pgbench_{os.getpid()}"
+    env = {**os.environ, "PGPASSWORD": url.password} if url.password else None
+
+    def psql(sql: str) -> None:
+        subprocess.run(
+            ["psql", *base, "-d", url.database or "postgres", "-qc", sql],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+
+    psql(f"DROP DATABASE IF EXISTS {scratch}")
+    psql(f"CREATE DATABASE {scratch}")
+    try:
+        return _initialise_and_run(
+            base, scratch, env, clients=clients, seconds=seconds, scale=scale
+        )
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {scratch}")
+
+
+def _initialise_and_run(
+    base: list[str],
+    scratch: str,
+    env: dict[str, str] | None,
+    *,
+    clients: int,
+    seconds: int,
+    scale: int,
+) -> PgbenchResult:
     subprocess.run(
         ["pgbench", *base, "-i", "-q", "-s", str(scale), scratch],
         check=True,
