@@ -186,3 +186,37 @@ def test_the_indexed_screen_reads_older_rows_of_the_account_and_the_mirror_accou
     alone = hook.PostingHistory([], config)
     assert hook.could_be_flagged([credit], credit, config, history_start=opened) is False
     assert alone.screen(credit, config, related_account="B1", history_start=opened) is False
+
+
+def test_the_indexed_screen_counts_the_posting_itself_in_a_fan_and_dates_a_silence() -> None:
+    """Seven earlier payees plus the posting's own make the eight of a fan-out; a reactivation
+    is dated from the account's previous movement, not from the start of the history."""
+    config = RuleConfig()
+    start = NOW - timedelta(days=300)
+
+    def out(txn: str, days: float, party: str, amount: int = 200_000) -> Posting:
+        return Posting(txn, NOW - timedelta(days=days), "A1", "cA", "debit", amount, "CNY",
+                       "transfer", party, "OTHER")  # fmt: skip
+
+    seven = [out(f"f{i}", 1 + i / 10, f"P{i}") for i in range(7)]
+    eighth = out("n", 0, "P7")
+    again = out("m", 0, "P0")  # a payee already counted: still seven
+    history = hook.PostingHistory(seven, config)
+    opened = NOW - timedelta(days=20)  # no silence before the first of them
+    for target, expected in ((eighth, True), (again, False)):
+        flagged = hook.could_be_flagged([*seven, target], target, config, history_start=opened)
+        assert flagged is expected
+        screened = history.screen(target, config, related_account=None, history_start=opened)
+        assert screened is expected
+
+    # 90 days of silence before a movement 10 days ago: under the 120 the rule needs
+    earlier = [out("e1", 100, "Q1", 100), out("e2", 10, "Q2", 100)]
+    quiet = out("q", 0, "Q3", 100)
+    assert hook.could_be_flagged([*earlier, quiet], quiet, config, history_start=start) is False
+    index = hook.PostingHistory(earlier, config)
+    assert index.screen(quiet, config, related_account=None, history_start=start) is False
+    # 190 days of silence before it: a reactivation within the look-ahead of the posting
+    woken = [out("w1", 200, "Q1", 100), out("w2", 10, "Q2", 100)]
+    assert hook.could_be_flagged([*woken, quiet], quiet, config, history_start=start) is True
+    index = hook.PostingHistory(woken, config)
+    assert index.screen(quiet, config, related_account=None, history_start=start) is True

@@ -15,6 +15,7 @@ earlier items post, so that a batch is decided exactly as the same postings one 
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -189,24 +190,66 @@ def could_be_flagged(
     if bad is not None:
         _validate(bad, config)
     account = posting.account_id
-    mine = [p for p in postings if p.account_id == account]
+    rows = _AccountRows(config)
+    for p in postings:
+        if p.account_id == account and p is not posting:
+            rows.add(p)
     if history_start is not None:
         start = int(history_start.timestamp())
     else:
         start = start_of_day(min(_ts(p) for p in postings), config)
     mirrors = [p for p in postings if p.account_id == posting.counterparty_account]
-    return _screen(mine, mirrors, posting, config, start)
+    return _screen(rows, mirrors, posting, config, start)
+
+
+class _AccountRows:
+    """What the screen reads of one account's rows, kept as rows arrive (any order): the
+    inflows large enough to start a pass-through, every outflow, the movements each fan rule
+    counts, and the distinct times. A check then reads these instead of every row."""
+
+    __slots__ = ("_config", "_n", "debits", "fans", "large_credits", "moments")
+
+    def __init__(self, config: RuleConfig) -> None:
+        self._config = config
+        self.large_credits: list[tuple[int, int]] = []  # (time, CNY amount)
+        self.debits: list[tuple[int, int]] = []
+        self.fans: tuple[list[tuple[int, str]], list[tuple[int, str]]] = ([], [])  # in, out
+        self.moments: list[int] = []  # sorted, distinct
+        self._n = 0
+
+    def add(self, p: Posting) -> None:
+        config = self._config
+        moment = _ts(p)
+        value = p.amount_minor if p.currency == "CNY" else _cny(p, config)
+        credit = p.direction == "credit"
+        if credit:
+            if value >= config.pass_through.min_inflow_minor:
+                self.large_credits.append((moment, value))
+        else:
+            self.debits.append((moment, value))
+        self._n += 1
+        for index, (rule, inbound) in enumerate(((config.fan_in, True), (config.fan_out, False))):
+            if credit == inbound and value >= rule.min_txn_minor and p.channel in rule.channels:
+                # a movement without a counterparty counts as a party of its own
+                self.fans[index].append((moment, p.counterparty_account or f"\x00row{self._n}"))
+        moments = self.moments
+        if not moments or moment > moments[-1]:
+            moments.append(moment)
+        else:
+            place = bisect_left(moments, moment)
+            if moments[place] != moment:
+                moments.insert(place, moment)
 
 
 def _screen(
-    mine: Sequence[Posting],
+    rows: _AccountRows,
     mirrors: Sequence[Posting],
     posting: Posting,
     config: RuleConfig,
     start: int,
 ) -> bool:
-    """`could_be_flagged` over the rows it reads: ``mine`` (the posting's account, the posting
-    included), ``mirrors`` (the rows of its counterparty account, for the cycle rule) and the
+    """`could_be_flagged` over what it reads: ``rows`` (the posting's account, without the
+    posting), ``mirrors`` (the rows of its counterparty account, for the cycle rule) and the
     dormancy start; every row already validated."""
     account = posting.account_id
     when = _ts(posting)
@@ -224,16 +267,6 @@ def _screen(
     ):
         return True
 
-    # each of the account's rows once: (time, credit?, CNY amount, row)
-    rows = [
-        (
-            _ts(p),
-            p.direction == "credit",
-            p.amount_minor if p.currency == "CNY" else _cny(p, config),
-            p,
-        )
-        for p in mine
-    ]
     through = config.pass_through
     if through.enabled:
         window = through.window_hours * HOUR
@@ -244,46 +277,43 @@ def _screen(
         else:
             triggers = [
                 (moment, value)
-                for moment, is_credit, value, _p in rows
-                if is_credit and value >= low and 0 <= when - moment <= window
+                for moment, value in rows.large_credits
+                if 0 <= when - moment <= window
             ]
         for began, value in triggers:
-            out = sum(
-                cny
-                for moment, is_credit, cny, _p in rows
-                if not is_credit and began <= moment <= began + window
-            )
+            out = sum(cny for moment, cny in rows.debits if began <= moment <= began + window)
+            if not credit and began <= when <= began + window:
+                out += amount  # the posting is one of the outflows
             if Decimal(out) >= needed * Decimal(value):
                 return True
 
-    for rule, inbound in ((config.fan_in, True), (config.fan_out, False)):
+    for index, (rule, inbound) in enumerate(((config.fan_in, True), (config.fan_out, False))):
         if not rule.enabled:
             continue
         reach = (rule.window_hours + rule.move_window_hours) * HOUR
-        smallest_txn = rule.min_txn_minor
-        channels = rule.channels
-        parties: set[str] = set()
-        for position, (moment, is_credit, value, p) in enumerate(rows):
-            if (
-                is_credit == inbound
-                and value >= smallest_txn
-                and p.channel in channels
-                and abs(moment - when) <= reach
-            ):
-                parties.add(p.counterparty_account or f"\x00row{position}")
+        parties = {party for moment, party in rows.fans[index] if abs(moment - when) <= reach}
+        if credit == inbound and amount >= rule.min_txn_minor and posting.channel in rule.channels:
+            parties.add(posting.counterparty_account or "\x00posting")
         if len(parties) >= rule.min_counterparties:
             return True
 
     dormant = config.dormant_reactivation
     if dormant.enabled:
-        times = sorted({moment for moment, _c, _v, _p in rows})
         ahead = dormant.lookahead_days * DAY
         silence = dormant.dormant_days * DAY
+        moments = rows.moments
+        # the distinct times up to the posting, from the last one before the look-ahead window
+        first = max(0, bisect_left(moments, when - ahead) - 1)
+        times = moments[first : bisect_right(moments, when)]
+        if not times or times[-1] != when:
+            times.append(when)
         for index, moment in enumerate(times):
             if not 0 <= when - moment <= ahead:
                 continue
             if index:
                 gap = moment - times[index - 1]
+            elif first:  # the time before it lies outside the window
+                gap = moment - moments[first - 1]
             else:
                 gap = moment - start if dormant.count_export_start else 0
             if gap >= silence:
@@ -324,12 +354,19 @@ class PostingHistory:
         self._by_customer: dict[str, list[Posting]] = {}
         self._by_account: dict[str, list[Posting]] = {}
         self._ids: dict[str, set[str]] = {}
+        self._rows: dict[tuple[str, str], _AccountRows] = {}  # (account, customer)
         for posting in postings:
             self.add(posting)
 
     def add(self, posting: Posting) -> None:
-        if self._config is not None:
-            _validate(posting, self._config)
+        config = self._config
+        if config is not None:
+            _validate(posting, config)
+            key = (posting.account_id, posting.customer_id)
+            rows = self._rows.get(key)
+            if rows is None:
+                rows = self._rows[key] = _AccountRows(config)
+            rows.add(posting)
         self._by_customer.setdefault(posting.customer_id, []).append(posting)
         self._by_account.setdefault(posting.account_id, []).append(posting)
         self._ids.setdefault(posting.customer_id, set()).add(posting.txn_id)
@@ -392,8 +429,7 @@ class PostingHistory:
         if posting.txn_id in self._ids.get(customer, ()):
             raise ValueError(f"posting {posting.txn_id} is already in the history")
         _validate(posting, config)
-        mine = [p for p in self.of_account(posting.account_id) if p.customer_id == customer]
-        mine.append(posting)
+        rows = self._rows.get((posting.account_id, customer)) or _AccountRows(config)
         if related_account is None:  # the counterparty's rows in the customer's own history
             mirrors = [
                 p
@@ -402,4 +438,4 @@ class PostingHistory:
             ]
         else:  # the related transfers and the customer's own rows of that account: all of them
             mirrors = self.of_account(related_account)
-        return _screen(mine, mirrors, posting, config, int(history_start.timestamp()))
+        return _screen(rows, mirrors, posting, config, int(history_start.timestamp()))
