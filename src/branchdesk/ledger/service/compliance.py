@@ -231,6 +231,7 @@ _CHANNELS = {
     PostingKind.transfer: "transfer",
     PostingKind.remittance: "remittance",
 }
+_CHANNEL_OF_STORED_KIND = {kind.value: channel for kind, channel in _CHANNELS.items()}
 
 
 class AmlCheck:
@@ -330,7 +331,7 @@ class AmlCheck:
         postings = []
         for row in reversed(db.execute(statement, parameters).all()):
             posting_id, booked_at, amount, currency, number, owner, kind, counterparty, land = row
-            channel = _CHANNELS.get(PostingKind(kind))
+            channel = _CHANNEL_OF_STORED_KIND.get(kind)  # no enum built per row
             if channel is None:
                 continue
             postings.append(
