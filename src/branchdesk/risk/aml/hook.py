@@ -174,24 +174,10 @@ def could_be_flagged(
     """
     if frozenset(DETECTORS) != _SCREENED or len(DETECTORS) != len(_SCREENED):
         return True
-    currencies = config.currencies
-    # `_validate` on every row, as one pass of cheap tests; the first bad row raises its error
-    bad = next(
-        (
-            p
-            for p in postings
-            if p.booked_at.tzinfo is None
-            or p.currency not in currencies
-            or p.direction not in _DIRECTIONS
-            or p.amount_minor <= 0
-        ),
-        None,
-    )
-    if bad is not None:
-        _validate(bad, config)
     account = posting.account_id
     rows = _AccountRows(config)
     for p in postings:
+        _validate(p, config)
         if p.account_id == account and p is not posting:
             rows.add(p)
     if history_start is not None:
@@ -338,9 +324,6 @@ def _screen(
     return False
 
 
-_DIRECTIONS = frozenset({"credit", "debit"})
-
-
 class PostingHistory:
     """Recent movements per customer and per account, in time order; a batch adds its own
     postings as they are applied, so that later items see them as they would one by one.
@@ -388,15 +371,14 @@ class PostingHistory:
         """``check_posting(of_customer(customer), posting, config, related_transfers=
         of_account(related_account), history_start=history_start)``: the same decision, screened
         by `screen` (two accounts' rows) instead of the customer's whole history."""
-        history = self.of_customer(posting.customer_id)
-        related = self.of_account(related_account) if related_account else []
         flagged = self.screen(
             posting, config, related_account=related_account, history_start=history_start
         )
         if flagged is False:
             return _ALLOW
+        related = self.of_account(related_account) if related_account else []
         return check_posting(
-            history,
+            self.of_customer(posting.customer_id),
             posting,
             config,
             related_transfers=related,

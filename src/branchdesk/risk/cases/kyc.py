@@ -326,6 +326,10 @@ _OPERATIONS = {
 }
 
 
+# one batch's answers per payer, operation and booking day (the customer row does not change)
+PayerMemo = dict[tuple[uuid.UUID, restrictions.Operation, date], ComplianceDecision]
+
+
 class KycExpiredCheck:
     """Blocks debits of customer accounts whose holder's ID expired before the booking day
     (``risk.kyc.restrictions``: deposits, incoming transfers and repayments stay open). Reads the
@@ -344,8 +348,7 @@ class KycExpiredCheck:
         self,
         posting: ProposedPosting,
         customers: dict[uuid.UUID, Customer],
-        memo: dict[tuple[uuid.UUID, restrictions.Operation, date], ComplianceDecision]
-        | None = None,
+        memo: PayerMemo | None = None,
     ) -> ComplianceDecision:
         operation = _OPERATIONS.get(posting.kind)
         if operation is None:
@@ -365,7 +368,7 @@ class KycExpiredCheck:
         customer: Customer,
         operation: restrictions.Operation,
         today: date,
-        memo: dict[tuple[uuid.UUID, restrictions.Operation, date], ComplianceDecision] | None,
+        memo: PayerMemo | None,
     ) -> ComplianceDecision:
         """ALLOW, or the block for this payer; ``memo`` keeps answers within one batch (the
         customer row does not change inside it)."""
@@ -394,7 +397,7 @@ class KycBatch:
     def __init__(self, check: KycExpiredCheck, customers: dict[uuid.UUID, Customer]) -> None:
         self._check = check
         self._customers = customers
-        self._memo: dict[tuple[uuid.UUID, restrictions.Operation, date], ComplianceDecision] = {}
+        self._memo: PayerMemo = {}
 
     def check(self, posting: ProposedPosting) -> ComplianceDecision:
         return self._check.decide(posting, self._customers, self._memo)
