@@ -135,6 +135,132 @@ def test_the_random_comparison_covered_both_paths() -> None:
     assert SEEN["hold"] + SEEN["block"] > 5
 
 
+# the summary's dormancy reasoning needs a silence longer than the look-ahead window
+SUMMARY_CONFIGS = [
+    RuleConfig(),
+    RuleConfig(
+        pass_through=PassThroughRule(min_inflow_minor=800_000, window_hours=30 * 24),
+        fan_in=FanRule(min_counterparties=3, min_total_minor=200_000),
+        fan_out=FanRule(min_counterparties=3, min_total_minor=200_000),
+        dormant_reactivation=DormantRule(
+            dormant_days=20, lookahead_days=10, min_movement_minor=100_000
+        ),
+        cycle=CycleRule(min_amount_minor=500_000, min_hop_ratio_pct=Decimal(80)),
+    ),
+]
+SUMMARY_SEEN: Counter[str] = Counter()
+
+
+def _summary(postings: list[Posting], config: RuleConfig, now: datetime) -> hook.ScreenSummary:
+    """What the ledger's two summary queries return for ``postings``, built here by hand."""
+    floor = hook.notable_floor(config)
+    dormant_edge, pass_edge = hook.ScreenSummary.edges(config, now)
+    bounds: dict[tuple[str, str, str], tuple[datetime | None, datetime | None, int]] = {}
+    for p in postings:
+        key = (p.account_id, p.customer_id, p.currency)
+        last, first, debits = bounds.get(key, (None, None, 0))
+        if p.booked_at < dormant_edge:
+            last = max(last or p.booked_at, p.booked_at)
+        else:
+            first = min(first or p.booked_at, p.booked_at)
+        if p.direction == "debit" and p.booked_at >= pass_edge:
+            debits += p.amount_minor
+        bounds[key] = (last, first, debits)
+    return hook.ScreenSummary(
+        config,
+        now=now,
+        notable=[p for p in postings if p.currency != "CNY" or p.amount_minor >= floor],
+        bounds=[(*key, *value) for key, value in bounds.items()],
+    )
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)  # the same cases each run
+@given(
+    specs=st.lists(posting_spec, min_size=0, max_size=40),
+    added=st.lists(posting_spec, min_size=0, max_size=5),
+    new=posting_spec,
+    config=st.sampled_from(SUMMARY_CONFIGS),
+    opened=st.sampled_from([START, NOW - timedelta(days=3)]),
+)
+def test_the_summary_clears_only_what_the_whole_history_clears(
+    specs: list[tuple[str, str, int, str, str, int, str]],
+    added: list[tuple[str, str, int, str, str, int, str]],
+    new: tuple[str, str, int, str, str, int, str],
+    config: RuleConfig,
+    opened: datetime,
+) -> None:
+    """`ScreenSummary.clears` (notable rows, times around the edges, outflow sums, and a
+    batch's rows added whole) never clears a posting the screen over every row would check."""
+    postings = [_posting(n, spec) for n, spec in enumerate(specs)]
+    later = [replace(_posting(len(specs) + n, spec), booked_at=NOW) for n, spec in enumerate(added)]
+    target = replace(_posting(len(specs) + len(added), new), booked_at=NOW)
+    summary = _summary(postings, config, NOW)
+    for p in later:
+        summary.add(p)
+    related = target.counterparty_account or None
+    if related == target.account_id:
+        related = None
+    cleared = summary.clears(target, config, related_account=related, history_start=opened)
+    everything = [*postings, *later]
+    mine = [p for p in everything if p.customer_id == target.customer_id]
+    mirrors = [p for p in everything if related is not None and p.account_id == related]
+    flagged = hook.could_be_flagged([*mine, *mirrors, target], target, config, history_start=opened)
+    if cleared:
+        assert not flagged
+        decision = hook.PostingHistory(everything, config).check(
+            target, config, related_account=related, history_start=opened
+        )
+        assert decision == hook.Decision(hook.Outcome.ALLOW, (), (), ())
+    dropped = any(p.currency == "CNY" and p.amount_minor < hook.notable_floor(config) for p in mine)
+    SUMMARY_SEEN["cleared" if cleared else ("missed" if not flagged else "checked")] += 1
+    if cleared and dropped:
+        SUMMARY_SEEN["cleared without every row"] += 1
+
+
+def test_the_summary_comparison_covered_its_cases() -> None:
+    if not SUMMARY_SEEN:  # this test alone (-k): run the property first
+        test_the_summary_clears_only_what_the_whole_history_clears()
+    assert SUMMARY_SEEN["cleared without every row"] > 10
+    assert SUMMARY_SEEN["checked"] > 10
+
+
+def test_the_summary_sums_small_outflows_after_a_large_inflow_and_dates_a_silence() -> None:
+    """Rows under the notable floor still count: as outflows after a large inflow (their sum)
+    and as the movement before a silence (the last time before the dormancy edge)."""
+    config = SUMMARY_CONFIGS[1]
+    floor = hook.notable_floor(config)
+
+    def row(txn: str, days: float, direction: str, amount: int) -> Posting:
+        return Posting(txn, NOW - timedelta(days=days), "A1", "cA", direction, amount, "CNY",
+                       "transfer", "X1", "OTHER")  # fmt: skip
+
+    target = Posting("n", NOW, "A1", "cA", "debit", 50_000, "CNY", "transfer", "X2", "OTHER")
+    opened = NOW - timedelta(days=3)
+    inflow = row("in", 2, "credit", 800_000)
+    small = [row(f"o{n}", 1, "debit", floor - 1) for n in range(6)]  # 599,994 + 50,000 >= 80%
+    for history, flagged in ((small, True), (small[:5], False)):
+        postings = [inflow, *history]
+        assert (
+            hook.could_be_flagged([*postings, target], target, config, history_start=opened)
+            is flagged
+        )
+        summary = _summary(postings, config, NOW)
+        cleared = summary.clears(target, config, related_account=None, history_start=opened)
+        assert cleared is not flagged
+
+    # a movement 5 days ago after 95 days of silence: the dormancy rule may apply
+    quiet = replace(config.dormant_reactivation, count_export_start=False)
+    silent = replace(config, dormant_reactivation=quiet)
+    postings = [row("old", 100, "credit", 5_000), row("new", 5, "credit", 5_000)]
+    assert hook.could_be_flagged([*postings, target], target, silent, history_start=START)
+    summary = _summary(postings, silent, NOW)
+    assert not summary.clears(target, silent, related_account=None, history_start=START)
+    recent = [row("old", 22, "credit", 5_000), *postings[1:]]  # 17 days: under the silence
+    assert not hook.could_be_flagged([*recent, target], target, silent, history_start=START)
+    summary = _summary(recent, silent, NOW)
+    assert summary.clears(target, silent, related_account=None, history_start=START)
+
+
 def test_a_small_transfer_among_quiet_accounts_skips_the_detectors() -> None:
     history = [
         Posting("h1", NOW - timedelta(days=1), "A1", "cA", "credit", 50_000, "CNY", "transfer",

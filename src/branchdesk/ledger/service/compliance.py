@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting, PostingKind
@@ -34,37 +34,50 @@ _OTHER_ENTRY = aliased(Entry)
 _OTHER_ACCOUNT = aliased(Account)
 
 
-# built once: per call only the parameters change (since, customers, limit)
-_HISTORY = (
-    select(
-        Entry.posting_id,
-        Entry.booked_at,
-        Entry.amount_minor,
-        Entry.currency,
-        Account.number,
-        Account.customer_id,
-        Posting.kind,
-        _OTHER_ACCOUNT.number,
-        Posting.counterparty_country,
+def _movements(*columns: Any) -> Select[Any]:
+    """The customers' movements since ``since``: each customer-account entry with its posting
+    and, for a transfer, the other side's entry and account."""
+    return (
+        select(*columns)
+        .select_from(Entry)
+        .join(Account, Account.id == Entry.account_id)
+        .join(Posting, Posting.id == Entry.posting_id)
+        .outerjoin(
+            _OTHER_ENTRY,
+            (_OTHER_ENTRY.posting_id == Entry.posting_id)
+            & (_OTHER_ENTRY.account_id != Entry.account_id)
+            & (Posting.kind == PostingKind.transfer),
+        )
+        .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
+        .where(
+            Entry.booked_at >= bindparam("since"),
+            Account.customer_id.in_(bindparam("customers", expanding=True)),
+            Account.type.in_(sorted(CUSTOMER_TYPES)),
+        )
     )
-    .join(Account, Account.id == Entry.account_id)
-    .join(Posting, Posting.id == Entry.posting_id)
-    .outerjoin(
-        _OTHER_ENTRY,
-        (_OTHER_ENTRY.posting_id == Entry.posting_id)
-        & (_OTHER_ENTRY.account_id != Entry.account_id)
-        & (Posting.kind == PostingKind.transfer),
-    )
-    .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
-    .where(
-        Entry.booked_at >= bindparam("since"),
-        Account.customer_id.in_(bindparam("customers", expanding=True)),
-        Account.type.in_(sorted(CUSTOMER_TYPES)),
-    )
-    # ties in time keep each account's posting order (a detector reads "after" by position)
-    .order_by(Entry.booked_at.desc(), Entry.seq.desc())
+
+
+# built once: per call only the parameters change (since, customers, limit, floor, edge)
+_HISTORY = _movements(
+    Entry.posting_id,
+    Entry.booked_at,
+    Entry.amount_minor,
+    Entry.currency,
+    Account.number,
+    Account.customer_id,
+    Posting.kind,
+    _OTHER_ACCOUNT.number,
+    Posting.counterparty_country,
+).order_by(  # ties in time keep each account's posting order (a detector reads "after" by position)
+    Entry.booked_at.desc(), Entry.seq.desc()
 )
 _LATEST_HISTORY = _HISTORY.limit(bindparam("limit"))
+# what the AML screen needs beyond them (risk.aml.hook.ScreenSummary): the notable movements ...
+_NOTABLE_HISTORY = _HISTORY.where(
+    (Entry.currency != "CNY")
+    | (Entry.amount_minor >= bindparam("floor"))
+    | (Entry.amount_minor <= -bindparam("floor"))
+)
 
 
 class Verdict(StrEnum):
@@ -232,6 +245,24 @@ _CHANNELS = {
     PostingKind.remittance: "remittance",
 }
 _CHANNEL_OF_STORED_KIND = {kind.value: channel for kind, channel in _CHANNELS.items()}
+# ... and per account and currency: the last movement time before the dormancy edge, the first
+# one from it, the outflows since the pass-through edge, and the rows towards the limit of
+# `_LATEST_HISTORY`
+_MOVED = Posting.kind.in_(sorted(_CHANNELS))
+_BOUNDS = _movements(
+    Account.number,
+    Account.customer_id,
+    Entry.currency,
+    func.max(Entry.booked_at).filter(_MOVED & (Entry.booked_at < bindparam("dormant_edge"))),
+    func.min(Entry.booked_at).filter(_MOVED & (Entry.booked_at >= bindparam("dormant_edge"))),
+    func.coalesce(
+        func.sum(-Entry.amount_minor).filter(
+            _MOVED & (Entry.amount_minor < 0) & (Entry.booked_at >= bindparam("pass_edge"))
+        ),
+        0,
+    ),
+    func.count(),
+).group_by(Account.number, Account.customer_id, Entry.currency)
 
 
 class AmlCheck:
@@ -258,6 +289,9 @@ class AmlCheck:
         if _CHANNELS.get(posting.kind) is None or not customers:
             return ALLOW
         since = posting.booked_at - timedelta(days=self.history_days)
+        summary = self._summary(db, customer_ids=customers, since=since, now=posting.booked_at)
+        if self._clears(posting, summary, since=since):
+            return ALLOW
         rows = self._history(
             db, customer_ids=customers, since=since, limit=self.max_history * len(customers)
         )
@@ -266,22 +300,70 @@ class AmlCheck:
     def begin_batch(
         self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
     ) -> AmlBatch:
-        """One history query for every customer of the batch (no row limit: each item's
-        limit is applied in memory, as its own query would)."""
+        """The screen's summary of every customer of the batch (two queries); a customer's
+        whole history is read only for an item the screen cannot clear."""
         since = now - timedelta(days=self.history_days)
         customers = set(customer_ids)
-        rows = self._history(db, customer_ids=customers, since=since) if customers else []
-        return AmlBatch(self, aml_hook.PostingHistory(rows, self.config), since=since)
+        summary = self._summary(db, customer_ids=customers, since=since, now=now)
+        return AmlBatch(self, db, summary, since=since)
 
-    def _decide(
-        self, posting: ProposedPosting, history: aml_hook.PostingHistory, *, since: datetime
-    ) -> ComplianceDecision:
+    def _summary(
+        self, db: Session, *, customer_ids: set[uuid.UUID], since: datetime, now: datetime
+    ) -> _Summary:
+        """What ``risk.aml.hook.ScreenSummary`` needs of these customers' history (their notable
+        movements; each account's times around the dormancy edge and outflows since the
+        pass-through edge) and their rows towards the limit: two queries."""
+        if not customer_ids:
+            return _Summary(aml_hook.ScreenSummary(self.config, now=now), {})
+        dormant_edge, pass_edge = aml_hook.ScreenSummary.edges(self.config, now)
+        bounds = db.execute(
+            _BOUNDS,
+            {"since": since, "customers": sorted(customer_ids),
+             "dormant_edge": dormant_edge, "pass_edge": pass_edge},
+        ).all()  # fmt: skip
+        counts: dict[str, int] = {}
+        sums = []
+        for number, owner, currency, last, first, debits, count in bounds:
+            counts[str(owner)] = counts.get(str(owner), 0) + count
+            sums.append((number, str(owner), currency, last, first, int(debits)))
+        notable = self._history(
+            db,
+            customer_ids=customer_ids,
+            since=since,
+            floor=aml_hook.notable_floor(self.config),
+        )
+        screen = aml_hook.ScreenSummary(
+            self.config,
+            now=now,
+            notable=notable,
+            bounds=sums,
+        )
+        return _Summary(screen, counts)
+
+    def _clears(self, posting: ProposedPosting, summary: _Summary, *, since: datetime) -> bool:
+        """True where the screen proves, from the summary, that no AML rule can include
+        ``posting``: then the whole history would allow it too."""
+        customers = _customers(posting)
+        rows = sum(summary.counts.get(str(c), 0) for c in customers)
+        if rows > self.max_history * len(customers):
+            return False  # each check sees only the latest rows: read them
+        return all(
+            summary.screen.clears(
+                proposed, self.config, related_account=related, history_start=start
+            )
+            for proposed, related, start in self._legs(posting, since=since)
+        )
+
+    def _legs(
+        self, posting: ProposedPosting, *, since: datetime
+    ) -> list[tuple[AmlPosting, str | None, datetime]]:
+        """Each customer leg as the AML rules see it, with the account of the other customer
+        leg (if any) and the start of the leg account's silence."""
         channel = _CHANNELS.get(posting.kind)
         customer_legs = [leg for leg in posting.legs if leg.customer_id is not None]
-        if channel is None or not customer_legs:
-            return ALLOW
-        holds: list[str] = []
-        reports: list[str] = []
+        if channel is None:
+            return []
+        legs = []
         for leg in customer_legs:
             other = next((o for o in customer_legs if o.account_id != leg.account_id), None)
             proposed = AmlPosting(
@@ -299,11 +381,17 @@ class AmlCheck:
             )
             # silence before the account existed is not dormancy
             start = max(since, leg.opened_at) if leg.opened_at else since
+            legs.append((proposed, other.account_number if other is not None else None, start))
+        return legs
+
+    def _decide(
+        self, posting: ProposedPosting, history: aml_hook.PostingHistory, *, since: datetime
+    ) -> ComplianceDecision:
+        holds: list[str] = []
+        reports: list[str] = []
+        for proposed, related, start in self._legs(posting, since=since):
             decision = history.check(
-                proposed,
-                self.config,
-                related_account=other.account_number if other is not None else None,
-                history_start=start,
+                proposed, self.config, related_account=related, history_start=start
             )
             reports.extend(decision.reports)
             if decision.outcome is aml_hook.Outcome.BLOCK:
@@ -321,13 +409,17 @@ class AmlCheck:
         customer_ids: set[uuid.UUID],
         since: datetime,
         limit: int | None = None,
+        floor: int | None = None,
     ) -> list[AmlPosting]:
-        """One query: the customers' recent movements (the latest ``limit``), oldest first,
-        with the other side of transfers."""
-        statement = _HISTORY if limit is None else _LATEST_HISTORY
+        """One query: the customers' recent movements (the latest ``limit``; with ``floor``
+        only the notable ones), oldest first, with the other side of transfers."""
         parameters: dict[str, object] = {"since": since, "customers": sorted(customer_ids)}
-        if limit is not None:
-            parameters["limit"] = limit
+        if floor is not None:
+            statement, parameters["floor"] = _NOTABLE_HISTORY, floor
+        elif limit is not None:
+            statement, parameters["limit"] = _LATEST_HISTORY, limit
+        else:
+            statement = _HISTORY
         postings = []
         for row in reversed(db.execute(statement, parameters).all()):
             posting_id, booked_at, amount, currency, number, owner, kind, counterparty, land = row
@@ -398,23 +490,37 @@ def aml_rows(posting: ProposedPosting) -> list[AmlPosting]:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    screen: aml_hook.ScreenSummary
+    counts: dict[str, int]  # rows per customer towards the history limit
+
+
 class AmlBatch:
-    """The AML rules over one batch: the history is loaded once and grows with applied items.
+    """The AML rules over one batch: the screen's summary is read once and grows with applied
+    items; a customer's whole history is read the first time one of their items needs it.
 
     Each item sees what its own query would return: the latest ``max_history`` rows per
     customer of the posting (all of them unless a customer is that busy)."""
 
-    def __init__(
-        self, check: AmlCheck, history: aml_hook.PostingHistory, *, since: datetime
-    ) -> None:
+    def __init__(self, check: AmlCheck, db: Session, summary: _Summary, *, since: datetime) -> None:
         self.aml = check
-        self.history = history
+        self.db = db
+        self.summary = summary
         self.since = since
+        self.history = aml_hook.PostingHistory((), check.config)  # the customers read in full
+        self.read: set[str] = set()
+        self.applied: list[AmlPosting] = []  # the batch's rows, for customers read later
 
     def check(self, posting: ProposedPosting) -> ComplianceDecision:
         customers = _customers(posting)
         if _CHANNELS.get(posting.kind) is None or not customers:
             return ALLOW
+        if self.aml._clears(posting, self.summary, since=self.since):
+            return ALLOW
+        unread = {c for c in customers if str(c) not in self.read}
+        if unread:
+            self._read(unread)
         limit = self.aml.max_history * len(customers)
         history = self.history
         if sum(len(history.of_customer(str(c))) for c in customers) > limit:
@@ -423,6 +529,20 @@ class AmlBatch:
             history = aml_hook.PostingHistory(latest, self.aml.config)
         return self.aml._decide(posting, history, since=self.since)
 
-    def posted(self, posting: ProposedPosting) -> None:
-        for row in aml_rows(posting):
+    def _read(self, customers: set[uuid.UUID]) -> None:
+        names = {str(c) for c in customers}
+        for row in self.aml._history(self.db, customer_ids=customers, since=self.since):
             self.history.add(row)
+        for row in self.applied:  # not written yet: the ledger writes a batch at its end
+            if row.customer_id in names:
+                self.history.add(row)
+        self.read |= names
+
+    def posted(self, posting: ProposedPosting) -> None:
+        counts = self.summary.counts
+        for row in aml_rows(posting):
+            self.summary.screen.add(row)
+            counts[row.customer_id] = counts.get(row.customer_id, 0) + 1
+            self.applied.append(row)
+            if row.customer_id in self.read:
+                self.history.add(row)

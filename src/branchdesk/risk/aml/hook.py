@@ -15,10 +15,11 @@ earlier items post, so that a batch is decided exactly as the same postings one 
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -37,7 +38,15 @@ from branchdesk.risk.aml.typologies import (
     detect_structuring,
 )
 
-__all__ = ["Decision", "Outcome", "PostingHistory", "check_posting", "could_be_flagged"]
+__all__ = [
+    "Decision",
+    "Outcome",
+    "PostingHistory",
+    "ScreenSummary",
+    "check_posting",
+    "could_be_flagged",
+    "notable_floor",
+]
 
 # the detectors `could_be_flagged` knows; with any other set the screen is skipped
 _SCREENED = frozenset(
@@ -191,12 +200,30 @@ def could_be_flagged(
 class _AccountRows:
     """What the screen reads of one account's rows, kept as rows arrive (any order): the
     inflows large enough to start a pass-through, every outflow, the movements each fan rule
-    counts, and the distinct times. A check then reads these instead of every row."""
+    counts, and the distinct times. A check then reads these instead of every row.
 
-    __slots__ = ("_config", "_n", "debits", "fans", "large_credits", "moments")
+    ``partial``: only the account's notable rows were added (`notable_floor`), with its times
+    around the dormancy edge and the sum of its outflows since the pass-through edge
+    (`ScreenSummary`); the large inflows and fan movements are all there, the outflows and
+    times are not, and the screen answers True where it would need them.
+    """
 
-    def __init__(self, config: RuleConfig) -> None:
+    __slots__ = (
+        "_config",
+        "_n",
+        "debit_bound",
+        "debits",
+        "fans",
+        "large_credits",
+        "moments",
+        "partial",
+    )
+
+    def __init__(self, config: RuleConfig, *, partial: bool = False) -> None:
         self._config = config
+        self.partial = partial
+        # partial: CNY outflows since the pass-through edge (None: not known)
+        self.debit_bound: int | None = 0
         self.large_credits: list[tuple[int, int]] = []  # (time, CNY amount)
         self.debits: list[tuple[int, int]] = []
         self.fans: tuple[list[tuple[int, str]], list[tuple[int, str]]] = ([], [])  # in, out
@@ -218,6 +245,9 @@ class _AccountRows:
             if credit == inbound and value >= rule.min_txn_minor and p.channel in rule.channels:
                 # a movement without a counterparty counts as a party of its own
                 self.fans[index].append((moment, p.counterparty_account or f"\x00row{self._n}"))
+        self.add_moment(moment)
+
+    def add_moment(self, moment: int) -> None:
         moments = self.moments
         if not moments or moment > moments[-1]:
             moments.append(moment)
@@ -266,6 +296,13 @@ def _screen(
                 for moment, value in rows.large_credits
                 if 0 <= when - moment <= window
             ]
+        if triggers and rows.partial:  # the outflows after the inflow are known as a sum only
+            if rows.debit_bound is None:
+                return True
+            bound = Decimal(rows.debit_bound + (0 if credit else amount))
+            if any(bound >= needed * Decimal(value) for _began, value in triggers):
+                return True
+            triggers = []
         for began, value in triggers:
             out = sum(cny for moment, cny in rows.debits if began <= moment <= began + window)
             if not credit and began <= when <= began + window:
@@ -421,3 +458,122 @@ class PostingHistory:
         else:  # the related transfers and the customer's own rows of that account: all of them
             mirrors = self.of_account(related_account)
         return _screen(rows, mirrors, posting, config, int(history_start.timestamp()))
+
+
+def notable_floor(config: RuleConfig) -> int:
+    """The CNY minor amount from which a movement in the history can matter to the screen other
+    than by its time, or as an outflow after a large inflow: a pass-through's inflow, a movement
+    a fan rule counts, a debit a cycle's credit mirrors. Movements in other currencies are
+    always notable (`ScreenSummary` is given all of them)."""
+    cycle = config.cycle
+    low_ratio = min(Decimal(1), cycle.min_hop_ratio_pct / 100)
+    smallest = Decimal(cycle.min_amount_minor) * low_ratio**cycle.max_other_accounts
+    return min(
+        config.pass_through.min_inflow_minor,
+        config.fan_in.min_txn_minor,
+        config.fan_out.min_txn_minor,
+        math.floor(smallest),
+    )
+
+
+class ScreenSummary:
+    """The screen of `PostingHistory.check` without the customers' whole history.
+
+    It holds the customers' notable rows (at least `notable_floor` CNY, and every row in
+    another currency) and, per account and currency, its last movement time before the
+    dormancy edge and first one from it (a silence can only end at the first movement of the
+    look-ahead window) and the sum of its outflows since the pass-through edge (the most that
+    can follow a large inflow); `edges` gives both for ``now``. Rows the caller adds (a batch's
+    applied items) are kept whole. `clears` answers True only where `PostingHistory.screen`
+    over the whole history would answer False; where the screen would need what the summary
+    leaves out, it answers False and the caller reads the whole history."""
+
+    def __init__(
+        self,
+        config: RuleConfig,
+        *,
+        now: datetime,
+        notable: Iterable[Posting] = (),
+        bounds: Iterable[tuple[str, str, str, datetime | None, datetime | None, int]] = (),
+    ) -> None:
+        self._config = config
+        dormant_edge, pass_edge = self.edges(config, now)
+        self._dormant_edge, self._pass_edge = _epoch(dormant_edge), _epoch(pass_edge)
+        self._rows: dict[tuple[str, str], _AccountRows] = {}  # (account, customer)
+        self._by_account: dict[str, list[Posting]] = {}
+        for posting in notable:
+            self._add(posting)
+        for account, customer, currency, last, first, debits in bounds:
+            if (last is not None and last >= dormant_edge) or (
+                first is not None and first < dormant_edge
+            ):
+                raise ValueError(f"account {account}: times on the wrong side of the edge")
+            rows = self._account(account, customer)
+            for moment in (last, first):
+                if moment is not None:
+                    rows.add_moment(_epoch(moment))
+            if rows.debit_bound is not None:
+                rows.debit_bound = rows.debit_bound + debits if currency == "CNY" else None
+
+    @staticmethod
+    def edges(config: RuleConfig, now: datetime) -> tuple[datetime, datetime]:
+        """(dormancy edge, pass-through edge) for postings booked at ``now`` or later."""
+        dormant = now - timedelta(days=config.dormant_reactivation.lookahead_days)
+        return dormant, now - timedelta(hours=config.pass_through.window_hours)
+
+    def _account(self, account: str, customer: str) -> _AccountRows:
+        rows = self._rows.get((account, customer))
+        if rows is None:
+            rows = self._rows[(account, customer)] = _AccountRows(self._config, partial=True)
+        return rows
+
+    def _add(self, posting: Posting) -> _AccountRows:
+        _validate(posting, self._config)
+        rows = self._account(posting.account_id, posting.customer_id)
+        rows.add(posting)
+        self._by_account.setdefault(posting.account_id, []).append(posting)
+        return rows
+
+    def add(self, posting: Posting) -> None:
+        """A row posted since the summary was read (not in its sums)."""
+        rows = self._add(posting)
+        if posting.direction == "debit" and rows.debit_bound is not None:
+            if _ts(posting) < self._pass_edge:
+                raise ValueError(f"posting {posting.txn_id}: booked before the summary's edge")
+            rows.debit_bound += _cny(posting, self._config)
+
+    def clears(
+        self,
+        posting: Posting,
+        config: RuleConfig,
+        *,
+        related_account: str | None,
+        history_start: datetime,
+    ) -> bool:
+        """True only if `PostingHistory.check` over the whole history would allow ``posting``
+        by its screen (no detector can include it). Raises ValueError for a posting
+        ``check_posting`` refuses."""
+        if (
+            config is not self._config
+            or related_account not in (None, posting.counterparty_account)
+            or related_account == posting.account_id
+            or frozenset(DETECTORS) != _SCREENED
+            or len(DETECTORS) != len(_SCREENED)
+        ):
+            return False
+        _validate(posting, config)
+        when = _ts(posting)
+        dormant = config.dormant_reactivation
+        if dormant.enabled and (
+            dormant.dormant_days <= dormant.lookahead_days  # a silence could end mid-window
+            or when - dormant.lookahead_days * DAY < self._dormant_edge
+        ):
+            return False
+        if when - config.pass_through.window_hours * HOUR < self._pass_edge:
+            return False  # an inflow before the edge could start a pass-through
+        customer = posting.customer_id
+        rows = self._rows.get((posting.account_id, customer)) or _AccountRows(config, partial=True)
+        related = self._by_account.get(related_account or posting.counterparty_account, [])
+        if related_account is None:  # the counterparty's rows in the customer's own history
+            related = [p for p in related if p.customer_id == customer]
+        return not _screen(rows, related, posting, config, int(history_start.timestamp()))
