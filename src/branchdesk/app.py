@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -28,7 +30,17 @@ from branchdesk.queue.live import EventFeed, LiveWaits, come_back_notices
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    warm_ups: Sequence[threading.Thread] = (),
+    freeze_heap: bool = False,
+) -> FastAPI:
+    """The app. ``freeze_heap`` (a served process, not tests): once start-up's warm-ups (the
+    wait models, and the ``warm_ups`` threads) are done, everything alive moves to the
+    collector's permanent generation (`gc.freeze`), so full collections stop re-scanning the
+    long-lived app, models and caches; a request's garbage is collected as before."""
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
     metrics = Metrics()
@@ -40,8 +52,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Learn from recent history in the background: until it is done, estimates fall back
         # to the catalog standard, and start-up stays fast.
         warm_up = asyncio.create_task(asyncio.to_thread(waits.warm_up, database, now=utcnow()))
+        settled = asyncio.create_task(_freeze_after(warm_up, warm_ups)) if freeze_heap else None
         await feed.start()  # live screens, the wait models and come-back notices follow it
         yield
+        if settled is not None:
+            settled.cancel()
         await feed.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(warm_up, timeout=1)
@@ -158,6 +173,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return app
 
 
+async def _freeze_after(warm_up: asyncio.Task[int], threads: Sequence[threading.Thread]) -> None:
+    with contextlib.suppress(Exception):  # a failed warm-up is logged where it failed
+        await warm_up
+    for thread in threads:
+        await asyncio.to_thread(thread.join)
+    gc.collect()
+    gc.freeze()
+    log.info("start-up done: %d long-lived objects frozen", gc.get_freeze_count())
+
+
 def serve_app() -> FastAPI:
     """The factory `branchdesk serve` hands to uvicorn (once per worker process)."""
     from branchdesk import textanalysis
@@ -165,5 +190,5 @@ def serve_app() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    textanalysis.warm_up()  # train the complaint/survey text model off the request path
-    return create_app(settings)
+    text_model = textanalysis.warm_up()  # train the complaint/survey text model off requests
+    return create_app(settings, warm_ups=[text_model], freeze_heap=True)
