@@ -61,7 +61,14 @@ def compliance_check(request: Request) -> PrePostingCheck:
     return _default_check
 
 
-Compliance = Annotated[PrePostingCheck, Depends(compliance_check)]
+async def _compliance(request: Request) -> PrePostingCheck:
+    """`compliance_check` as a dependency: it does no I/O, so it runs on the event loop
+    instead of costing a sync route a thread hop."""
+    return compliance_check(request)
+
+
+# the teller console, loans and the customer portal post through the same check
+Compliance = Annotated[PrePostingCheck, Depends(_compliance)]
 
 
 @contextmanager
@@ -96,7 +103,15 @@ def audited_refusal(
         raise
 
 
+def _commit_posted(db: Session) -> None:
+    """Commit the posting before its answer is built: the accounts' row locks are released
+    sooner (a busy account's next posting waits less); the request's own commit afterwards has
+    nothing left to do. A failed commit answers as it would at the end of the request."""
+    db.commit()
+
+
 def _answer(db: Session, response: Response, result: service.PostingResult) -> PostingRead:
+    _commit_posted(db)
     response.status_code = 200 if result.is_replay else 201
     return service.posting_read(db, result.posting)
 
@@ -226,6 +241,7 @@ def post_transfer(
     }
     with audited_refusal(db, actor=principal, action="posting.transfer", detail=detail):
         result = _transfer(db, principal, compliance, body)
+    _commit_posted(db)
     response.status_code = 200 if result.is_replay else 201
     (read,) = posting_reads(db, [result.posting], actor=principal)
     return read
@@ -253,6 +269,7 @@ def post_transfer_batch(
         db, items=items, actor=principal, now=utcnow(), compliance=compliance,
         on_refusal=audit_refusal,
     )  # fmt: skip
+    _commit_posted(db)
     reads = iter(
         posting_reads(
             db,

@@ -19,9 +19,10 @@ from branchdesk.core.clock import utcnow
 from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.web import DbSession
 from branchdesk.identity.deps import ApiUser
+from branchdesk.ledger.api import Compliance  # the check the ledger's own API posts through
 from branchdesk.portal import export, service
 from branchdesk.portal.delivery import deliver_codes
-from branchdesk.portal.deps import ApiCustomer, Compliance, Settings, issue_token, signer
+from branchdesk.portal.deps import ApiCustomer, Settings, issue_token, signer
 from branchdesk.portal.schemas import (
     AccountSummary,
     ActivateBody,

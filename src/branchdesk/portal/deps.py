@@ -16,7 +16,6 @@ from fastapi.routing import APIRoute
 from branchdesk.core.errors import Forbidden, Unauthorized
 from branchdesk.core.security import Signer, new_nonce
 from branchdesk.core.web import DbSession, redirect, request_locale
-from branchdesk.ledger.service.compliance import AmlCheck, PrePostingCheck
 from branchdesk.portal.config import PortalSettings, get_portal_settings
 from branchdesk.portal.service import CustomerPrincipal, load_customer_principal
 
@@ -39,24 +38,7 @@ def portal_settings(request: Request) -> PortalSettings:
     return configured if configured is not None else get_portal_settings()
 
 
-_default_check: PrePostingCheck | None = None
-
-
-def compliance_check(request: Request) -> PrePostingCheck:
-    """The app's pre-posting check (``app.state.ledger_compliance``), else the AML rules: the
-    same choice the ledger's own API makes."""
-    global _default_check
-    configured: PrePostingCheck | None = getattr(request.app.state, "ledger_compliance", None)
-    if configured is not None:
-        return configured
-    if _default_check is None:
-        _default_check = AmlCheck()
-    return _default_check
-
-
 Settings = Annotated[PortalSettings, Depends(portal_settings)]
-Compliance = Annotated[PrePostingCheck, Depends(compliance_check)]
-
 
 # --- the session cookie ------------------------------------------------------------------------
 

@@ -16,11 +16,11 @@ from branchdesk.core.errors import DomainError, RuleViolation
 from branchdesk.core.money import parse_major
 from branchdesk.core.security import new_nonce
 from branchdesk.core.web import DbSession, redirect, render, safe_next
+from branchdesk.ledger.api import Compliance  # the check the ledger's own API posts through
 from branchdesk.portal import service
 from branchdesk.portal.api import csv_response, pdf_response, refused
 from branchdesk.portal.delivery import deliver_codes
 from branchdesk.portal.deps import (
-    Compliance,
     PageCustomer,
     PortalForm,
     PortalRoute,
