@@ -489,3 +489,28 @@ def test_a_code_is_delivered_at_once_even_behind_a_backlog(
     headers = api_login(client, notifier, world.alice.customer_number)  # reads the code it got
     assert [m.template for m in notifier.sent] == ["portal.login_code"]
     assert client.get("/api/v1/portal/accounts", headers=headers).status_code == 200
+
+
+def test_a_customer_with_an_expired_id_cannot_pay_from_the_phone(
+    client: TestClient, db: Session, portal_app: FastAPI, notifier: RecordingNotifier,
+    world: PortalWorld,
+) -> None:  # fmt: skip
+    """The portal posts through the ledger API's own check (expired KYC, then AML), not the
+    AML rules alone."""
+    portal_app.state.ledger_compliance = None  # the app's default check
+    headers = api_login(client, notifier, world.alice.customer_number)
+    world.alice.id_expires_on = utcnow().date() - timedelta(days=2)
+    db.flush()
+    before = (_counts(db), _balance(db, world.alice_account), _balance(db, world.bob_account))
+    refused = _transfer(client, headers, world, 10_000, key="kyc-1")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == "posting_blocked"
+    assert (_counts(db), _balance(db, world.alice_account), _balance(db, world.bob_account)) == (
+        before
+    )
+    world.alice.id_expires_on = utcnow().date() + timedelta(days=365)
+    db.flush()
+    paid = _transfer(client, headers, world, 10_000, key="kyc-2")
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["status"] == "posted"
+    assert _balance(db, world.bob_account) == before[2] + 10_000
