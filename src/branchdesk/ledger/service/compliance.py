@@ -31,12 +31,13 @@ from branchdesk.risk.aml.io import Posting as AmlPosting
 SELF_BANK = "SELF"
 # module-level aliases, so the history statement is compiled once and cached
 _OTHER_ENTRY = aliased(Entry)
-_OTHER_ACCOUNT = aliased(Account)
+OTHER_ACCOUNT = aliased(Account)  # a transfer's other customer account, in `movements`
 
 
-def _movements(*columns: Any) -> Select[Any]:
-    """The customers' movements since ``since``: each customer-account entry with its posting
-    and, for a transfer, the other side's entry and account."""
+def movements(*columns: Any) -> Select[Any]:
+    """Ledger entries as movements: each entry with its account and posting and, for a
+    transfer, the other side's entry and account (``OTHER_ACCOUNT``). The AML check and the
+    ledger sweep (``risk.cases.sweep``) select from it with their own filters."""
     return (
         select(*columns)
         .select_from(Entry)
@@ -48,28 +49,34 @@ def _movements(*columns: Any) -> Select[Any]:
             & (_OTHER_ENTRY.account_id != Entry.account_id)
             & (Posting.kind == PostingKind.transfer),
         )
-        .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
-        .where(
-            Entry.booked_at >= bindparam("since"),
-            Account.customer_id.in_(bindparam("customers", expanding=True)),
-            Account.type.in_(sorted(CUSTOMER_TYPES)),
-        )
+        .outerjoin(OTHER_ACCOUNT, OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
     )
 
 
+# the customers' movements since ``since``
+_RECENT_OF_CUSTOMERS = (
+    Entry.booked_at >= bindparam("since"),
+    Account.customer_id.in_(bindparam("customers", expanding=True)),
+    Account.type.in_(sorted(CUSTOMER_TYPES)),
+)
+
+
 # built once: per call only the parameters change (since, customers, limit, floor, edge)
-_HISTORY = _movements(
-    Entry.posting_id,
-    Entry.booked_at,
-    Entry.amount_minor,
-    Entry.currency,
-    Account.number,
-    Account.customer_id,
-    Posting.kind,
-    _OTHER_ACCOUNT.number,
-    Posting.counterparty_country,
-).order_by(  # ties in time keep each account's posting order (a detector reads "after" by position)
-    Entry.booked_at.desc(), Entry.seq.desc()
+_HISTORY = (
+    movements(
+        Entry.posting_id,
+        Entry.booked_at,
+        Entry.amount_minor,
+        Entry.currency,
+        Account.number,
+        Account.customer_id,
+        Posting.kind,
+        OTHER_ACCOUNT.number,
+        Posting.counterparty_country,
+    )
+    .where(*_RECENT_OF_CUSTOMERS)
+    # ties in time keep each account's posting order (a detector reads "after" by position)
+    .order_by(Entry.booked_at.desc(), Entry.seq.desc())
 )
 _LATEST_HISTORY = _HISTORY.limit(bindparam("limit"))
 # what the AML screen needs beyond them (risk.aml.hook.ScreenSummary): the notable movements ...
@@ -238,31 +245,36 @@ class FixedDecision:
         return _ItemByItem(db, self)
 
 
-_CHANNELS = {
+# the AML rules' channel of each kind of customer movement (others are not movements)
+CHANNELS = {
     PostingKind.deposit: "cash",
     PostingKind.withdrawal: "cash",
     PostingKind.transfer: "transfer",
     PostingKind.remittance: "remittance",
 }
-_CHANNEL_OF_STORED_KIND = {kind.value: channel for kind, channel in _CHANNELS.items()}
+_CHANNEL_OF_STORED_KIND = {kind.value: channel for kind, channel in CHANNELS.items()}
 # ... and per account and currency: the last movement time before the dormancy edge, the first
 # one from it, the outflows since the pass-through edge, and the rows towards the limit of
 # `_LATEST_HISTORY`
-_MOVED = Posting.kind.in_(sorted(_CHANNELS))
-_BOUNDS = _movements(
-    Account.number,
-    Account.customer_id,
-    Entry.currency,
-    func.max(Entry.booked_at).filter(_MOVED & (Entry.booked_at < bindparam("dormant_edge"))),
-    func.min(Entry.booked_at).filter(_MOVED & (Entry.booked_at >= bindparam("dormant_edge"))),
-    func.coalesce(
-        func.sum(-Entry.amount_minor).filter(
-            _MOVED & (Entry.amount_minor < 0) & (Entry.booked_at >= bindparam("pass_edge"))
+_MOVED = Posting.kind.in_(sorted(CHANNELS))
+_BOUNDS = (
+    movements(
+        Account.number,
+        Account.customer_id,
+        Entry.currency,
+        func.max(Entry.booked_at).filter(_MOVED & (Entry.booked_at < bindparam("dormant_edge"))),
+        func.min(Entry.booked_at).filter(_MOVED & (Entry.booked_at >= bindparam("dormant_edge"))),
+        func.coalesce(
+            func.sum(-Entry.amount_minor).filter(
+                _MOVED & (Entry.amount_minor < 0) & (Entry.booked_at >= bindparam("pass_edge"))
+            ),
+            0,
         ),
-        0,
-    ),
-    func.count(),
-).group_by(Account.number, Account.customer_id, Entry.currency)
+        func.count(),
+    )
+    .where(*_RECENT_OF_CUSTOMERS)
+    .group_by(Account.number, Account.customer_id, Entry.currency)
+)
 
 
 class AmlCheck:
@@ -286,7 +298,7 @@ class AmlCheck:
 
     def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
         customers = _customers(posting)
-        if _CHANNELS.get(posting.kind) is None or not customers:
+        if CHANNELS.get(posting.kind) is None or not customers:
             return ALLOW
         since = posting.booked_at - timedelta(days=self.history_days)
         summary = self._summary(db, customer_ids=customers, since=since, now=posting.booked_at)
@@ -359,7 +371,7 @@ class AmlCheck:
     ) -> list[tuple[AmlPosting, str | None, datetime]]:
         """Each customer leg as the AML rules see it, with the account of the other customer
         leg (if any) and the start of the leg account's silence."""
-        channel = _CHANNELS.get(posting.kind)
+        channel = CHANNELS.get(posting.kind)
         customer_legs = [leg for leg in posting.legs if leg.customer_id is not None]
         if channel is None:
             return []
@@ -460,7 +472,7 @@ def _customers(posting: ProposedPosting) -> set[uuid.UUID]:
 
 def aml_rows(posting: ProposedPosting) -> list[AmlPosting]:
     """The history rows the ledger query returns for ``posting`` once it is posted."""
-    channel = _CHANNELS.get(posting.kind)
+    channel = CHANNELS.get(posting.kind)
     if channel is None:
         return []
     rows = []
@@ -514,7 +526,7 @@ class AmlBatch:
 
     def check(self, posting: ProposedPosting) -> ComplianceDecision:
         customers = _customers(posting)
-        if _CHANNELS.get(posting.kind) is None or not customers:
+        if CHANNELS.get(posting.kind) is None or not customers:
             return ALLOW
         if self.aml._clears(posting, self.summary, since=self.since):
             return ALLOW

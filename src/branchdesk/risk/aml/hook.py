@@ -361,6 +361,32 @@ def _screen(
     return False
 
 
+def _screenable(
+    posting: Posting, config: RuleConfig, validated_with: RuleConfig | None, related: str | None
+) -> bool:
+    """Whether a screen over indexed rows stands for `could_be_flagged`: the rows were
+    validated with this config, the related rows are those of the counterparty account, and
+    the detectors are the ones the screen knows."""
+    return (
+        config is validated_with
+        and related in (None, posting.counterparty_account)
+        and related != posting.account_id
+        and frozenset(DETECTORS) == _SCREENED
+        and len(DETECTORS) == len(_SCREENED)
+    )
+
+
+def _mirrors(
+    by_account: dict[str, list[Posting]], posting: Posting, related: str | None
+) -> list[Posting]:
+    """The counterparty account's rows the cycle rule reads: with related transfers, all of
+    that account's rows; without, its rows in the customer's own history."""
+    if related is not None:
+        return by_account.get(related, [])
+    rows = by_account.get(posting.counterparty_account, [])
+    return [p for p in rows if p.customer_id == posting.customer_id]
+
+
 class PostingHistory:
     """Recent movements per customer and per account, in time order; a batch adds its own
     postings as they are applied, so that later items see them as they would one by one.
@@ -436,27 +462,14 @@ class PostingHistory:
         history and the related transfers); None where that shortcut does not apply (another
         config than the rows were validated with, unusual related rows, other detectors).
         Raises ValueError as ``check_posting`` would."""
-        if (
-            config is not self._config
-            or related_account not in (None, posting.counterparty_account)
-            or related_account == posting.account_id
-            or frozenset(DETECTORS) != _SCREENED
-            or len(DETECTORS) != len(_SCREENED)
-        ):
+        if not _screenable(posting, config, self._config, related_account):
             return None
         customer = posting.customer_id
         if posting.txn_id in self._ids.get(customer, ()):
             raise ValueError(f"posting {posting.txn_id} is already in the history")
         _validate(posting, config)
         rows = self._rows.get((posting.account_id, customer)) or _AccountRows(config)
-        if related_account is None:  # the counterparty's rows in the customer's own history
-            mirrors = [
-                p
-                for p in self.of_account(posting.counterparty_account)
-                if p.customer_id == customer
-            ]
-        else:  # the related transfers and the customer's own rows of that account: all of them
-            mirrors = self.of_account(related_account)
+        mirrors = _mirrors(self._by_account, posting, related_account)
         return _screen(rows, mirrors, posting, config, int(history_start.timestamp()))
 
 
@@ -553,13 +566,7 @@ class ScreenSummary:
         """True only if `PostingHistory.check` over the whole history would allow ``posting``
         by its screen (no detector can include it). Raises ValueError for a posting
         ``check_posting`` refuses."""
-        if (
-            config is not self._config
-            or related_account not in (None, posting.counterparty_account)
-            or related_account == posting.account_id
-            or frozenset(DETECTORS) != _SCREENED
-            or len(DETECTORS) != len(_SCREENED)
-        ):
+        if not _screenable(posting, config, self._config, related_account):
             return False
         _validate(posting, config)
         when = _ts(posting)
@@ -573,7 +580,5 @@ class ScreenSummary:
             return False  # an inflow before the edge could start a pass-through
         customer = posting.customer_id
         rows = self._rows.get((posting.account_id, customer)) or _AccountRows(config, partial=True)
-        related = self._by_account.get(related_account or posting.counterparty_account, [])
-        if related_account is None:  # the counterparty's rows in the customer's own history
-            related = [p for p in related if p.customer_id == customer]
-        return not _screen(rows, related, posting, config, int(history_start.timestamp()))
+        mirrors = _mirrors(self._by_account, posting, related_account)
+        return not _screen(rows, mirrors, posting, config, int(history_start.timestamp()))

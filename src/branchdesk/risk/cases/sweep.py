@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
 from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting, PostingKind
+from branchdesk.ledger.service.compliance import CHANNELS, OTHER_ACCOUNT, movements
 from branchdesk.risk.aml.config import RuleConfig
 from branchdesk.risk.aml.io import Posting as AmlPosting
 from branchdesk.risk.aml.io import transactions_from_postings
@@ -33,12 +34,6 @@ from branchdesk.risk.cases.schemas import SweepRead
 SELF_BANK = "SELF"
 HISTORY_DAYS = 130  # the longest rule window (dormancy 120 days) and a margin
 HELD_WATERMARK = "held_postings"
-CHANNELS = {
-    PostingKind.deposit: "cash",
-    PostingKind.withdrawal: "cash",
-    PostingKind.transfer: "transfer",
-    PostingKind.remittance: "remittance",
-}
 
 
 @dataclass(frozen=True)
@@ -46,10 +41,6 @@ class SweepResult:
     scanned: int  # ledger movements (sweep) or held postings (hook) looked at
     alerts: int  # new alerts stored
     cases_opened: int
-
-
-_OTHER_ENTRY = aliased(Entry)
-_OTHER_ACCOUNT = aliased(Account)
 
 
 def ledger_movements(
@@ -60,7 +51,7 @@ def ledger_movements(
     Same conversion as the ledger's AML check: one row per customer account leg,
     ``txn_id = <posting id>:<account number>``, the other customer account for transfers."""
     statement = (
-        select(
+        movements(
             Entry.posting_id,
             Entry.booked_at,
             Entry.amount_minor,
@@ -69,18 +60,9 @@ def ledger_movements(
             Account.customer_id,
             Posting.kind,
             Posting.beneficiary,
-            _OTHER_ACCOUNT.number,
+            OTHER_ACCOUNT.number,
             Posting.counterparty_country,
         )
-        .join(Account, Account.id == Entry.account_id)
-        .join(Posting, Posting.id == Entry.posting_id)
-        .outerjoin(
-            _OTHER_ENTRY,
-            (_OTHER_ENTRY.posting_id == Entry.posting_id)
-            & (_OTHER_ENTRY.account_id != Entry.account_id)
-            & (Posting.kind == PostingKind.transfer),
-        )
-        .outerjoin(_OTHER_ACCOUNT, _OTHER_ACCOUNT.id == _OTHER_ENTRY.account_id)
         .where(
             Account.type.in_(sorted(CUSTOMER_TYPES)),
             Account.customer_id.is_not(None),
