@@ -69,3 +69,30 @@ def test_a_batch_costs_the_same_statements_as_one_transfer(db: Session, signer: 
         assert all(isinstance(r, PostingResult) and not r.is_replay for r in results)
         assert len(statements) == expected, statements
     assert len(single) == expected, single
+
+
+def test_a_cash_deposit_reads_the_whole_history_without_a_summary(
+    db: Session, signer: Signer
+) -> None:
+    """Cash always meets the AML report rules, so no summary could clear it: one history
+    statement; a small transfer reads the summary (two statements) and no whole history."""
+    bank = make_bank(db, signer)
+    source, target = open_account(db, bank), open_account(db, bank)
+    deposit(db, bank, source, 100_000)
+    check = AmlCheck()
+
+    def aml_reads(statements: list[str]) -> tuple[int, int]:
+        histories = [s for s in statements if "ORDER BY ledger_entries.booked_at DESC" in s]
+        summaries = [s for s in statements if "GROUP BY accounts.number" in s]
+        return len(histories), len(summaries)
+
+    with counted(db) as cash:
+        deposit(db, bank, target, 20_000, compliance=check)
+    assert aml_reads(cash) == (1, 0)
+    with counted(db) as transfer:
+        service.post_transfer(
+            db, from_account=source.number, to_account=target.number, amount_minor=5,
+            currency="CNY", idempotency_key="small", actor=bank.teller, now=NOW,
+            compliance=check,
+        )  # fmt: skip
+    assert aml_reads(transfer) == (1, 1)  # the notable rows and the accounts' sums

@@ -45,6 +45,7 @@ __all__ = [
     "ScreenSummary",
     "check_posting",
     "could_be_flagged",
+    "flagged_whatever_the_history",
     "notable_floor",
 ]
 
@@ -257,6 +258,20 @@ class _AccountRows:
                 moments.insert(place, moment)
 
 
+def flagged_whatever_the_history(posting: Posting, config: RuleConfig) -> bool:
+    """The screen's first conditions, which read only the posting: a cash movement (large cash,
+    structuring) or a foreign one (cross-border). Then no history can clear it."""
+    cash = config.large_cash.channels
+    if posting.channel in cash and (config.large_cash.enabled or config.structuring.enabled):
+        return True
+    border = config.cross_border
+    return (
+        border.enabled
+        and posting.channel in border.channels
+        and posting.country not in (border.home_country, "")
+    )
+
+
 def _screen(
     rows: _AccountRows,
     mirrors: Sequence[Posting],
@@ -272,15 +287,7 @@ def _screen(
     amount = _cny(posting, config)
     credit = posting.direction == "credit"
 
-    cash = config.large_cash.channels
-    if posting.channel in cash and (config.large_cash.enabled or config.structuring.enabled):
-        return True
-    border = config.cross_border
-    if (
-        border.enabled
-        and posting.channel in border.channels
-        and posting.country not in (border.home_country, "")
-    ):
+    if flagged_whatever_the_history(posting, config):
         return True
 
     through = config.pass_through
