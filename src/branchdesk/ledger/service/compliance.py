@@ -277,6 +277,10 @@ _BOUNDS = (
 )
 
 
+# a customer leg as the AML rules see it, the other customer leg's account, the silence's start
+_Leg = tuple[AmlPosting, str | None, datetime]
+
+
 class AmlCheck:
     """The AML typologies (``risk.aml.hook.check_posting``) behind the ledger's protocol.
 
@@ -304,13 +308,13 @@ class AmlCheck:
         legs = self._legs(posting, since=since)
         if not any(aml_hook.flagged_whatever_the_history(p, self.config) for p, _, _ in legs):
             summary = self._summary(db, customer_ids=customers, since=since, now=posting.booked_at)
-            if self._clears(posting, summary, since=since):
+            if self._clears(posting, legs, summary):
                 return ALLOW
         # a cash or foreign movement (no summary can clear it), or one the summary did not
         rows = self._history(
             db, customer_ids=customers, since=since, limit=self.max_history * len(customers)
         )
-        return self._decide(posting, aml_hook.PostingHistory(rows, self.config), since=since)
+        return self._decide(legs, aml_hook.PostingHistory(rows, self.config))
 
     def begin_batch(
         self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
@@ -355,9 +359,9 @@ class AmlCheck:
         )
         return _Summary(screen, counts)
 
-    def _clears(self, posting: ProposedPosting, summary: _Summary, *, since: datetime) -> bool:
+    def _clears(self, posting: ProposedPosting, legs: list[_Leg], summary: _Summary) -> bool:
         """True where the screen proves, from the summary, that no AML rule can include
-        ``posting``: then the whole history would allow it too."""
+        ``posting`` (its ``legs``): then the whole history would allow it too."""
         customers = _customers(posting)
         rows = sum(summary.counts.get(str(c), 0) for c in customers)
         if rows > self.max_history * len(customers):
@@ -366,12 +370,10 @@ class AmlCheck:
             summary.screen.clears(
                 proposed, self.config, related_account=related, history_start=start
             )
-            for proposed, related, start in self._legs(posting, since=since)
+            for proposed, related, start in legs
         )
 
-    def _legs(
-        self, posting: ProposedPosting, *, since: datetime
-    ) -> list[tuple[AmlPosting, str | None, datetime]]:
+    def _legs(self, posting: ProposedPosting, *, since: datetime) -> list[_Leg]:
         """Each customer leg as the AML rules see it, with the account of the other customer
         leg (if any) and the start of the leg account's silence."""
         channel = CHANNELS.get(posting.kind)
@@ -399,12 +401,10 @@ class AmlCheck:
             legs.append((proposed, other.account_number if other is not None else None, start))
         return legs
 
-    def _decide(
-        self, posting: ProposedPosting, history: aml_hook.PostingHistory, *, since: datetime
-    ) -> ComplianceDecision:
+    def _decide(self, legs: list[_Leg], history: aml_hook.PostingHistory) -> ComplianceDecision:
         holds: list[str] = []
         reports: list[str] = []
-        for proposed, related, start in self._legs(posting, since=since):
+        for proposed, related, start in legs:
             decision = history.check(
                 proposed, self.config, related_account=related, history_start=start
             )
@@ -531,7 +531,8 @@ class AmlBatch:
         customers = _customers(posting)
         if CHANNELS.get(posting.kind) is None or not customers:
             return ALLOW
-        if self.aml._clears(posting, self.summary, since=self.since):
+        legs = self.aml._legs(posting, since=self.since)
+        if self.aml._clears(posting, legs, self.summary):
             return ALLOW
         unread = {c for c in customers if str(c) not in self.read}
         if unread:
@@ -542,7 +543,7 @@ class AmlBatch:
             rows = [row for c in customers for row in history.of_customer(str(c))]
             latest = sorted(rows, key=lambda row: row.booked_at)[-limit:]
             history = aml_hook.PostingHistory(latest, self.aml.config)
-        return self.aml._decide(posting, history, since=self.since)
+        return self.aml._decide(legs, history)
 
     def _read(self, customers: set[uuid.UUID]) -> None:
         names = {str(c) for c in customers}
