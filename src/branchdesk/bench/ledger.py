@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from branchdesk.bench.latency import cpu_line, latency_line, nearest_rank
 from branchdesk.bench.server import cpu_seconds, server_pids
 
 
@@ -37,31 +37,19 @@ class PhaseResult:
     server_cpu_seconds: float | None = None  # None: the server is not a local process
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return 0.0
-        ordered = sorted(self.latencies_ms)
-        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-        return ordered[index]
+        return nearest_rank(self.latencies_ms, p)
 
     @property
     def transfers_per_second(self) -> float:
         return self.transfers / self.seconds if self.seconds else 0.0
 
     def describe(self) -> str:
-        mean = statistics.fmean(self.latencies_ms) if self.latencies_ms else 0.0
         return (
             f"{self.name}: transfers/s {self.transfers_per_second:.1f} "
             f"({self.transfers} in {self.seconds:.1f} s), refused {self.refused}, "
-            f"errors {self.errors}, requests {len(self.latencies_ms)}, "
-            f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
-            f"mean {mean:.1f} ms{self._cpu()}"
+            f"errors {self.errors}, {latency_line(self.latencies_ms)}"
+            f"{cpu_line(self.server_cpu_seconds, self.transfers, 'transfer', digits=2)}"
         )
-
-    def _cpu(self) -> str:
-        if self.server_cpu_seconds is None or not self.transfers:
-            return ""
-        per = self.server_cpu_seconds * 1000 / self.transfers
-        return f", server CPU {self.server_cpu_seconds:.1f} s = {per:.2f} ms per transfer"
 
 
 async def open_funded_accounts(

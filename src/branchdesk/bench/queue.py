@@ -8,12 +8,12 @@ this machine, the CPU its processes spent per lifecycle (bench.server).
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from dataclasses import dataclass, field
 
 import httpx
 
+from branchdesk.bench.latency import cpu_line, latency_line, nearest_rank
 from branchdesk.bench.server import cpu_seconds, server_pids
 
 
@@ -27,11 +27,7 @@ class QueueBenchResult:
     server_cpu_seconds: float | None = None  # None: the server is not a local process
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return 0.0
-        ordered = sorted(self.latencies_ms)
-        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-        return ordered[index]
+        return nearest_rank(self.latencies_ms, p)
 
     @property
     def lifecycles_per_second(self) -> float:
@@ -41,17 +37,9 @@ class QueueBenchResult:
         return (
             f"lifecycles/s {self.lifecycles_per_second:.1f} "
             f"({self.lifecycles} in {self.seconds:.1f} s), tickets issued {self.issued}, "
-            f"errors {self.errors}, requests {len(self.latencies_ms)}, "
-            f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
-            f"mean {statistics.fmean(self.latencies_ms) if self.latencies_ms else 0:.1f} ms"
-            f"{self._cpu()}"
+            f"errors {self.errors}, {latency_line(self.latencies_ms)}"
+            f"{cpu_line(self.server_cpu_seconds, self.lifecycles, 'lifecycle', digits=1)}"
         )
-
-    def _cpu(self) -> str:
-        if self.server_cpu_seconds is None or not self.lifecycles:
-            return ""
-        per = self.server_cpu_seconds * 1000 / self.lifecycles
-        return f", server CPU {self.server_cpu_seconds:.1f} s = {per:.1f} ms per lifecycle"
 
 
 async def _timed(

@@ -17,6 +17,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from branchdesk.bench.latency import nearest_rank
 from branchdesk.catalog.models import Branch
 from branchdesk.complaints import intake
 from branchdesk.complaints import service as complaints
@@ -33,9 +34,8 @@ from branchdesk.social.schemas import PostCreate
 
 
 def _percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
-    return f"median {statistics.median(ordered):.1f} ms, p95 {p95:.1f} ms (n={len(ordered)})"
+    p95 = nearest_rank(samples, 95)
+    return f"median {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms (n={len(samples)})"
 
 
 def run(database: Database, *, posts: int, folder: Path) -> dict[str, str]:
