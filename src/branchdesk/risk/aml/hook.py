@@ -351,8 +351,7 @@ def _screen(
 
     cycle = config.cycle
     if cycle.enabled and posting.counterparty_bank == SELF_BANK and posting.counterparty_account:
-        low_ratio = min(Decimal(1), cycle.min_hop_ratio_pct / 100)
-        smallest = Decimal(cycle.min_amount_minor) * low_ratio**cycle.max_other_accounts
+        smallest = _smallest_cycle_hop(config)
         if Decimal(amount) >= smallest:
             return True
         if credit:
@@ -366,6 +365,14 @@ def _screen(
                 ):
                     return True
     return False
+
+
+def _smallest_cycle_hop(config: RuleConfig) -> Decimal:
+    """The smallest CNY amount any hop of a cycle can have: the first-hop minimum shrunk by the
+    lowest hop ratio over the longest cycle."""
+    cycle = config.cycle
+    low_ratio = min(Decimal(1), cycle.min_hop_ratio_pct / 100)
+    return Decimal(cycle.min_amount_minor) * low_ratio**cycle.max_other_accounts
 
 
 def _screenable(
@@ -485,14 +492,11 @@ def notable_floor(config: RuleConfig) -> int:
     than by its time, or as an outflow after a large inflow: a pass-through's inflow, a movement
     a fan rule counts, a debit a cycle's credit mirrors. Movements in other currencies are
     always notable (`ScreenSummary` is given all of them)."""
-    cycle = config.cycle
-    low_ratio = min(Decimal(1), cycle.min_hop_ratio_pct / 100)
-    smallest = Decimal(cycle.min_amount_minor) * low_ratio**cycle.max_other_accounts
     return min(
         config.pass_through.min_inflow_minor,
         config.fan_in.min_txn_minor,
         config.fan_out.min_txn_minor,
-        math.floor(smallest),
+        math.floor(_smallest_cycle_hop(config)),
     )
 
 
