@@ -6,20 +6,29 @@ import random
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from branchdesk.core.db import Database
 from branchdesk.core.errors import DomainError
 from branchdesk.core.security import Signer
+from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Role
 from branchdesk.ledger import service
 from branchdesk.ledger.errors import InsufficientFunds
-from branchdesk.ledger.models import Account, Entry, Posting
+from branchdesk.ledger.models import Account, AccountStatus, Entry, Posting
 from branchdesk.ledger.schemas import AccountOpen
-from branchdesk.ledger.service.compliance import AllowAll
-from branchdesk.ledger.service.posting import TransferItem
+from branchdesk.ledger.service.compliance import (
+    ALLOW,
+    AllowAll,
+    ComplianceDecision,
+    ProposedPosting,
+)
+from branchdesk.ledger.service.posting import PostingResult, TransferItem
 from tests.factories import NOW, make_branch, make_counter, make_customer, make_user, principal
 
 THREADS = 8
@@ -211,3 +220,180 @@ def test_a_key_committed_meanwhile_by_another_batch_is_refused_not_applied_twice
             .where(Account.number.in_([c, d]))
         ).scalar_one()
         assert assert_entries == 2 + 2  # the opening deposits and the own transfer's two legs
+
+
+class Meanwhile:
+    """Allows everything; its batch form first runs ``action`` once, in its own transaction:
+    what another request commits after a batch read its accounts and before it locks them."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.action: Callable[[], None] | None = action
+
+    def check(self, db: Session, *, posting: ProposedPosting) -> ComplianceDecision:
+        return ALLOW
+
+    def begin_batch(
+        self, db: Session, *, customer_ids: Iterable[uuid.UUID], now: datetime
+    ) -> _AllowEach:
+        action, self.action = self.action, None
+        if action is not None:
+            action()
+        return _AllowEach()
+
+
+class _AllowEach:
+    def check(self, posting: ProposedPosting) -> ComplianceDecision:
+        return ALLOW
+
+    def posted(self, posting: ProposedPosting) -> None:
+        return None
+
+
+def _funded(database: Database, signer: Signer, balances: list[int]) -> tuple[Principal, list[str]]:
+    run = uuid.uuid4().hex[:8]
+    with database.unit_of_work() as db:
+        branch = make_branch(db, code=f"M{run[:6].upper()}")
+        teller = principal(db, make_user(db, Role.teller, (branch,), username=f"late.{run}"))
+        numbers = []
+        for balance in balances:
+            customer = make_customer(db, signer, home_branch_id=branch.id)
+            account = service.open_account(
+                db,
+                data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
+                                 branch_code=branch.code),
+                actor=teller, now=NOW,
+            )  # fmt: skip
+            if balance:
+                service.post_deposit(
+                    db, account=account.number, amount_minor=balance, currency="CNY",
+                    idempotency_key=f"{run}-open-{account.number}", actor=teller, now=NOW,
+                    compliance=AllowAll(),
+                )  # fmt: skip
+            numbers.append(account.number)
+    return teller, numbers
+
+
+def _ledger_of(
+    database: Database, numbers: list[str]
+) -> dict[str, tuple[int, list[tuple[int, int]]]]:
+    """Per account: the balance and its entries as (seq, balance after), in order."""
+    with database.read_only() as db:
+        found = {}
+        for number in numbers:
+            account = db.execute(select(Account).where(Account.number == number)).scalar_one()
+            entries = db.execute(
+                select(Entry.seq, Entry.balance_after_minor)
+                .where(Entry.account_id == account.id)
+                .order_by(Entry.seq)
+            ).all()
+            found[number] = (account.balance_minor, [tuple(e) for e in entries])
+    return found  # type: ignore[return-value]
+
+
+@pytest.mark.postgres
+def test_a_batch_shifts_its_entries_past_what_was_posted_after_its_snapshot(
+    database: Database, signer: Signer
+) -> None:
+    """Another transfer from A commits after the batch read its accounts: every decision still
+    stands, so the batch writes its entries numbered after it, with running balances from it."""
+    teller, (a, b, c, d) = _funded(database, signer, [1_000, 0, 0, 0])
+
+    def another_transfer() -> None:
+        with database.unit_of_work() as other:
+            service.post_transfer(
+                other, from_account=a, to_account=d, amount_minor=50, currency="CNY",
+                idempotency_key=f"{a}-meanwhile", actor=teller, now=NOW, compliance=AllowAll(),
+            )  # fmt: skip
+
+    with database.unit_of_work() as db:
+        results = service.post_transfer_batch(
+            db,
+            items=[TransferItem(a, b, 600, "CNY", f"{a}-1"), TransferItem(a, c, 300, "CNY", f"{a}-2")],
+            actor=teller, now=NOW, compliance=Meanwhile(another_transfer),
+        )  # fmt: skip
+    assert [(r.posting.status, r.is_replay) for r in results] == [  # type: ignore[union-attr]
+        ("posted", False),
+        ("posted", False),
+    ]
+    ledger = _ledger_of(database, [a, b, c, d])
+    assert ledger[a] == (50, [(1, 1_000), (2, 950), (3, 350), (4, 50)])
+    assert ledger[b] == (600, [(1, 600)])
+    assert ledger[c] == (300, [(1, 300)])
+    assert ledger[d] == (50, [(1, 50)])
+
+
+@pytest.mark.postgres
+def test_a_batch_decides_again_under_the_lock_when_a_debit_no_longer_fits(
+    database: Database, signer: Signer
+) -> None:
+    """After the batch's snapshot another transfer takes 500 from A: the batch's first debit
+    would now overdraw A, so the batch is decided again on the locked state: the first item is
+    refused, the second applied, and nothing of the first decision remains."""
+    teller, (a, b, c, d) = _funded(database, signer, [1_000, 0, 0, 0])
+
+    def another_transfer() -> None:
+        with database.unit_of_work() as other:
+            service.post_transfer(
+                other, from_account=a, to_account=d, amount_minor=500, currency="CNY",
+                idempotency_key=f"{a}-meanwhile", actor=teller, now=NOW, compliance=AllowAll(),
+            )  # fmt: skip
+
+    with database.unit_of_work() as db:
+        first, second = service.post_transfer_batch(
+            db,
+            items=[TransferItem(a, b, 600, "CNY", f"{a}-1"), TransferItem(a, c, 300, "CNY", f"{a}-2")],
+            actor=teller, now=NOW, compliance=Meanwhile(another_transfer),
+        )  # fmt: skip
+    assert isinstance(first, InsufficientFunds)
+    assert isinstance(second, PostingResult)
+    assert second.posting.status == "posted"
+    ledger = _ledger_of(database, [a, b, c, d])
+    assert ledger[a] == (200, [(1, 1_000), (2, 500), (3, 200)])
+    assert ledger[b] == (0, [])
+    assert ledger[c] == (300, [(1, 300)])
+    with database.read_only() as db:
+        keys = db.execute(
+            select(Posting.idempotency_key).where(Posting.idempotency_key.like(f"{a}-%"))
+        ).scalars()
+        assert sorted(keys) == [f"{a}-2", f"{a}-meanwhile"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("change", ["frozen", "funded"])
+def test_a_batch_decides_again_when_a_refusal_could_now_pass_or_a_status_changed(
+    database: Database, signer: Signer, change: str
+) -> None:
+    """A refusal taken on the snapshot is not kept when the locked state could answer
+    otherwise: B frozen meanwhile refuses the transfer to it; A funded meanwhile lets the debit
+    refused on the snapshot pass."""
+    teller, (a, b, c) = _funded(database, signer, [100, 0, 0])
+
+    def meanwhile() -> None:
+        with database.unit_of_work() as other:
+            if change == "frozen":
+                other.execute(
+                    update(Account).where(Account.number == b).values(status=AccountStatus.frozen)
+                )
+            else:
+                service.post_deposit(
+                    other, account=a, amount_minor=1_000, currency="CNY",
+                    idempotency_key=f"{a}-meanwhile", actor=teller, now=NOW,
+                    compliance=AllowAll(),
+                )  # fmt: skip
+
+    with database.unit_of_work() as db:
+        results = service.post_transfer_batch(
+            db,
+            items=[TransferItem(a, b, 50, "CNY", f"{a}-1"), TransferItem(a, c, 500, "CNY", f"{a}-2")],
+            actor=teller, now=NOW, compliance=Meanwhile(meanwhile),
+        )  # fmt: skip
+    outcomes = [r.code if isinstance(r, DomainError) else r.posting.status for r in results]
+    ledger = _ledger_of(database, [a, b, c])
+    if change == "frozen":  # on the snapshot: posted, refused for funds
+        assert outcomes == ["account_frozen", "insufficient_funds"]
+        assert ledger[a][0] == 100
+        assert ledger[b] == (0, [])
+    else:
+        assert outcomes == ["posted", "posted"]
+        assert ledger[a] == (550, [(1, 100), (2, 1_100), (3, 1_050), (4, 550)])
+        assert ledger[c] == (500, [(1, 500)])

@@ -84,7 +84,7 @@ _ACCOUNTS = Account.metadata.tables[Account.__tablename__]
 _EVENTS = Event.metadata.tables[Event.__tablename__]
 _OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
 # statements built once (per call only the parameters change)
-_LOCK_ACCOUNTS = (
+_NAMED_ACCOUNTS = (
     select(Account)
     .where(
         or_(
@@ -93,8 +93,22 @@ _LOCK_ACCOUNTS = (
         )
     )
     .order_by(Account.id)
-    .with_for_update()
     .execution_options(populate_existing=True)
+)
+_LOCK_NAMED_ACCOUNTS = _NAMED_ACCOUNTS.with_for_update()
+# what a set of transfers decided on, read again under the lock (``_Accounts.still_holds``)
+_LOCK_STATE = (
+    select(
+        Account.id,
+        Account.status,
+        Account.is_limited,
+        Account.overdraft_limit_minor,
+        Account.balance_minor,
+        Account.last_entry_seq,
+    )
+    .where(Account.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Account.id)
+    .with_for_update()
 )
 _BY_KEYS = select(Posting).where(Posting.idempotency_key.in_(bindparam("keys", expanding=True)))
 _LIMITS = select(ApprovalLimit.branch_id, ApprovalLimit.currency, ApprovalLimit.amount_minor).where(
@@ -797,13 +811,15 @@ def _transfer_body(item: TransferItem) -> dict[str, object]:
 
 
 class _Accounts:
-    """The accounts a set of transfers names, locked in id order, with balances in memory."""
+    """The accounts a set of transfers names, with balances in memory: locked in id order when
+    read (``lock``), or a snapshot that ``still_holds`` checks under the lock afterwards."""
 
-    def __init__(self, db: Session, refs: Sequence[str]) -> None:
+    def __init__(self, db: Session, refs: Sequence[str], *, lock: bool) -> None:
         ids = {i for i in (parse_uuid(r) if len(r) > 20 else None for r in refs) if i}
         numbers = {r.strip() for r in refs}
         found = db.execute(
-            _LOCK_ACCOUNTS, {"numbers": sorted(numbers), "ids": sorted(ids)}
+            _LOCK_NAMED_ACCOUNTS if lock else _NAMED_ACCOUNTS,
+            {"numbers": sorted(numbers), "ids": sorted(ids)},
         ).scalars()
         self.by_id: dict[uuid.UUID, Account] = {}
         self.by_number: dict[str, Account] = {}
@@ -813,6 +829,10 @@ class _Accounts:
         self.balance = {i: a.balance_minor for i, a in self.by_id.items()}
         self.seq = {i: a.last_entry_seq for i, a in self.by_id.items()}
         self.changes: dict[uuid.UUID, list[int]] = {}  # id -> [sum of amounts, entry count]
+        # what the decisions rest on: per debited limited account the least room left above
+        # its limit after any debit, and the accounts a transfer was refused for want of funds
+        self.least_room: dict[uuid.UUID, int] = {}
+        self.short: set[uuid.UUID] = set()
 
     def find(self, ref: str, *, field: str) -> Account:
         """As ``find_account``. Raises AccountNotFound."""
@@ -834,21 +854,59 @@ class _Accounts:
                 and account.is_limited
                 and balance < -account.overdraft_limit_minor
             ):
+                self.short.add(account.id)
                 raise InsufficientFunds(
                     f"account {account.number} has insufficient funds", field="amount_minor"
                 )
         applied = []
         for leg in ordered:
-            account_id = leg.account.id
+            account = leg.account
+            account_id = account.id
             self.balance[account_id] += leg.amount_minor
             self.seq[account_id] += 1
             change = self.changes.setdefault(account_id, [0, 0])
             change[0] += leg.amount_minor
             change[1] += 1
+            if leg.amount_minor < 0 and account.is_limited:
+                room = self.balance[account_id] + account.overdraft_limit_minor
+                self.least_room[account_id] = min(room, self.least_room.get(account_id, room))
             applied.append(
-                (leg.account, leg.amount_minor, self.seq[account_id], self.balance[account_id])
+                (account, leg.amount_minor, self.seq[account_id], self.balance[account_id])
             )
         return applied
+
+    def still_holds(self, db: Session, entry_rows: Sequence[dict[str, object]]) -> bool:
+        """Lock the snapshot's accounts in id order and say whether every decision taken on the
+        snapshot stands on the locked state: no status or limit changed, every debit still
+        within its limit, no refusal for want of funds that could now pass. If so, the entries'
+        sequence numbers and running balances are shifted by what others posted meanwhile."""
+        shift: dict[uuid.UUID, tuple[int, int]] = {}
+        for account_id, status, limited, limit, balance, seq in db.execute(
+            _LOCK_STATE, {"ids": sorted(self.by_id)}
+        ).all():
+            account = self.by_id[account_id]
+            if (status, limited, limit) != (
+                account.status,
+                account.is_limited,
+                account.overdraft_limit_minor,
+            ):
+                return False
+            moved = balance - account.balance_minor
+            if moved > 0 and account_id in self.short:
+                return False
+            if moved < 0 and self.least_room.get(account_id, -moved) + moved < 0:
+                return False
+            shift[account_id] = (moved, seq - account.last_entry_seq)
+        if len(shift) != len(self.by_id):
+            return False
+        for row in entry_rows:
+            moved, seqs = shift[row["account_id"]]  # type: ignore[index]
+            row["seq"] = row["seq"] + seqs  # type: ignore[operator]
+            row["balance_after_minor"] = row["balance_after_minor"] + moved  # type: ignore[operator]
+        for account_id, (moved, seqs) in shift.items():
+            self.balance[account_id] += moved
+            self.seq[account_id] += seqs
+        return True
 
 
 def _proposal(
@@ -952,10 +1010,18 @@ def _transfer_set(
     compliance: PrePostingCheck,
 ) -> list[PostingResult | DomainError]:
     """Transfers decided in order exactly as ``post_transfer`` one by one would, in a constant
-    number of statements: the named accounts locked in one ordered SELECT ... FOR UPDATE, the
-    idempotency keys in one query, approval limits in one, the compliance history in one (its
-    batch form sees the earlier applied items), then the postings, entries, balance changes
-    (one per account) and events written with executemany. Raises Forbidden only.
+    number of statements. Raises Forbidden only.
+
+    One transfer locks its accounts first. A set of them locks its accounts late: it is decided
+    on a snapshot of its accounts (read without a lock, with the idempotency keys, approval limits
+    and compliance history in one query each; the compliance batch form sees the earlier
+    applied items), and its postings and events are written. Only then are the accounts locked
+    in id order (``_Accounts.still_holds``): if every decision stands on the locked state, the
+    entries and balance changes are written, so other requests wait on these accounts only for
+    those two statements. If not (a status, a limit or a balance changed meanwhile so that a
+    decision could differ), all of it is rolled back to a savepoint and decided again under the
+    lock. The entries' sequence numbers and running balances are shifted by what others posted
+    between the snapshot and the lock.
     """
     actor.require(Permission.posting_create)
     outcomes: list[PostingResult | DomainError | None] = [None] * len(items)
@@ -971,172 +1037,229 @@ def _transfer_set(
         prepared.append((index, item, key, digest))
     if not prepared:
         return [o for o in outcomes if o is not None]
-    accounts = _Accounts(
-        db, [ref for _i, item, _k, _d in prepared for ref in (item.from_account, item.to_account)]
-    )
-    keys = sorted({key for _i, _item, key, _d in prepared})
-    existing: dict[str, Posting] = {
-        posting.idempotency_key: posting
-        for posting in db.execute(_BY_KEYS, {"keys": keys}).scalars()
-    }
-    codes = sorted({i.branch_code.strip().upper() for _x, i, _k, _d in prepared if i.branch_code})
-    branches: dict[str, uuid.UUID] = {}
-    if codes:
-        branches = dict(
-            db.execute(select(Branch.code, Branch.id).where(Branch.code.in_(codes))).all()
-        )
-    only_branch = next(iter(actor.branch_ids)) if len(actor.branch_ids) == 1 else None
-    candidates = {a.branch_id for a in accounts.by_id.values()} | set(branches.values())
-    if only_branch:
-        candidates.add(only_branch)
-    limits: dict[tuple[uuid.UUID, str], int] = {
-        (branch_id, currency): amount
-        for branch_id, currency, amount in db.execute(
-            _LIMITS, {"kind": PostingKind.transfer, "branches": sorted(candidates)}
-        ).all()
-    }
-    check = open_batch(
-        compliance,
-        db,
-        customer_ids={
-            a.customer_id
-            for a in accounts.by_id.values()
-            if a.customer_id is not None and a.type in CUSTOMER_TYPES
-        },
-        now=now,
-    )
-    created: dict[str, Posting] = {}
-    decided: list[tuple[ProposedPosting, ComplianceDecision]] = []  # holds and reports
-    posting_rows: list[dict[str, object]] = []
-    entry_rows: list[dict[str, object]] = []
-    posted_rows: list[dict[str, object]] = []
-    for index, item, key, digest in prepared:
-        try:
-            earlier = created.get(key) or existing.get(key)
-            if earlier is not None:
-                if earlier.request_hash != digest:
-                    raise IdempotencyKeyReused(
-                        "this idempotency key was used for a different request",
-                        field="idempotency_key",
-                    )
-                outcomes[index] = PostingResult(earlier, is_replay=True)
-                continue
-            source = accounts.find(item.from_account, field="from_account")
-            target = accounts.find(item.to_account, field="to_account")
-            if source.id == target.id:
-                raise RuleViolation(
-                    "cannot transfer to the same account", field="to_account", code="same_account"
-                )
-            if item.branch_code:
-                found = branches.get(item.branch_code.strip().upper())
-                if found is None:
-                    raise RuleViolation("unknown branch", field="branch_code")
-                branch_id = found
-            else:
-                branch_id = only_branch or source.branch_id
-            actor.require(Permission.posting_create, branch_id)
-            amount, currency = item.amount_minor, item.currency
-            legs = [Leg(source, -amount), Leg(target, amount)]
-            validate_legs(legs, currency, kind=PostingKind.transfer)
-            posting_id = new_id()
-            proposed = _proposal(
-                posting_id, kind=PostingKind.transfer, branch_id=branch_id, legs=legs,
-                amount_minor=amount, currency=currency, now=now,
-            )  # fmt: skip
-            decision = check.check(proposed)
-            if decision.verdict is Verdict.block:
-                raise PostingBlocked(f"refused by the compliance check: {decision.reason}")
-            limit = limits.get((branch_id, currency))
-            if decision.verdict is Verdict.hold:
-                status = PostingStatus.pending_review
-            elif limit is not None and amount > limit:
-                status = PostingStatus.pending_approval
-            else:
-                status = PostingStatus.posted
-            if status == PostingStatus.posted:
-                for account, change, seq, after in accounts.apply(legs):
-                    entry_rows.append(
-                        {"id": new_id(), "seq": seq, "posting_id": posting_id,
-                         "account_id": account.id, "amount_minor": change, "currency": currency,
-                         "balance_after_minor": after, "booked_at": now}
-                    )  # fmt: skip
-                check.posted(proposed)
-        except Forbidden:
-            raise
-        except DomainError as exc:
-            outcomes[index] = exc
-            continue
-        row: dict[str, object] = {
-            "id": posting_id,
-            "idempotency_key": key,
-            "request_hash": digest,
-            "kind": PostingKind.transfer,
-            "status": status,
-            "branch_id": branch_id,
-            "amount_minor": amount,
-            "currency": currency,
-            "legs": [{"account_id": str(leg.account.id), "amount_minor": leg.amount_minor}
-                     for leg in legs],
-            "memo": item.memo,
-            "reverses_id": None,
-            "remittance_status": None,
-            "remittance_id": None,
-            "beneficiary": "",
-            "counterparty_country": "",
-            "hold_reason": decision.reason if status == PostingStatus.pending_review else "",
-            "maker_id": actor.user_id,
-            "checker_id": None,
-            "decision_note": "",
-            "created_at": now,
-            "posted_at": now if status == PostingStatus.posted else None,
-            "decided_at": None,
-        }  # fmt: skip
-        posting_rows.append(row)
-        posting = Posting(**row)
-        created[key] = posting
-        outcomes[index] = PostingResult(posting, is_replay=False)
-        if decision.verdict is not Verdict.allow or decision.reports:
-            decided.append((proposed, decision))
-        if status == PostingStatus.posted:
-            ordered = sorted(leg.account.id for leg in legs)
-            payload = {"kind": PostingKind.transfer, "amount_minor": amount,
-                       "currency": currency, "accounts": [str(i) for i in ordered]}  # fmt: skip
-            posted_rows.append({"id": posting_id, "branch_id": branch_id,
-                                "event_payload": payload})  # fmt: skip
-    if posting_rows and _insert_new_keys(db, posting_rows) != len(posting_rows):
-        # a key of this set was committed by a concurrent request meanwhile: decide again,
-        # one by one, so each such item replays (or is refused) against the committed posting
+    refs = [ref for _i, item, _k, _d in prepared for ref in (item.from_account, item.to_account)]
+    late = len(prepared) > 1  # one transfer locks first: no savepoint, no second look
+    accounts = _Accounts(db, refs, lock=not late)
+    plan = _SetPlan(db, accounts, prepared, outcomes, actor=actor, now=now, compliance=compliance)
+    if late:
+        savepoint = db.begin_nested()
+        if not plan.write_postings(db, now):
+            savepoint.rollback()
+            return _post_transfer_batch_one_by_one(
+                db, items=items, actor=actor, now=now, compliance=compliance
+            )
+        if accounts.still_holds(db, plan.entry_rows):
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+            accounts = _Accounts(db, refs, lock=True)
+            plan = _SetPlan(
+                db, accounts, prepared, outcomes, actor=actor, now=now, compliance=compliance
+            )
+            late = False
+    if not late and not plan.write_postings(db, now):
         return _post_transfer_batch_one_by_one(
             db, items=items, actor=actor, now=now, compliance=compliance
         )
-    if entry_rows:
-        insert_rows(db, _ENTRIES, entry_rows)
-        table = _ACCOUNTS
-        db.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                balance_minor=table.c.balance_minor + bindparam("b_change"),
-                last_entry_seq=table.c.last_entry_seq + bindparam("b_count"),
-                updated_at=bindparam("b_now"),
-            ),
-            [
-                {"b_id": account_id, "b_change": change, "b_count": count, "b_now": now}
-                for account_id, (change, count) in sorted(accounts.changes.items())
-            ],
+    plan.write_balances(db, now)
+    return plan.results()
+
+
+class _SetPlan:
+    """A set of transfers decided in order on ``accounts`` (in memory), and their rows."""
+
+    def __init__(
+        self,
+        db: Session,
+        accounts: _Accounts,
+        prepared: Sequence[tuple[int, TransferItem, str, str]],
+        outcomes: Sequence[PostingResult | DomainError | None],
+        *,
+        actor: Principal,
+        now: datetime,
+        compliance: PrePostingCheck,
+    ) -> None:
+        self.accounts = accounts
+        self.outcomes = list(outcomes)
+        self.created: dict[str, Posting] = {}
+        self.decided: list[tuple[ProposedPosting, ComplianceDecision]] = []  # holds and reports
+        self.posting_rows: list[dict[str, object]] = []
+        self.entry_rows: list[dict[str, object]] = []
+        self.posted_rows: list[dict[str, object]] = []
+        keys = sorted({key for _i, _item, key, _d in prepared})
+        existing: dict[str, Posting] = {
+            posting.idempotency_key: posting
+            for posting in db.execute(_BY_KEYS, {"keys": keys}).scalars()
+        }
+        codes = sorted(
+            {i.branch_code.strip().upper() for _x, i, _k, _d in prepared if i.branch_code}
         )
-        for account_id in accounts.changes:
-            account = accounts.by_id[account_id]
-            set_committed_value(account, "balance_minor", accounts.balance[account_id])
-            set_committed_value(account, "last_entry_seq", accounts.seq[account_id])
-            set_committed_value(account, "updated_at", now)
-    _record_posted_events(db, posted_rows, now)
-    for proposed, decision in decided:
-        record_decision(db, posting=proposed, decision=decision)
-    for posting in created.values():
-        make_transient_to_detached(posting)
-        db.add(posting)
-    return [o for o in outcomes if o is not None]
+        branches: dict[str, uuid.UUID] = {}
+        if codes:
+            branches = dict(
+                db.execute(select(Branch.code, Branch.id).where(Branch.code.in_(codes))).all()
+            )
+        only_branch = next(iter(actor.branch_ids)) if len(actor.branch_ids) == 1 else None
+        candidates = {a.branch_id for a in accounts.by_id.values()} | set(branches.values())
+        if only_branch:
+            candidates.add(only_branch)
+        limits: dict[tuple[uuid.UUID, str], int] = {
+            (branch_id, currency): amount
+            for branch_id, currency, amount in db.execute(
+                _LIMITS, {"kind": PostingKind.transfer, "branches": sorted(candidates)}
+            ).all()
+        }
+        check = open_batch(
+            compliance,
+            db,
+            customer_ids={
+                a.customer_id
+                for a in accounts.by_id.values()
+                if a.customer_id is not None and a.type in CUSTOMER_TYPES
+            },
+            now=now,
+        )
+        for index, item, key, digest in prepared:
+            try:
+                earlier = self.created.get(key) or existing.get(key)
+                if earlier is not None:
+                    if earlier.request_hash != digest:
+                        raise IdempotencyKeyReused(
+                            "this idempotency key was used for a different request",
+                            field="idempotency_key",
+                        )
+                    self.outcomes[index] = PostingResult(earlier, is_replay=True)
+                    continue
+                source = accounts.find(item.from_account, field="from_account")
+                target = accounts.find(item.to_account, field="to_account")
+                if source.id == target.id:
+                    raise RuleViolation(
+                        "cannot transfer to the same account",
+                        field="to_account",
+                        code="same_account",
+                    )
+                if item.branch_code:
+                    found = branches.get(item.branch_code.strip().upper())
+                    if found is None:
+                        raise RuleViolation("unknown branch", field="branch_code")
+                    branch_id = found
+                else:
+                    branch_id = only_branch or source.branch_id
+                actor.require(Permission.posting_create, branch_id)
+                amount, currency = item.amount_minor, item.currency
+                legs = [Leg(source, -amount), Leg(target, amount)]
+                validate_legs(legs, currency, kind=PostingKind.transfer)
+                posting_id = new_id()
+                proposed = _proposal(
+                    posting_id, kind=PostingKind.transfer, branch_id=branch_id, legs=legs,
+                    amount_minor=amount, currency=currency, now=now,
+                )  # fmt: skip
+                decision = check.check(proposed)
+                if decision.verdict is Verdict.block:
+                    raise PostingBlocked(f"refused by the compliance check: {decision.reason}")
+                limit = limits.get((branch_id, currency))
+                if decision.verdict is Verdict.hold:
+                    status = PostingStatus.pending_review
+                elif limit is not None and amount > limit:
+                    status = PostingStatus.pending_approval
+                else:
+                    status = PostingStatus.posted
+                if status == PostingStatus.posted:
+                    for account, change, seq, after in accounts.apply(legs):
+                        self.entry_rows.append(
+                            {"id": new_id(), "seq": seq, "posting_id": posting_id,
+                             "account_id": account.id, "amount_minor": change,
+                             "currency": currency, "balance_after_minor": after,
+                             "booked_at": now}
+                        )  # fmt: skip
+                    check.posted(proposed)
+            except Forbidden:
+                raise
+            except DomainError as exc:
+                self.outcomes[index] = exc
+                continue
+            row: dict[str, object] = {
+                "id": posting_id,
+                "idempotency_key": key,
+                "request_hash": digest,
+                "kind": PostingKind.transfer,
+                "status": status,
+                "branch_id": branch_id,
+                "amount_minor": amount,
+                "currency": currency,
+                "legs": [{"account_id": str(leg.account.id), "amount_minor": leg.amount_minor}
+                         for leg in legs],
+                "memo": item.memo,
+                "reverses_id": None,
+                "remittance_status": None,
+                "remittance_id": None,
+                "beneficiary": "",
+                "counterparty_country": "",
+                "hold_reason": decision.reason if status == PostingStatus.pending_review else "",
+                "maker_id": actor.user_id,
+                "checker_id": None,
+                "decision_note": "",
+                "created_at": now,
+                "posted_at": now if status == PostingStatus.posted else None,
+                "decided_at": None,
+            }  # fmt: skip
+            self.posting_rows.append(row)
+            posting = Posting(**row)
+            self.created[key] = posting
+            self.outcomes[index] = PostingResult(posting, is_replay=False)
+            if decision.verdict is not Verdict.allow or decision.reports:
+                self.decided.append((proposed, decision))
+            if status == PostingStatus.posted:
+                ordered = sorted(leg.account.id for leg in legs)
+                payload = {"kind": PostingKind.transfer, "amount_minor": amount,
+                           "currency": currency, "accounts": [str(i) for i in ordered]}  # fmt: skip
+                self.posted_rows.append({"id": posting_id, "branch_id": branch_id,
+                                         "event_payload": payload})  # fmt: skip
+
+    def write_postings(self, db: Session, now: datetime) -> bool:
+        """The postings and their events; False (nothing written) when a key of the set was
+        committed by a concurrent request meanwhile: the caller then decides the set again,
+        one by one, so each such item replays (or is refused) against the committed posting."""
+        if self.posting_rows and _insert_new_keys(db, self.posting_rows) != len(self.posting_rows):
+            return False
+        _record_posted_events(db, self.posted_rows, now)
+        return True
+
+    def write_balances(self, db: Session, now: datetime) -> None:
+        """The entries, one balance update per account, the compliance decisions; the session's
+        accounts and postings carry what was written."""
+        accounts = self.accounts
+        if self.entry_rows:
+            insert_rows(db, _ENTRIES, self.entry_rows)
+            table = _ACCOUNTS
+            db.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(
+                    balance_minor=table.c.balance_minor + bindparam("b_change"),
+                    last_entry_seq=table.c.last_entry_seq + bindparam("b_count"),
+                    updated_at=bindparam("b_now"),
+                ),
+                [
+                    {"b_id": account_id, "b_change": change, "b_count": count, "b_now": now}
+                    for account_id, (change, count) in sorted(accounts.changes.items())
+                ],
+            )
+        for account_id, account in accounts.by_id.items():
+            if account_id in accounts.changes:
+                set_committed_value(account, "updated_at", now)
+            if account.balance_minor != accounts.balance[account_id]:
+                set_committed_value(account, "balance_minor", accounts.balance[account_id])
+            if account.last_entry_seq != accounts.seq[account_id]:
+                set_committed_value(account, "last_entry_seq", accounts.seq[account_id])
+        for proposed, decision in self.decided:
+            record_decision(db, posting=proposed, decision=decision)
+        for posting in self.created.values():
+            make_transient_to_detached(posting)
+            db.add(posting)
+
+    def results(self) -> list[PostingResult | DomainError]:
+        return [o for o in self.outcomes if o is not None]
 
 
 def posting_reads(
