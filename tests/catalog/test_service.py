@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog import service
@@ -39,6 +39,40 @@ def test_admin_creates_a_branch_with_hours_and_a_duplicate_code_is_409(db: Sessi
     ]
     with pytest.raises(Conflict):
         service.create_branch(db, data=data, actor=admin, now=NOW)
+
+
+def test_branch_reads_give_each_branch_its_own_hours_in_one_query(db: Session) -> None:
+    admin = principal_of(db, make_user(db, Role.admin))
+    created = []
+    for n, weekdays in enumerate(([1, 0], [], [4, 2, 3])):
+        data = BranchCreate(
+            code=f"RD{n:03d}", name_zh_hant="分行", name_zh_hans="分行", name_en=f"Branch {n}",
+            timezone="Asia/Taipei",
+            opening_hours=[
+                OpeningHoursIn(weekday=d, opens_at=time(9 + n), closes_at=time(15))
+                for d in weekdays
+            ],
+        )  # fmt: skip
+        created.append(service.create_branch(db, data=data, actor=admin, now=NOW))
+    statements: list[str] = []
+    connection = db.connection()
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        reads = service.branch_reads(db, list(reversed(created)))
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert [r.code for r in reads] == ["RD002", "RD001", "RD000"]
+    assert [[(h.weekday, h.opens_at) for h in r.opening_hours] for r in reads] == [
+        [(2, time(11)), (3, time(11)), (4, time(11))],
+        [],
+        [(0, time(9)), (1, time(9))],
+    ]
+    assert service.branch_reads(db, []) == []
 
 
 def test_bad_time_zone_and_hours_are_refused_by_the_schema() -> None:

@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 @router.get("/branches", response_model=list[BranchRead])
 def list_branches(db: DbSession, principal: ApiUser) -> list[BranchRead]:
-    return [service.branch_read(db, b) for b in service.list_branches(db, actor=principal)]
+    return service.branch_reads(db, service.list_branches(db, actor=principal))
 
 
 @router.post("/branches", response_model=BranchRead, status_code=201)

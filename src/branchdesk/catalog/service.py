@@ -118,23 +118,38 @@ def opening_hours(db: Session, branch_id: uuid.UUID) -> list[OpeningHours]:
 
 
 def branch_read(db: Session, branch: Branch) -> BranchRead:
-    return BranchRead(
-        id=branch.id,
-        code=branch.code,
-        name_zh_hant=branch.name_zh_hant,
-        name_zh_hans=branch.name_zh_hans,
-        name_en=branch.name_en,
-        address=branch.address,
-        region=branch.region,
-        timezone=branch.timezone,
-        phone=branch.phone,
-        is_active=branch.is_active,
-        opening_hours=[
-            OpeningHoursRead(weekday=h.weekday, opens_at=h.opens_at, closes_at=h.closes_at)
-            for h in opening_hours(db, branch.id)
-        ],
-        updated_at=branch.updated_at,
-    )
+    return branch_reads(db, [branch])[0]
+
+
+def branch_reads(db: Session, branches: Sequence[Branch]) -> list[BranchRead]:
+    """``BranchRead`` of each branch, in order: their opening hours in one query."""
+    hours: dict[uuid.UUID, list[OpeningHoursRead]] = {b.id: [] for b in branches}
+    if branches:
+        for h in db.execute(
+            select(OpeningHours)
+            .where(OpeningHours.branch_id.in_(sorted(hours)))
+            .order_by(OpeningHours.branch_id, OpeningHours.weekday)
+        ).scalars():
+            hours[h.branch_id].append(
+                OpeningHoursRead(weekday=h.weekday, opens_at=h.opens_at, closes_at=h.closes_at)
+            )
+    return [
+        BranchRead(
+            id=branch.id,
+            code=branch.code,
+            name_zh_hant=branch.name_zh_hant,
+            name_zh_hans=branch.name_zh_hans,
+            name_en=branch.name_en,
+            address=branch.address,
+            region=branch.region,
+            timezone=branch.timezone,
+            phone=branch.phone,
+            is_active=branch.is_active,
+            opening_hours=hours[branch.id],
+            updated_at=branch.updated_at,
+        )
+        for branch in branches
+    ]
 
 
 def _replace_hours(db: Session, branch_id: uuid.UUID, hours: Sequence[OpeningHoursIn]) -> None:

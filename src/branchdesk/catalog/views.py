@@ -48,7 +48,7 @@ def _lines(value: str | list[str] | None) -> list[str]:
 
 @router.get("/branches", response_class=HTMLResponse)
 def branches_page(request: Request, db: DbSession, principal: PageUser) -> Response:
-    branches = [service.branch_read(db, b) for b in service.list_branches(db, actor=principal)]
+    branches = service.branch_reads(db, service.list_branches(db, actor=principal))
     return render(
         request,
         "catalog/branches.html",
