@@ -1,6 +1,7 @@
 """Jepsen-style bank test: concurrent HTTP clients post transfers (some retried with the same
-idempotency key) while the server process is killed with SIGKILL and restarted. Afterwards the
-total is unchanged, no balance is below its limit, and no key was applied twice.
+idempotency key), one by one and in batches, while the server process is killed with SIGKILL
+and restarted. Afterwards the total is unchanged, no balance is below its limit, and no key was
+applied twice.
 
 Runs against the session's database (SQLite, or PostgreSQL in the PostgreSQL pass).
 """
@@ -30,6 +31,9 @@ from tests.ledger.live import kill, start, stop
 
 CLIENTS = 6
 TRANSFERS_PER_CLIENT = 25
+BATCH_CLIENTS = 2  # besides, each sending batches (decided on a snapshot, locked late)
+BATCHES_PER_CLIENT = 8
+BATCH_SIZE = 4
 ACCOUNTS = 5
 OPENING_BALANCE = 50_000
 KILLS = 2
@@ -94,6 +98,44 @@ def test_sigkill_during_concurrent_transfers_keeps_the_bank_whole(
             time.sleep(0.1)  # 5xx while starting or stopping: try again with the same key
         raise TimeoutError(body["idempotency_key"])
 
+    def send_batch(items: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+        """As ``send`` for a batch; each item's outcome as the status one transfer would get."""
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.post(f"{base}/api/v1/transfers/batch",
+                                      json={"transfers": items}, headers=auth,
+                                      timeout=10)  # fmt: skip
+            except httpx.HTTPError:
+                time.sleep(0.3)
+                continue
+            if response.status_code == 200:
+                status = {"applied": 201, "replayed": 200, "refused": 409}
+                results = response.json()["results"]
+                assert all(r["outcome"] != "refused" or r["error"] == "insufficient_funds"
+                           for r in results), results  # fmt: skip
+                return [(status[r["outcome"]], r["posting"]) for r in results]
+            time.sleep(0.1)
+        raise TimeoutError(items[0]["idempotency_key"])
+
+    def batch_client(worker: int) -> None:
+        rng = random.Random(1_000 + worker)
+        try:
+            for n in range(BATCHES_PER_CLIENT):
+                items = []
+                for i in range(BATCH_SIZE):
+                    source, target = rng.sample(numbers, 2)
+                    items.append({"from_account": source, "to_account": target, "currency": "CNY",
+                                  "amount_minor": rng.randint(1, 30_000),
+                                  "idempotency_key": f"{run}-b{worker}-{n}.{i}"})  # fmt: skip
+                sent = [send_batch(items) for _ in range(2 if n % 2 == 0 else 1)]
+                with lock:
+                    for i, item in enumerate(items):
+                        answers[item["idempotency_key"]] = [results[i] for results in sent]
+        except Exception as exc:  # reported by the main thread
+            with lock:
+                errors.append(repr(exc))
+
     def client(worker: int) -> None:
         rng = random.Random(worker)
         try:
@@ -119,6 +161,7 @@ def test_sigkill_during_concurrent_transfers_keeps_the_bank_whole(
             server["process"] = start(env, port, log)
 
     threads = [threading.Thread(target=client, args=(w,)) for w in range(CLIENTS)]
+    threads += [threading.Thread(target=batch_client, args=(w,)) for w in range(BATCH_CLIENTS)]
     chaos = threading.Thread(target=killer)
     try:
         for thread in [*threads, chaos]:
@@ -169,3 +212,6 @@ def test_sigkill_during_concurrent_transfers_keeps_the_bank_whole(
             assert key not in postings  # refused (insufficient funds): nothing written
     assert len(postings) == applied  # nothing applied that was not acknowledged
     assert applied > 0
+    batched = [key for key in answers if "-b" in key]
+    assert len(batched) == BATCH_CLIENTS * BATCHES_PER_CLIENT * BATCH_SIZE
+    assert any(key in postings for key in batched)
