@@ -53,9 +53,11 @@ def movements(*columns: Any) -> Select[Any]:
     )
 
 
-# the customers' movements since ``since``
+# the customers' movements since ``since``: of each account its latest ``limit`` entries at most
+# (by the account's entry sequence, so the bound is an index range whatever the account's age)
 _RECENT_OF_CUSTOMERS = (
     Entry.booked_at >= bindparam("since"),
+    Entry.seq > Account.last_entry_seq - bindparam("limit"),
     Account.customer_id.in_(bindparam("customers", expanding=True)),
     Account.type.in_(sorted(CUSTOMER_TYPES)),
 )
@@ -78,7 +80,6 @@ _HISTORY = (
     # ties in time keep each account's posting order (a detector reads "after" by position)
     .order_by(Entry.booked_at.desc(), Entry.seq.desc())
 )
-_LATEST_HISTORY = _HISTORY.limit(bindparam("limit"))
 # what the AML screen needs beyond them (risk.aml.hook.ScreenSummary): the notable movements ...
 _NOTABLE_HISTORY = _HISTORY.where(
     (Entry.currency != "CNY")
@@ -254,8 +255,7 @@ CHANNELS = {
 }
 _CHANNEL_OF_STORED_KIND = {kind.value: channel for kind, channel in CHANNELS.items()}
 # ... and per account and currency: the last movement time before the dormancy edge, the first
-# one from it, the outflows since the pass-through edge, and the rows towards the limit of
-# `_LATEST_HISTORY`
+# one from it, and the outflows since the pass-through edge
 _MOVED = Posting.kind.in_(sorted(CHANNELS))
 _BOUNDS = (
     movements(
@@ -270,7 +270,6 @@ _BOUNDS = (
             ),
             0,
         ),
-        func.count(),
     )
     .where(*_RECENT_OF_CUSTOMERS)
     .group_by(Account.number, Account.customer_id, Entry.currency)
@@ -284,9 +283,12 @@ _Leg = tuple[AmlPosting, str | None, datetime]
 class AmlCheck:
     """The AML typologies (``risk.aml.hook.check_posting``) behind the ledger's protocol.
 
-    History: the customer legs' accounts' entries of the last ``history_days`` (at most
-    ``max_history`` rows), and for the cycle rule the recent transfers of the counterparty
+    History: the customer legs' accounts' entries of the last ``history_days``, of each account
+    its latest ``max_history`` entries at most (as booked before the request: a batch's own
+    items are added to it), and for the cycle rule the recent transfers of the counterparty
     accounts. Fees, reversals and clearing results are not customer movements and are allowed.
+    The limit is per account, so the screen's summary (``_summary``) reads exactly the rows the
+    whole-history screen would, and a busy account costs at most ``max_history`` rows.
     """
 
     def __init__(
@@ -308,12 +310,10 @@ class AmlCheck:
         legs = self._legs(posting, since=since)
         if not any(aml_hook.flagged_whatever_the_history(p, self.config) for p, _, _ in legs):
             summary = self._summary(db, customer_ids=customers, since=since, now=posting.booked_at)
-            if self._clears(posting, legs, summary):
+            if self._clears(legs, summary):
                 return ALLOW
         # a cash or foreign movement (no summary can clear it), or one the summary did not
-        rows = self._history(
-            db, customer_ids=customers, since=since, limit=self.max_history * len(customers)
-        )
+        rows = self._history(db, customer_ids=customers, since=since)
         return self._decide(legs, aml_hook.PostingHistory(rows, self.config))
 
     def begin_batch(
@@ -328,48 +328,35 @@ class AmlCheck:
 
     def _summary(
         self, db: Session, *, customer_ids: set[uuid.UUID], since: datetime, now: datetime
-    ) -> _Summary:
+    ) -> aml_hook.ScreenSummary:
         """What ``risk.aml.hook.ScreenSummary`` needs of these customers' history (their notable
         movements; each account's times around the dormancy edge and outflows since the
-        pass-through edge) and their rows towards the limit: two queries."""
+        pass-through edge), over the same rows as the whole history: two queries."""
         if not customer_ids:
-            return _Summary(aml_hook.ScreenSummary(self.config, now=now), {})
+            return aml_hook.ScreenSummary(self.config, now=now)
         dormant_edge, pass_edge = aml_hook.ScreenSummary.edges(self.config, now)
         bounds = db.execute(
             _BOUNDS,
-            {"since": since, "customers": sorted(customer_ids),
+            {"since": since, "customers": sorted(customer_ids), "limit": self.max_history,
              "dormant_edge": dormant_edge, "pass_edge": pass_edge},
         ).all()  # fmt: skip
-        counts: dict[str, int] = {}
-        sums = []
-        for number, owner, currency, last, first, debits, count in bounds:
-            counts[str(owner)] = counts.get(str(owner), 0) + count
-            sums.append((number, str(owner), currency, last, first, int(debits)))
+        sums = [
+            (number, str(owner), currency, last, first, int(debits))
+            for number, owner, currency, last, first, debits in bounds
+        ]
         notable = self._history(
             db,
             customer_ids=customer_ids,
             since=since,
             floor=aml_hook.notable_floor(self.config),
         )
-        screen = aml_hook.ScreenSummary(
-            self.config,
-            now=now,
-            notable=notable,
-            bounds=sums,
-        )
-        return _Summary(screen, counts)
+        return aml_hook.ScreenSummary(self.config, now=now, notable=notable, bounds=sums)
 
-    def _clears(self, posting: ProposedPosting, legs: list[_Leg], summary: _Summary) -> bool:
-        """True where the screen proves, from the summary, that no AML rule can include
-        ``posting`` (its ``legs``): then the whole history would allow it too."""
-        customers = _customers(posting)
-        rows = sum(summary.counts.get(str(c), 0) for c in customers)
-        if rows > self.max_history * len(customers):
-            return False  # each check sees only the latest rows: read them
+    def _clears(self, legs: list[_Leg], summary: aml_hook.ScreenSummary) -> bool:
+        """True where the screen proves, from the summary, that no AML rule can include the
+        posting (its ``legs``): then the whole history would allow it too."""
         return all(
-            summary.screen.clears(
-                proposed, self.config, related_account=related, history_start=start
-            )
+            summary.clears(proposed, self.config, related_account=related, history_start=start)
             for proposed, related, start in legs
         )
 
@@ -423,16 +410,18 @@ class AmlCheck:
         *,
         customer_ids: set[uuid.UUID],
         since: datetime,
-        limit: int | None = None,
         floor: int | None = None,
     ) -> list[AmlPosting]:
-        """One query: the customers' recent movements (the latest ``limit``; with ``floor``
-        only the notable ones), oldest first, with the other side of transfers."""
-        parameters: dict[str, object] = {"since": since, "customers": sorted(customer_ids)}
+        """One query: the customers' recent movements (of each account the latest
+        ``max_history``; with ``floor`` only the notable ones among them), oldest first, with
+        the other side of transfers."""
+        parameters: dict[str, object] = {
+            "since": since,
+            "customers": sorted(customer_ids),
+            "limit": self.max_history,
+        }
         if floor is not None:
             statement, parameters["floor"] = _NOTABLE_HISTORY, floor
-        elif limit is not None:
-            statement, parameters["limit"] = _LATEST_HISTORY, limit
         else:
             statement = _HISTORY
         postings = []
@@ -505,20 +494,18 @@ def aml_rows(posting: ProposedPosting) -> list[AmlPosting]:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class _Summary:
-    screen: aml_hook.ScreenSummary
-    counts: dict[str, int]  # rows per customer towards the history limit
-
-
 class AmlBatch:
     """The AML rules over one batch: the screen's summary is read once and grows with applied
     items; a customer's whole history is read the first time one of their items needs it.
 
-    Each item sees what its own query would return: the latest ``max_history`` rows per
-    customer of the posting (all of them unless a customer is that busy)."""
+    Each item sees its customers' history as booked before the batch (of each account the
+    latest ``max_history`` entries) and the batch's earlier items: exactly what one by one
+    would see, unless an account goes over the limit within the batch (its oldest rows then
+    stay in view)."""
 
-    def __init__(self, check: AmlCheck, db: Session, summary: _Summary, *, since: datetime) -> None:
+    def __init__(
+        self, check: AmlCheck, db: Session, summary: aml_hook.ScreenSummary, *, since: datetime
+    ) -> None:
         self.aml = check
         self.db = db
         self.summary = summary
@@ -532,18 +519,12 @@ class AmlBatch:
         if CHANNELS.get(posting.kind) is None or not customers:
             return ALLOW
         legs = self.aml._legs(posting, since=self.since)
-        if self.aml._clears(posting, legs, self.summary):
+        if self.aml._clears(legs, self.summary):
             return ALLOW
         unread = {c for c in customers if str(c) not in self.read}
         if unread:
             self._read(unread)
-        limit = self.aml.max_history * len(customers)
-        history = self.history
-        if sum(len(history.of_customer(str(c))) for c in customers) > limit:
-            rows = [row for c in customers for row in history.of_customer(str(c))]
-            latest = sorted(rows, key=lambda row: row.booked_at)[-limit:]
-            history = aml_hook.PostingHistory(latest, self.aml.config)
-        return self.aml._decide(legs, history)
+        return self.aml._decide(legs, self.history)
 
     def _read(self, customers: set[uuid.UUID]) -> None:
         names = {str(c) for c in customers}
@@ -555,10 +536,8 @@ class AmlBatch:
         self.read |= names
 
     def posted(self, posting: ProposedPosting) -> None:
-        counts = self.summary.counts
         for row in aml_rows(posting):
-            self.summary.screen.add(row)
-            counts[row.customer_id] = counts.get(row.customer_id, 0) + 1
+            self.summary.add(row)
             self.applied.append(row)
             if row.customer_id in self.read:
                 self.history.add(row)
