@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog import service
@@ -23,6 +23,7 @@ from branchdesk.identity.models import AuditEntry
 from branchdesk.identity.roles import Role
 from tests.factories import NOW, make_branch, make_counter, make_service_type, make_user, offer
 from tests.factories import principal as principal_of
+from tests.queue.sqlcount import count_statements
 
 
 def test_admin_creates_a_branch_with_hours_and_a_duplicate_code_is_409(db: Session) -> None:
@@ -54,17 +55,8 @@ def test_branch_reads_give_each_branch_its_own_hours_in_one_query(db: Session) -
             ],
         )  # fmt: skip
         created.append(service.create_branch(db, data=data, actor=admin, now=NOW))
-    statements: list[str] = []
-    connection = db.connection()
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
+    with count_statements(db.connection()) as statements:
         reads = service.branch_reads(db, list(reversed(created)))
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
     assert len(statements) == 1
     assert [r.code for r in reads] == ["RD002", "RD001", "RD000"]
     assert [[(h.weekday, h.opens_at) for h in r.opening_hours] for r in reads] == [

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from branchdesk.catalog.models import Branch
+from branchdesk.core.db import Database
 from branchdesk.core.security import Signer
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Role
@@ -121,3 +122,31 @@ def assert_ledger_consistent(db: Session) -> None:
         assert account.balance_minor == int(sums.get(account.id, 0)), account.number
         if account.is_limited:
             assert account.balance_minor >= -account.overdraft_limit_minor, account.number
+
+
+def funded_accounts(
+    database: Database, signer: Signer, balances: list[int], *, run: str
+) -> tuple[Principal, list[str]]:
+    """A branch of its own, committed: a teller and one CNY account per balance (each of its own
+    customer), funded by a deposit under the key ``{run}-open-{number}``. For the tests whose
+    clients post in transactions of their own."""
+    with database.unit_of_work() as db:
+        branch = make_branch(db, code=f"F{run[:6].upper()}")
+        teller = principal(db, make_user(db, Role.teller, (branch,), username=f"teller.{run}"))
+        numbers = []
+        for amount in balances:
+            customer = make_customer(db, signer, home_branch_id=branch.id)
+            account = service.open_account(
+                db,
+                data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
+                                 branch_code=branch.code),
+                actor=teller, now=NOW,
+            )  # fmt: skip
+            if amount:
+                service.post_deposit(
+                    db, account=account.number, amount_minor=amount, currency="CNY",
+                    idempotency_key=f"{run}-open-{account.number}", actor=teller, now=NOW,
+                    compliance=ALLOW,
+                )  # fmt: skip
+            numbers.append(account.number)
+    return teller, numbers

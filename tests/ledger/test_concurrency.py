@@ -16,12 +16,9 @@ from sqlalchemy.orm import Session
 from branchdesk.core.db import Database
 from branchdesk.core.errors import DomainError
 from branchdesk.core.security import Signer
-from branchdesk.identity.principal import Principal
-from branchdesk.identity.roles import Role
 from branchdesk.ledger import service
 from branchdesk.ledger.errors import InsufficientFunds
 from branchdesk.ledger.models import Account, AccountStatus, Entry, Posting
-from branchdesk.ledger.schemas import AccountOpen
 from branchdesk.ledger.service.compliance import (
     ALLOW,
     AllowAll,
@@ -29,7 +26,8 @@ from branchdesk.ledger.service.compliance import (
     ProposedPosting,
 )
 from branchdesk.ledger.service.posting import PostingResult, TransferItem
-from tests.factories import NOW, make_branch, make_counter, make_customer, make_user, principal
+from tests.factories import NOW
+from tests.ledger.helpers import funded_accounts
 
 THREADS = 8
 TRANSFERS_PER_THREAD = 40
@@ -44,25 +42,7 @@ def test_concurrent_transfers_keep_the_total_and_apply_each_key_once(
 ) -> None:
     run = uuid.uuid4().hex[:8]
     allow = AllowAll()
-    with database.unit_of_work() as db:
-        branch = make_branch(db, code=f"C{run[:6].upper()}")
-        make_counter(db, branch, code="T1", status="open")
-        teller = principal(db, make_user(db, Role.teller, (branch,), username=f"conc.{run}"))
-        numbers = []
-        for _ in range(ACCOUNTS):
-            customer = make_customer(db, signer, home_branch_id=branch.id)
-            account = service.open_account(
-                db,
-                data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
-                                 branch_code=branch.code),
-                actor=teller, now=NOW,
-            )  # fmt: skip
-            service.post_deposit(
-                db, account=account.number, amount_minor=OPENING_BALANCE, currency="CNY",
-                idempotency_key=f"{run}-open-{account.number}", actor=teller, now=NOW,
-                compliance=allow,
-            )  # fmt: skip
-            numbers.append(account.number)
+    teller, numbers = funded_accounts(database, signer, [OPENING_BALANCE] * ACCOUNTS, run=run)
     outcomes: Counter[str] = Counter()
     failures: list[BaseException] = []
     lock = threading.Lock()
@@ -134,24 +114,7 @@ def test_a_key_committed_meanwhile_by_another_batch_is_refused_not_applied_twice
     409 for that item, applies its other item, and nothing of the refused one remains."""
     run = uuid.uuid4().hex[:8]
     allow = AllowAll()
-    with database.unit_of_work() as db:
-        branch = make_branch(db, code=f"K{run[:6].upper()}")
-        teller = principal(db, make_user(db, Role.teller, (branch,), username=f"key.{run}"))
-        numbers = []
-        for _ in range(4):
-            customer = make_customer(db, signer, home_branch_id=branch.id)
-            account = service.open_account(
-                db,
-                data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
-                                 branch_code=branch.code),
-                actor=teller, now=NOW,
-            )  # fmt: skip
-            service.post_deposit(
-                db, account=account.number, amount_minor=1_000, currency="CNY",
-                idempotency_key=f"{run}-open-{account.number}", actor=teller, now=NOW,
-                compliance=allow,
-            )  # fmt: skip
-            numbers.append(account.number)
+    teller, numbers = funded_accounts(database, signer, [1_000] * 4, run=run)
     a, b, c, d = numbers
     key = f"{run}-shared"
     first_posted = threading.Event()
@@ -249,30 +212,6 @@ class _AllowEach:
         return None
 
 
-def _funded(database: Database, signer: Signer, balances: list[int]) -> tuple[Principal, list[str]]:
-    run = uuid.uuid4().hex[:8]
-    with database.unit_of_work() as db:
-        branch = make_branch(db, code=f"M{run[:6].upper()}")
-        teller = principal(db, make_user(db, Role.teller, (branch,), username=f"late.{run}"))
-        numbers = []
-        for balance in balances:
-            customer = make_customer(db, signer, home_branch_id=branch.id)
-            account = service.open_account(
-                db,
-                data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
-                                 branch_code=branch.code),
-                actor=teller, now=NOW,
-            )  # fmt: skip
-            if balance:
-                service.post_deposit(
-                    db, account=account.number, amount_minor=balance, currency="CNY",
-                    idempotency_key=f"{run}-open-{account.number}", actor=teller, now=NOW,
-                    compliance=AllowAll(),
-                )  # fmt: skip
-            numbers.append(account.number)
-    return teller, numbers
-
-
 def _ledger_of(
     database: Database, numbers: list[str]
 ) -> dict[str, tuple[int, list[tuple[int, int]]]]:
@@ -291,50 +230,23 @@ def _ledger_of(
 
 
 @pytest.mark.postgres
-def test_a_batch_shifts_its_entries_past_what_was_posted_after_its_snapshot(
-    database: Database, signer: Signer
+@pytest.mark.parametrize("taken", [50, 500], ids=["still-fits", "no-longer-fits"])
+def test_a_batch_stands_on_what_was_posted_after_its_snapshot(
+    database: Database, signer: Signer, taken: int
 ) -> None:
-    """Another transfer from A commits after the batch read its accounts: every decision still
-    stands, so the batch writes its entries numbered after it, with running balances from it."""
-    teller, (a, b, c, d) = _funded(database, signer, [1_000, 0, 0, 0])
+    """Another transfer takes from A after the batch read its accounts. 50: every decision
+    still stands, so the batch writes its entries numbered after that transfer's, with running
+    balances from it. 500: the batch's first debit would now overdraw A, so the batch is decided
+    again on the locked state: the first item is refused, the second applied, and nothing of
+    the first decision remains."""
+    teller, (a, b, c, d) = funded_accounts(
+        database, signer, [1_000, 0, 0, 0], run=uuid.uuid4().hex[:8]
+    )
 
     def another_transfer() -> None:
         with database.unit_of_work() as other:
             service.post_transfer(
-                other, from_account=a, to_account=d, amount_minor=50, currency="CNY",
-                idempotency_key=f"{a}-meanwhile", actor=teller, now=NOW, compliance=AllowAll(),
-            )  # fmt: skip
-
-    with database.unit_of_work() as db:
-        results = service.post_transfer_batch(
-            db,
-            items=[TransferItem(a, b, 600, "CNY", f"{a}-1"), TransferItem(a, c, 300, "CNY", f"{a}-2")],
-            actor=teller, now=NOW, compliance=Meanwhile(another_transfer),
-        )  # fmt: skip
-    assert [(r.posting.status, r.is_replay) for r in results] == [  # type: ignore[union-attr]
-        ("posted", False),
-        ("posted", False),
-    ]
-    ledger = _ledger_of(database, [a, b, c, d])
-    assert ledger[a] == (50, [(1, 1_000), (2, 950), (3, 350), (4, 50)])
-    assert ledger[b] == (600, [(1, 600)])
-    assert ledger[c] == (300, [(1, 300)])
-    assert ledger[d] == (50, [(1, 50)])
-
-
-@pytest.mark.postgres
-def test_a_batch_decides_again_under_the_lock_when_a_debit_no_longer_fits(
-    database: Database, signer: Signer
-) -> None:
-    """After the batch's snapshot another transfer takes 500 from A: the batch's first debit
-    would now overdraw A, so the batch is decided again on the locked state: the first item is
-    refused, the second applied, and nothing of the first decision remains."""
-    teller, (a, b, c, d) = _funded(database, signer, [1_000, 0, 0, 0])
-
-    def another_transfer() -> None:
-        with database.unit_of_work() as other:
-            service.post_transfer(
-                other, from_account=a, to_account=d, amount_minor=500, currency="CNY",
+                other, from_account=a, to_account=d, amount_minor=taken, currency="CNY",
                 idempotency_key=f"{a}-meanwhile", actor=teller, now=NOW, compliance=AllowAll(),
             )  # fmt: skip
 
@@ -344,18 +256,28 @@ def test_a_batch_decides_again_under_the_lock_when_a_debit_no_longer_fits(
             items=[TransferItem(a, b, 600, "CNY", f"{a}-1"), TransferItem(a, c, 300, "CNY", f"{a}-2")],
             actor=teller, now=NOW, compliance=Meanwhile(another_transfer),
         )  # fmt: skip
-    assert isinstance(first, InsufficientFunds)
     assert isinstance(second, PostingResult)
-    assert second.posting.status == "posted"
+    assert (second.posting.status, second.is_replay) == ("posted", False)
     ledger = _ledger_of(database, [a, b, c, d])
-    assert ledger[a] == (200, [(1, 1_000), (2, 500), (3, 200)])
-    assert ledger[b] == (0, [])
     assert ledger[c] == (300, [(1, 300)])
+    assert ledger[d] == (taken, [(1, taken)])
     with database.read_only() as db:
-        keys = db.execute(
-            select(Posting.idempotency_key).where(Posting.idempotency_key.like(f"{a}-%"))
-        ).scalars()
-        assert sorted(keys) == [f"{a}-2", f"{a}-meanwhile"]
+        keys = sorted(
+            db.execute(
+                select(Posting.idempotency_key).where(Posting.idempotency_key.like(f"{a}-%"))
+            ).scalars()
+        )
+    if taken == 50:
+        assert isinstance(first, PostingResult)
+        assert (first.posting.status, first.is_replay) == ("posted", False)
+        assert ledger[a] == (50, [(1, 1_000), (2, 950), (3, 350), (4, 50)])
+        assert ledger[b] == (600, [(1, 600)])
+        assert keys == [f"{a}-1", f"{a}-2", f"{a}-meanwhile"]
+    else:
+        assert isinstance(first, InsufficientFunds)
+        assert ledger[a] == (200, [(1, 1_000), (2, 500), (3, 200)])
+        assert ledger[b] == (0, [])
+        assert keys == [f"{a}-2", f"{a}-meanwhile"]
 
 
 @pytest.mark.postgres
@@ -366,7 +288,7 @@ def test_a_batch_decides_again_when_a_refusal_could_now_pass_or_a_status_changed
     """A refusal taken on the snapshot is not kept when the locked state could answer
     otherwise: B frozen meanwhile refuses the transfer to it; A funded meanwhile lets the debit
     refused on the snapshot pass."""
-    teller, (a, b, c) = _funded(database, signer, [100, 0, 0])
+    teller, (a, b, c) = funded_accounts(database, signer, [100, 0, 0], run=uuid.uuid4().hex[:8])
 
     def meanwhile() -> None:
         with database.unit_of_work() as other:

@@ -20,13 +20,10 @@ from sqlalchemy import func, select
 
 from branchdesk.core.db import Database
 from branchdesk.core.security import Signer
-from branchdesk.identity.roles import Role
-from branchdesk.ledger import service
 from branchdesk.ledger.models import Account, Entry, Posting, PostingStatus
-from branchdesk.ledger.schemas import AccountOpen
-from branchdesk.ledger.service.compliance import AllowAll
 from tests.browser_support import free_port, server_env
-from tests.factories import NOW, PASSWORD, make_branch, make_customer, make_user, principal
+from tests.factories import PASSWORD
+from tests.ledger.helpers import funded_accounts
 from tests.ledger.live import kill, start, stop
 
 CLIENTS = 6
@@ -40,34 +37,12 @@ KILLS = 2
 DEFINITE = {200, 201, 409, 422}
 
 
-def _bank(database: Database, signer: Signer, run: str) -> tuple[list[str], str]:
-    with database.unit_of_work() as db:
-        branch = make_branch(db, code=f"J{run[:6].upper()}")
-        user = make_user(db, Role.teller, (branch,), username=f"jepsen.{run}")
-        teller = principal(db, user)
-        numbers = []
-        for _ in range(ACCOUNTS):
-            customer = make_customer(db, signer, home_branch_id=branch.id)
-            account = service.open_account(
-                db,
-                data=AccountOpen(customer_number=customer.customer_number, currency="CNY",
-                                 branch_code=branch.code),
-                actor=teller, now=NOW,
-            )  # fmt: skip
-            service.post_deposit(
-                db, account=account.number, amount_minor=OPENING_BALANCE, currency="CNY",
-                idempotency_key=f"{run}-open-{account.number}", actor=teller, now=NOW,
-                compliance=AllowAll(),
-            )  # fmt: skip
-            numbers.append(account.number)
-    return numbers, user.username
-
-
 def test_sigkill_during_concurrent_transfers_keeps_the_bank_whole(
     tmp_path: Path, database: Database, database_url: str, signer: Signer
 ) -> None:
     run = uuid.uuid4().hex[:8]
-    numbers, username = _bank(database, signer, run)
+    teller, numbers = funded_accounts(database, signer, [OPENING_BALANCE] * ACCOUNTS, run=run)
+    username = teller.username
     env = {**server_env(tmp_path), "BRANCHDESK_DATABASE_URL": database_url}
     port = free_port()
     base = f"http://127.0.0.1:{port}"

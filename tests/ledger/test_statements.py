@@ -9,11 +9,9 @@ posting. PostgreSQL adds the live-feed notify.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from branchdesk.core.security import Signer
@@ -23,21 +21,12 @@ from branchdesk.ledger.service.compliance import AmlCheck
 from branchdesk.ledger.service.posting import PostingResult, TransferItem
 from tests.factories import NOW
 from tests.ledger.helpers import deposit, make_bank, open_account
+from tests.queue.sqlcount import count_statements
 
 
-@contextmanager
-def counted(db: Session) -> Iterator[list[str]]:
-    statements: list[str] = []
-    connection = db.connection()
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
+def counted(db: Session) -> AbstractContextManager[list[str]]:
+    """Every statement of the block, the batch's own savepoint included."""
+    return count_statements(db.connection(), keep_control=True)
 
 
 def test_a_batch_costs_the_same_statements_as_one_transfer(db: Session, signer: Signer) -> None:
