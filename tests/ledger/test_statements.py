@@ -1,10 +1,9 @@
 """Statements per transfer: a batch costs the same few round trips whatever its size.
 
 Service level, the AML rules as the compliance check. A batch reads the named accounts (no
-lock), idempotency keys, approval limits and the AML summary; in a savepoint it inserts the
-postings and events; then it locks the accounts, and writes the entries and one (executemany)
-balance update. A single transfer reads the same and locks its accounts after inserting its
-posting. PostgreSQL adds the live-feed notify.
+lock), idempotency keys, approval limits and the AML summary, decides, then locks the accounts
+and writes the postings, events, entries and one (executemany) balance update. A single
+transfer locks its accounts when it first reads them. PostgreSQL adds the live-feed notify.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from tests.queue.sqlcount import count_statements
 
 
 def counted(db: Session) -> AbstractContextManager[list[str]]:
-    """Every statement of the block, the batch's own savepoint included."""
+    """Every statement of the block, transaction control included (no savepoint is expected)."""
     return count_statements(db.connection(), keep_control=True)
 
 
@@ -66,17 +65,15 @@ def test_a_batch_costs_the_same_statements_as_one_transfer(db: Session, signer: 
             "SELECT approval_limits",
             "SELECT ledger_entries",  # AML summary: the accounts' sums
             "SELECT ledger_entries",  # AML summary: the notable rows
-            "SAVEPOINT",
+            "SELECT accounts",  # the lock
             "INSERT INTO postings",
             "INSERT INTO events",
             *(["SELECT pg_notify"] * notify),
-            "SELECT accounts",  # the lock
-            "RELEASE SAVEPOINT",
             "INSERT INTO ledger_entries",
             "UPDATE accounts",
         ], [_verb(s) for s in statements]
         if notify:  # PostgreSQL (SQLite writes one transaction at a time: no FOR UPDATE)
-            assert "FOR UPDATE" in statements[-4]
+            assert "FOR UPDATE" in statements[5]
             assert "FOR UPDATE" not in statements[0]
     assert len(single) == expected_single, [_verb(s) for s in single]
 

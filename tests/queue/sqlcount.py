@@ -3,7 +3,7 @@
 Listens to SQLAlchemy's ``before_cursor_execute`` on one connection (the test's, which the app's
 sessions join), so the live feed's own polling connection is not counted. Transaction control
 (SAVEPOINT / RELEASE / ROLLBACK TO, BEGIN) is left out unless ``keep_control``: mostly it is the
-test harness's, not the request's (the ledger's batch sets a savepoint of its own).
+test harness's, not the request's.
 """
 
 from __future__ import annotations

@@ -946,12 +946,17 @@ def _proposal(
 
 def _insert_new_keys(db: Session, rows: list[dict[str, object]]) -> int:
     """Insert the postings, skipping keys another transaction committed meanwhile; returns
-    how many were inserted (fewer: the inserted ones are deleted again, nothing remains)."""
+    how many were inserted (fewer: the inserted ones are deleted again, nothing remains).
+
+    In key order: a set waits on a key another transaction has inserted but not committed,
+    and two sets sharing keys on other accounts (a client resending a reordered batch) then
+    wait in the same order instead of deadlocking."""
     table = _POSTINGS
+    by_key = sorted(rows, key=lambda row: str(row["idempotency_key"]))
     inserted = [
         row[0]
         for row in insert_rows(
-            db, table, rows, skip_conflicts_on="idempotency_key", returning=("id",)
+            db, table, by_key, skip_conflicts_on="idempotency_key", returning=("id",)
         )
     ]
     if len(inserted) != len(rows):
@@ -1013,15 +1018,17 @@ def _transfer_set(
     number of statements. Raises Forbidden only.
 
     One transfer locks its accounts first. A set of them locks its accounts late: it is decided
-    on a snapshot of its accounts (read without a lock, with the idempotency keys, approval limits
-    and compliance history in one query each; the compliance batch form sees the earlier
-    applied items), and its postings and events are written. Only then are the accounts locked
-    in id order (``_Accounts.still_holds``): if every decision stands on the locked state, the
-    entries and balance changes are written, so other requests wait on these accounts only for
-    those two statements. If not (a status, a limit or a balance changed meanwhile so that a
-    decision could differ), all of it is rolled back to a savepoint and decided again under the
-    lock. The entries' sequence numbers and running balances are shifted by what others posted
-    between the snapshot and the lock.
+    on a snapshot of its accounts (read without a lock, with the idempotency keys, approval
+    limits and compliance history in one query each; the compliance batch form sees the earlier
+    applied items), and only then are the accounts locked in id order
+    (``_Accounts.still_holds``). If every decision stands on the locked state, the postings,
+    events, entries and balance changes are written, so other requests wait on these accounts
+    only for those writes, not for the set's decisions. If not (a status, a limit or a balance
+    changed meanwhile so that a decision could differ), the set is decided again on the locked
+    state. The entries' sequence numbers and running balances are shifted by what others
+    posted between the snapshot and the lock. Every path locks its accounts before it inserts
+    its postings, so a key shared with a concurrent request never deadlocks against an
+    account lock.
     """
     actor.require(Permission.posting_create)
     outcomes: list[PostingResult | DomainError | None] = [None] * len(items)
@@ -1038,26 +1045,16 @@ def _transfer_set(
     if not prepared:
         return [o for o in outcomes if o is not None]
     refs = [ref for _i, item, _k, _d in prepared for ref in (item.from_account, item.to_account)]
-    late = len(prepared) > 1  # one transfer locks first: no savepoint, no second look
+    late = len(prepared) > 1  # one transfer locks first: no second look
     accounts = _Accounts(db, refs, lock=not late)
     plan = _SetPlan(db, accounts, prepared, outcomes, actor=actor, now=now, compliance=compliance)
-    if late:
-        savepoint = db.begin_nested()
-        if not plan.write_postings(db, now):
-            savepoint.rollback()
-            return _post_transfer_batch_one_by_one(
-                db, items=items, actor=actor, now=now, compliance=compliance
-            )
-        if accounts.still_holds(db, plan.entry_rows):
-            savepoint.commit()
-        else:
-            savepoint.rollback()
-            accounts = _Accounts(db, refs, lock=True)
-            plan = _SetPlan(
-                db, accounts, prepared, outcomes, actor=actor, now=now, compliance=compliance
-            )
-            late = False
-    if not late and not plan.write_postings(db, now):
+    if late and not accounts.still_holds(db, plan.entry_rows):
+        # a decision could differ on the locked state: take them all again on it
+        accounts = _Accounts(db, refs, lock=True)
+        plan = _SetPlan(
+            db, accounts, prepared, outcomes, actor=actor, now=now, compliance=compliance
+        )
+    if not plan.write_postings(db, now):
         return _post_transfer_batch_one_by_one(
             db, items=items, actor=actor, now=now, compliance=compliance
         )
