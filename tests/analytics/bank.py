@@ -70,7 +70,7 @@ def book(db: Session, account: Account, amount_minor: int, on: date, kind: str =
         Entry(
             id=new_id(), seq=account.last_entry_seq, posting_id=posting.id,
             account_id=account.id, amount_minor=amount_minor, currency=account.currency,
-            balance_after_minor=account.balance_minor, booked_at=at(on),
+            balance_after_minor=account.balance_minor, booked_at=at(on), posting_kind=kind,
         )
     )  # fmt: skip
     db.flush()

@@ -178,6 +178,9 @@ class Entry(IdMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     balance_after_minor: Mapped[int] = mapped_column(MinorType)
     booked_at: Mapped[datetime]
+    # the posting's kind, kept on each entry so that the compliance screen's summary reads an
+    # account's movements without joining every entry to its posting
+    posting_kind: Mapped[str] = mapped_column(String(24))
 
 
 class ApprovalLimit(Base):

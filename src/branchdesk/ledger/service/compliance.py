@@ -256,9 +256,9 @@ CHANNELS = {
 _CHANNEL_OF_STORED_KIND = {kind.value: channel for kind, channel in CHANNELS.items()}
 # ... and per account and currency: the last movement time before the dormancy edge, the first
 # one from it, and the outflows since the pass-through edge
-_MOVED = Posting.kind.in_(sorted(CHANNELS))
+_MOVED = Entry.posting_kind.in_(sorted(CHANNELS))
 _BOUNDS = (
-    movements(
+    select(
         Account.number,
         Account.customer_id,
         Entry.currency,
@@ -271,6 +271,9 @@ _BOUNDS = (
             0,
         ),
     )
+    # the entries alone (their posting's kind is on them): no join to the postings
+    .select_from(Entry)
+    .join(Account, Account.id == Entry.account_id)
     .where(*_RECENT_OF_CUSTOMERS)
     .group_by(Account.number, Account.customer_id, Entry.currency)
 )

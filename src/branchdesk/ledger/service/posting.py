@@ -280,6 +280,7 @@ def apply_legs(db: Session, *, posting: Posting, now: datetime) -> None:
                 "currency": posting.currency,
                 "balance_after_minor": int(changed[0]),
                 "booked_at": now,
+                "posting_kind": posting.kind,
             }
         )
         db.expire(locked[account_id], ["balance_minor", "last_entry_seq", "updated_at"])
@@ -1167,7 +1168,7 @@ class _SetPlan:
                             {"id": new_id(), "seq": seq, "posting_id": posting_id,
                              "account_id": account.id, "amount_minor": change,
                              "currency": currency, "balance_after_minor": after,
-                             "booked_at": now}
+                             "booked_at": now, "posting_kind": PostingKind.transfer}
                         )  # fmt: skip
                     check.posted(proposed)
             except Forbidden:
