@@ -18,6 +18,7 @@ from branchdesk.ledger import service
 from branchdesk.ledger.models import PostingStatus
 from branchdesk.ledger.service.compliance import AmlCheck
 from branchdesk.ledger.service.posting import PostingResult, TransferItem
+from branchdesk.risk.cases.sweep import ledger_movements
 from tests.factories import NOW
 from tests.ledger.helpers import deposit, make_bank, open_account
 from tests.queue.sqlcount import count_statements
@@ -185,3 +186,43 @@ def test_the_history_limit_keeps_each_accounts_latest_entries(db: Session, signe
         )  # fmt: skip
         outcomes[limit] = large.posting.status
     assert outcomes == {3: PostingStatus.posted, 2_000: PostingStatus.pending_review}
+
+
+def test_the_check_and_the_sweep_read_the_ledger_as_the_same_movements(
+    db: Session, signer: Signer
+) -> None:
+    """One conversion (``compliance.movement_row``): the AML check's history and the ledger
+    sweep give the same rows, and a past remittance has its beneficiary at another bank, as the
+    check gives a proposed one (the check's history once had no counterparty and this bank)."""
+    bank = make_bank(db, signer)
+    source, target = open_account(db, bank), open_account(db, bank)
+    deposit(db, bank, source, 100_000)
+    service.post_transfer(
+        db, from_account=source.number, to_account=target.number, amount_minor=2_000,
+        currency="CNY", idempotency_key="to-target", actor=bank.teller, now=NOW,
+        compliance=AmlCheck(),
+    )  # fmt: skip
+    service.post_remittance(
+        db, from_account=source.number, beneficiary="HK-ACME-001", amount_minor=3_000,
+        currency="CNY", idempotency_key="abroad", actor=bank.teller, now=NOW,
+        compliance=AmlCheck(), country="HK",
+    )  # fmt: skip
+    check = AmlCheck()
+    assert source.customer_id is not None
+    assert target.customer_id is not None
+    since = NOW - timedelta(days=check.history_days)
+    history = check._history(db, customer_ids={source.customer_id, target.customer_id}, since=since)
+    swept = ledger_movements(db, since=since)
+    assert sorted(history, key=lambda m: m.txn_id) == sorted(
+        (m for m in swept if m.account_id in (source.number, target.number)),
+        key=lambda m: m.txn_id,
+    )
+    assert sorted(
+        (m.channel, m.direction, m.amount_minor, m.counterparty_account, m.counterparty_bank)
+        for m in history
+    ) == [
+        ("cash", "credit", 100_000, "", ""),
+        ("remittance", "debit", 3_000, "HK-ACME-001", "OTHER"),
+        ("transfer", "credit", 2_000, source.number, "SELF"),
+        ("transfer", "debit", 2_000, target.number, "SELF"),
+    ]

@@ -14,7 +14,7 @@ checks that read nothing (``AllowAll``, ``FixedDecision``) declare a trivial bat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -64,18 +64,21 @@ _RECENT_OF_CUSTOMERS = (
 
 
 # built once: per call only the parameters change (since, customers, limit, floor, edge)
+# a movement as the AML rules read it (``movement_row``): the ledger's check and its sweep
+MOVEMENT_COLUMNS = (
+    Entry.posting_id,
+    Entry.booked_at,
+    Entry.amount_minor,
+    Entry.currency,
+    Account.number,
+    Account.customer_id,
+    Posting.kind,
+    Posting.beneficiary,
+    OTHER_ACCOUNT.number,
+    Posting.counterparty_country,
+)
 _HISTORY = (
-    movements(
-        Entry.posting_id,
-        Entry.booked_at,
-        Entry.amount_minor,
-        Entry.currency,
-        Account.number,
-        Account.customer_id,
-        Posting.kind,
-        OTHER_ACCOUNT.number,
-        Posting.counterparty_country,
-    )
+    movements(*MOVEMENT_COLUMNS)
     .where(*_RECENT_OF_CUSTOMERS)
     # ties in time keep each account's posting order (a detector reads "after" by position)
     .order_by(Entry.booked_at.desc(), Entry.seq.desc())
@@ -254,6 +257,38 @@ CHANNELS = {
     PostingKind.remittance: "remittance",
 }
 _CHANNEL_OF_STORED_KIND = {kind.value: channel for kind, channel in CHANNELS.items()}
+
+
+def movement_row(row: Sequence[Any]) -> AmlPosting | None:
+    """A row of ``movements(*MOVEMENT_COLUMNS)`` as the AML rules read it (None: not a customer
+    movement), with the counterparty the pre-posting check gives a proposed posting
+    (``AmlCheck._legs``): the other customer account of a transfer (this bank), the beneficiary
+    of a remittance (another bank), nobody for cash."""
+    posting_id, booked_at, amount, currency, number, owner, kind, beneficiary, other, land = row
+    channel = _CHANNEL_OF_STORED_KIND.get(kind)  # no enum built per row
+    if channel is None:
+        return None
+    if channel == "remittance":
+        counterparty, bank = beneficiary or "", "OTHER"
+    elif channel == "cash":
+        counterparty, bank = "", ""
+    else:
+        counterparty, bank = other or "", SELF_BANK
+    return AmlPosting(
+        txn_id=f"{posting_id}:{number}",
+        booked_at=booked_at,
+        account_id=number,
+        customer_id=str(owner),
+        direction="credit" if amount > 0 else "debit",
+        amount_minor=abs(amount),
+        currency=currency,
+        channel=channel,
+        counterparty_account=counterparty,
+        counterparty_bank=bank,
+        country=land or "",
+    )
+
+
 # ... and per account and currency: the last movement time before the dormancy edge, the first
 # one from it, and the outflows since the pass-through edge
 _MOVED = Entry.posting_kind.in_(sorted(CHANNELS))
@@ -427,28 +462,8 @@ class AmlCheck:
             statement, parameters["floor"] = _NOTABLE_HISTORY, floor
         else:
             statement = _HISTORY
-        postings = []
-        for row in reversed(db.execute(statement, parameters).all()):
-            posting_id, booked_at, amount, currency, number, owner, kind, counterparty, land = row
-            channel = _CHANNEL_OF_STORED_KIND.get(kind)  # no enum built per row
-            if channel is None:
-                continue
-            postings.append(
-                AmlPosting(
-                    txn_id=f"{posting_id}:{number}",
-                    booked_at=booked_at,
-                    account_id=number,
-                    customer_id=str(owner),
-                    direction="credit" if amount > 0 else "debit",
-                    amount_minor=abs(amount),
-                    currency=currency,
-                    channel=channel,
-                    counterparty_account=counterparty or "",
-                    counterparty_bank="" if channel == "cash" else SELF_BANK,
-                    country=land or "",
-                )
-            )
-        return postings
+        rows = (movement_row(row) for row in reversed(db.execute(statement, parameters).all()))
+        return [row for row in rows if row is not None]
 
 
 def record_decision(db: Session, *, posting: ProposedPosting, decision: ComplianceDecision) -> None:

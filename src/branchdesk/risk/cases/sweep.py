@@ -21,8 +21,13 @@ from sqlalchemy.orm import Session
 from branchdesk.identity.audit import append_audit
 from branchdesk.identity.principal import Principal
 from branchdesk.identity.roles import Permission
-from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting, PostingKind
-from branchdesk.ledger.service.compliance import CHANNELS, OTHER_ACCOUNT, movements
+from branchdesk.ledger.models import CUSTOMER_TYPES, Account, Entry, Posting
+from branchdesk.ledger.service.compliance import (
+    CHANNELS,
+    MOVEMENT_COLUMNS,
+    movement_row,
+    movements,
+)
 from branchdesk.risk.aml.config import RuleConfig
 from branchdesk.risk.aml.io import Posting as AmlPosting
 from branchdesk.risk.aml.io import transactions_from_postings
@@ -31,7 +36,6 @@ from branchdesk.risk.cases.alerts import NewAlert, Stored, rerate, split_reasons
 from branchdesk.risk.cases.models import AlertSource, AmlAlert, RiskWatermark
 from branchdesk.risk.cases.schemas import SweepRead
 
-SELF_BANK = "SELF"
 HISTORY_DAYS = 130  # the longest rule window (dormancy 120 days) and a margin
 HELD_WATERMARK = "held_postings"
 
@@ -48,21 +52,12 @@ def ledger_movements(
 ) -> list[AmlPosting]:
     """Posted customer movements as rows of the rules engine, oldest first.
 
-    Same conversion as the ledger's AML check: one row per customer account leg,
-    ``txn_id = <posting id>:<account number>``, the other customer account for transfers."""
+    The ledger's AML check reads its history through the same conversion
+    (``compliance.movement_row``): one row per customer account leg,
+    ``txn_id = <posting id>:<account number>``, the other customer account for transfers and
+    the beneficiary for remittances."""
     statement = (
-        movements(
-            Entry.posting_id,
-            Entry.booked_at,
-            Entry.amount_minor,
-            Entry.currency,
-            Account.number,
-            Account.customer_id,
-            Posting.kind,
-            Posting.beneficiary,
-            OTHER_ACCOUNT.number,
-            Posting.counterparty_country,
-        )
+        movements(*MOVEMENT_COLUMNS)
         .where(
             Account.type.in_(sorted(CUSTOMER_TYPES)),
             Account.customer_id.is_not(None),
@@ -74,42 +69,8 @@ def ledger_movements(
         statement = statement.where(Entry.booked_at >= since)
     if until is not None:
         statement = statement.where(Entry.booked_at < until)
-    rows = []
-    for (
-        posting_id,
-        booked_at,
-        amount,
-        currency,
-        number,
-        owner,
-        kind,
-        beneficiary,
-        other,
-        country,
-    ) in db.execute(statement).all():
-        channel = CHANNELS[PostingKind(kind)]
-        if channel == "remittance":
-            counterparty, bank = beneficiary, "OTHER"
-        elif channel == "cash":
-            counterparty, bank = "", ""
-        else:
-            counterparty, bank = other or "", SELF_BANK
-        rows.append(
-            AmlPosting(
-                txn_id=f"{posting_id}:{number}",
-                booked_at=booked_at,
-                account_id=number,
-                customer_id=str(owner),
-                direction="credit" if amount > 0 else "debit",
-                amount_minor=abs(amount),
-                currency=currency,
-                channel=channel,
-                counterparty_account=counterparty,
-                counterparty_bank=bank,
-                country=country or "",
-            )
-        )
-    return rows
+    rows = [movement_row(row) for row in db.execute(statement).all()]
+    return [row for row in rows if row is not None]
 
 
 def scan_ledger(db: Session, *, config: RuleConfig, since: datetime | None) -> list[Alert]:
