@@ -13,12 +13,14 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -45,16 +47,28 @@ LANG_COOKIE = "bd_lang"
 async def _db_session(request: Request) -> AsyncIterator[Session]:
     """A session per request, committed at its end. Opening a session does no I/O, so it
     opens here on the event loop; the commit (or rollback) and close run in the thread pool in
-    one step: a sync route costs one thread hop for its session instead of two."""
+    one step: a sync route costs one thread hop for its session instead of two.
+
+    The request first passes the database's gate (``Database.request_gate``), so no more
+    requests hold sessions than the connection pool can serve: the rest wait on the event loop,
+    not in threads."""
     database: Database = request.app.state.database
-    session = database.sessionmaker()
+    threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+    gate = database.request_gate(threads)
+    if gate is not None:
+        await gate.acquire()
     try:
-        yield session
-    except BaseException:
-        with anyio.CancelScope(shield=True):  # the connection goes back even when cancelled
-            await run_in_threadpool(_finish, session, commit=False)
-        raise
-    await run_in_threadpool(_finish, session, commit=True)
+        session = database.sessionmaker()
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # the connection goes back even when cancelled
+                await run_in_threadpool(_finish, session, commit=False)
+            raise
+        await run_in_threadpool(_finish, session, commit=True)
+    finally:
+        if gate is not None:
+            gate.release()
 
 
 def _finish(session: Session, *, commit: bool) -> None:
@@ -246,6 +260,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def login_required(request: Request, exc: Exception) -> Response:
         return login_redirect(request)
 
+    async def database_busy(request: Request, exc: Exception) -> Response:
+        # The pool had no connection free within its timeout: the request changed nothing
+        # (its session never got a connection), so the client may simply try again.
+        log.warning("database busy", extra={"request_id": request_id_var.get()})
+        detail = "the database is busy; nothing was changed, try again shortly"
+        if wants_json(request):
+            return JSONResponse(
+                {"error": "database_busy", "detail": detail},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        return _error_page(request, 503, "database_busy", detail)
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", extra={"request_id": request_id_var.get()})
         if wants_json(request):
@@ -259,6 +286,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PoolTimeout, database_busy)
     app.add_exception_handler(Exception, unexpected)
 
 
