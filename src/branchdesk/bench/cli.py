@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 import typer
 
+from branchdesk.bench.floor import FloorResult, bound_lines
+
 bench_app = typer.Typer(
     help="Load benchmarks against a running server (results in BENCHMARKS.md).",
     no_args_is_help=True,
@@ -27,6 +29,9 @@ def bench_queue(
     extra_counters: int = typer.Option(0, min=0, max=200, help="Create this many more counters."),
     pgbench_url: str | None = typer.Option(
         None, help="PostgreSQL URL: run pgbench beside, same clients."
+    ),
+    floor_seconds: float = typer.Option(
+        10.0, min=0, help="Seconds of each floor phase (GET /healthz, GET /api/v1/me); 0 skips."
     ),
 ) -> None:
     """Issue -> call-next -> start -> complete lifecycles/s and p50/p99, beside pgbench."""
@@ -49,6 +54,9 @@ def bench_queue(
             json={"code": code, "name": f"Bench {index}", "service_codes": service_list},
         )  # fmt: skip
         counter_list.append(code)
+    # The floor first, on a server that has nothing else to do (after the run it would still be
+    # working through the run's backlog: the live feed, the come-back notices).
+    floors = _floor(url, token.json()["access_token"], len(counter_list) + 1, floor_seconds)
     result = asyncio.run(
         run_queue_bench(
             base_url=url,
@@ -63,13 +71,31 @@ def bench_queue(
     clients = len(counter_list) + 1
     shape = f"{clients} clients: {len(counter_list)} counters + 1 kiosk stream at {rate:g}/s"
     typer.echo(f"branchdesk queue ({shape}): {result.describe()}")
+    tps = None
     if pgbench_url:
         pg = run_pgbench(pgbench_url, clients=clients, seconds=int(seconds))
+        tps = pg.tps or None
         ratio = result.lifecycles_per_second / pg.tps if pg.tps else 0.0
         latency = f"latency avg {pg.latency_ms} ms"
         typer.echo(f"pgbench (same {clients} clients, {pg.seconds} s): tps {pg.tps:.1f}, {latency}")
         typer.echo(f"lifecycles/s / pgbench tps = {ratio:.3f}")
         typer.echo(f"pgbench command: {pg.command}")
+    # issue, call-next, start, complete: four requests per lifecycle
+    for line in bound_lines(floors, operation="lifecycle", requests=4, pgbench_tps=tps):
+        typer.echo(line)
+
+
+def _floor(url: str, token: str, clients: int, seconds: float) -> list[FloorResult]:
+    """The floor phases (bench.floor) against the first URL, printed as they are measured."""
+    from branchdesk.bench.floor import run_floor
+
+    if not seconds:
+        return []
+    first = url.split(",")[0].strip()
+    floors = asyncio.run(run_floor(base_url=first, token=token, clients=clients, seconds=seconds))
+    for floor in floors:
+        typer.echo(floor.describe())
+    return floors
 
 
 @bench_app.command("ledger")
@@ -88,6 +114,9 @@ def bench_ledger(
     pgbench_url: str | None = typer.Option(
         None, help="PostgreSQL URL: run pgbench beside, same clients."
     ),
+    floor_seconds: float = typer.Option(
+        10.0, min=0, help="Seconds of each floor phase (GET /healthz, GET /api/v1/me); 0 skips."
+    ),
 ) -> None:
     """Single and batch transfers/s and p99 through the HTTP API, beside pgbench."""
     from branchdesk.bench.ledger import run_ledger_bench
@@ -100,6 +129,7 @@ def bench_ledger(
     if token.status_code != 200:
         typer.echo(f"error: cannot log in as {username}: {token.text}", err=True)
         raise typer.Exit(2)
+    floors = _floor(url, token.json()["access_token"], clients, floor_seconds)  # idle server
     single, batch = asyncio.run(
         run_ledger_bench(
             base_url=url,
@@ -114,8 +144,10 @@ def bench_ledger(
     typer.echo(f"branchdesk ledger ({clients} clients, {accounts} accounts)")
     typer.echo(single.describe())
     typer.echo(batch.describe())
+    tps = None
     if pgbench_url:
         pg = run_pgbench(pgbench_url, clients=clients, seconds=int(seconds))
+        tps = pg.tps or None
         typer.echo(f"pgbench (same {clients} clients, {pg.seconds} s): tps {pg.tps:.1f}, "
                    f"latency avg {pg.latency_ms} ms")  # fmt: skip
         if pg.tps:
@@ -126,6 +158,8 @@ def bench_ledger(
                 f"batch transfers/s / pgbench tps = {batch.transfers_per_second / pg.tps:.3f}"
             )
         typer.echo(f"pgbench command: {pg.command}")
+    for line in bound_lines(floors, operation="single transfer", requests=1, pgbench_tps=tps):
+        typer.echo(line)
 
 
 @bench_app.command("analytics")

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from branchdesk.bench.http import BenchClient, LeanClient
 from branchdesk.bench.latency import cpu_line, latency_line, nearest_rank
 from branchdesk.bench.server import cpu_seconds, server_pids
 
@@ -84,7 +85,7 @@ async def open_funded_accounts(
 
 
 async def run_phase(
-    client: httpx.AsyncClient | list[httpx.AsyncClient],
+    client: BenchClient | list[BenchClient],
     *,
     name: str,
     accounts: list[str],
@@ -157,16 +158,15 @@ async def run_ledger_bench(
     batch_size: int,
     currency: str = "CNY",
 ) -> tuple[PhaseResult, PhaseResult]:
-    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
     auth = {"Authorization": f"Bearer {token}"}
     urls = [u.strip() for u in base_url.split(",") if u.strip()]
-    pool = [
-        httpx.AsyncClient(base_url=url, headers=auth, timeout=120, limits=limits) for url in urls
-    ]
+    leans = [LeanClient(url, headers=auth, timeout=120) for url in urls]
+    pool: list[BenchClient] = list(leans)
     try:
-        numbers = await open_funded_accounts(
-            pool[0], branch=branch, count=accounts, balance_minor=10**12, currency=currency
-        )
+        async with httpx.AsyncClient(base_url=urls[0], headers=auth, timeout=120) as setup:
+            numbers = await open_funded_accounts(
+                setup, branch=branch, count=accounts, balance_minor=10**12, currency=currency
+            )
         pids = server_pids(base_url)
         before = cpu_seconds(pids)
         single = await run_phase(
@@ -183,7 +183,7 @@ async def run_ledger_bench(
             single.server_cpu_seconds = middle - before
             batch.server_cpu_seconds = after - middle
     finally:
-        for each in pool:
+        for each in leans:
             await each.aclose()
     return single, batch
 
@@ -220,6 +220,7 @@ async def run_in_process(
     batch_size: int,
     profile: int = 0,
     currency: str = "CNY",
+    phases: tuple[str, ...] = ("single", "batch"),
 ) -> list[InProcessResult]:
     """The app of ``BRANCHDESK_DATABASE_URL`` called in this process and thread (no HTTP, no
     thread pool), one request at a time: statements counted on the engine, CPU by the process."""
@@ -262,7 +263,10 @@ async def run_in_process(
                     "amount_minor": rng.randint(1, 100), "idempotency_key": key}  # fmt: skip
 
         results = []
-        for name, size in (("single", 1), (f"batch of {batch_size}", batch_size)):
+        sizes = {"single": 1, "batch": batch_size}
+        for phase in phases:
+            size = sizes[phase]
+            name = "single" if phase == "single" else f"batch of {batch_size}"
             requests = max(1, transfers // size)
             profiler = cProfile.Profile()
             counted[0] = 0
@@ -308,12 +312,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--transfers", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--profile", type=int, default=0, help="print the top N of cProfile")
+    parser.add_argument(
+        "--phases", default="single,batch", help="which phases, in order: single, batch or both"
+    )
     args = parser.parse_args(argv)
+    phases = tuple(phase.strip() for phase in args.phases.split(",") if phase.strip())
+    unknown = sorted(set(phases) - {"single", "batch"})
+    if unknown or not phases:
+        parser.error(f"--phases: expected single and/or batch, got {args.phases!r}")
     for result in asyncio.run(
         run_in_process(
             username=args.username, password=args.password, branch=args.branch,
             accounts=args.accounts, transfers=args.transfers, batch_size=args.batch_size,
-            profile=args.profile,
+            profile=args.profile, phases=phases,
         )
     ):  # fmt: skip
         print(result.describe())  # noqa: T201 - a command's report

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from branchdesk.bench.http import Answer, BenchClient, LeanClient
 from branchdesk.bench.latency import cpu_line, latency_line, nearest_rank
 from branchdesk.bench.server import cpu_seconds, server_pids
 
@@ -43,11 +44,12 @@ class QueueBenchResult:
 
 
 async def _timed(
-    client: httpx.AsyncClient, result: QueueBenchResult, method: str, url: str, **kw: object
-) -> httpx.Response | None:
+    client: BenchClient, result: QueueBenchResult, url: str, json: object = None
+) -> Answer | None:
+    """POST ``url``, its latency recorded; None when the request failed."""
     started = time.perf_counter()
     try:
-        response = await client.request(method, url, **kw)  # type: ignore[arg-type]
+        response = await client.post(url, json=json)
     except httpx.HTTPError:
         result.errors += 1
         return None
@@ -69,14 +71,12 @@ async def run_queue_bench(
 ) -> QueueBenchResult:
     auth = {"Authorization": f"Bearer {token}"}
     result = QueueBenchResult(seconds=seconds)
-    limits = httpx.Limits(
-        max_connections=len(counters) + 16, max_keepalive_connections=len(counters) + 16
-    )
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=auth, timeout=30, limits=limits
-    ) as client:
+    async with (
+        httpx.AsyncClient(base_url=base_url, headers=auth, timeout=30) as setup,
+        LeanClient(base_url, headers=auth, timeout=30) as client,
+    ):
         for counter in counters:
-            await client.post(
+            await setup.post(
                 f"/api/v1/branches/{branch}/counters/{counter}/status", json={"status": "open"}
             )
         deadline = time.perf_counter() + seconds
@@ -87,9 +87,8 @@ async def run_queue_bench(
         async def issue(code: str) -> None:
             async with in_flight:
                 response = await _timed(
-                    client, result, "POST", f"/api/v1/branches/{branch}/tickets",
-                    json={"service_code": code},
-                )  # fmt: skip
+                    client, result, f"/api/v1/branches/{branch}/tickets", {"service_code": code}
+                )
                 if response is not None and response.status_code == 201:
                     result.issued += 1
 
@@ -109,14 +108,14 @@ async def run_queue_bench(
         async def counter_loop(code: str) -> None:
             while time.perf_counter() < deadline:
                 called = await _timed(
-                    client, result, "POST", f"/api/v1/branches/{branch}/counters/{code}/call-next"
+                    client, result, f"/api/v1/branches/{branch}/counters/{code}/call-next"
                 )
                 if called is None or called.status_code != 200:
                     await asyncio.sleep(0.02)
                     continue
                 ticket = called.json()["id"]
-                await _timed(client, result, "POST", f"/api/v1/tickets/{ticket}/start")
-                done = await _timed(client, result, "POST", f"/api/v1/tickets/{ticket}/complete")
+                await _timed(client, result, f"/api/v1/tickets/{ticket}/start")
+                done = await _timed(client, result, f"/api/v1/tickets/{ticket}/complete")
                 if done is not None and done.status_code == 200:
                     result.lifecycles += 1
 
