@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import typer
 
-from branchdesk.bench.floor import FloorResult, bound_lines
+from branchdesk.bench.floor import FloorResult, bound_lines, run_floor
 
 bench_app = typer.Typer(
     help="Load benchmarks against a running server (results in BENCHMARKS.md).",
@@ -54,9 +54,10 @@ def bench_queue(
             json={"code": code, "name": f"Bench {index}", "service_codes": service_list},
         )  # fmt: skip
         counter_list.append(code)
+    clients = len(counter_list) + 1
     # The floor first, on a server that has nothing else to do (after the run it would still be
     # working through the run's backlog: the live feed, the come-back notices).
-    floors = _floor(url, token.json()["access_token"], len(counter_list) + 1, floor_seconds)
+    floors = _floor(url, token.json()["access_token"], clients, floor_seconds)
     result = asyncio.run(
         run_queue_bench(
             base_url=url,
@@ -68,7 +69,6 @@ def bench_queue(
             issue_rate=rate,
         )
     )
-    clients = len(counter_list) + 1
     shape = f"{clients} clients: {len(counter_list)} counters + 1 kiosk stream at {rate:g}/s"
     typer.echo(f"branchdesk queue ({shape}): {result.describe()}")
     tps = None
@@ -87,8 +87,6 @@ def bench_queue(
 
 def _floor(url: str, token: str, clients: int, seconds: float) -> list[FloorResult]:
     """The floor phases (bench.floor) against the first URL, printed as they are measured."""
-    from branchdesk.bench.floor import run_floor
-
     if not seconds:
         return []
     first = url.split(",")[0].strip()

@@ -1,7 +1,7 @@
 """The floor under the HTTP benches: what the same clients get from the server for requests that
 do (almost) nothing, measured in the same run as the benched operation and pgbench.
 
-Two phases, with the bench's clients and connection pool:
+Two phases, with as many concurrent clients as the bench's own phases:
 
 - ``GET /healthz``: the HTTP server, the middleware and routing; no token, no database.
 - ``GET /api/v1/me``: the bearer check (the principal read from the database on every request,

@@ -3,8 +3,8 @@
 The benches run their clients on the machine that serves, so every millisecond of client CPU is
 taken from the server and PostgreSQL. httpx's ``AsyncClient`` spends about 1 to 2 ms of CPU per
 request: on the 2-core development machine, 8 httpx clients get 818 ``GET /healthz`` per second
-out of a server that answers wrk's 8 connections 4,980 times a second (BENCHMARKS.md, "The
-floor"). This client writes the request bytes itself and reads the status line, the headers and
+out of a server that answers wrk's 8 connections 4,980 times a second (BENCHMARKS.md, "Session
+7"). This client writes the request bytes itself and reads the status line, the headers and
 a ``Content-Length`` or chunked body from a pooled connection: tens of microseconds per request.
 
 Only what the benches need: ``http://`` URLs, ``get`` and ``post`` (JSON bodies), responses with
@@ -161,9 +161,8 @@ async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[Ben
         elif name == "transfer-encoding":
             chunked = "chunked" in value.lower()
         elif name == "connection":
-            keep = value.strip().lower() == "keep-alive" or (
-                keep and value.strip().lower() != "close"
-            )
+            option = value.strip().lower()
+            keep = option == "keep-alive" or (keep and option != "close")
     if method == "HEAD" or status in (204, 304) or status < 200:
         return BenchResponse(status, b""), keep
     if chunked:
